@@ -1,0 +1,3 @@
+"""orderctl: a command-line administration tool for an order database."""
+
+__version__ = "0.1.0"

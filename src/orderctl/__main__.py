@@ -1,0 +1,3 @@
+from orderctl.cli.main import run
+
+run()

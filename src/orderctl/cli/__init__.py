@@ -1,0 +1,1 @@
+"""The command-line face: Typer apps, one module per command group."""

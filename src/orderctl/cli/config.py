@@ -1,0 +1,62 @@
+"""`orderctl config`: show and set settings (DESIGN.md §2)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from orderctl.cli.context import get_state
+from orderctl.cli.options import Output
+from orderctl.enums import OutputFormat
+
+app = typer.Typer(help="Show and change settings.", no_args_is_help=True)
+
+
+@app.command("show")
+def show(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
+    """Print the effective settings and where each comes from (passwords masked).
+
+    Example: orderctl config show -o json
+    """
+    from orderctl.cli.render import render_list
+    from orderctl.config import config_dir, config_file, mask_url, setting_sources
+    from orderctl.credentials import credentials_file
+
+    state = get_state(ctx)
+    settings = state.settings()
+    sources = setting_sources(state.database_url_flag)
+    rows = [
+        {
+            "key": "database_url",
+            "value": mask_url(settings.database_url),
+            "source": sources["database_url"],
+        },
+        {"key": "currency", "value": settings.currency, "source": sources["currency"]},
+        {
+            "key": "config_dir",
+            "value": str(config_dir()),
+            "source": "env" if os.environ.get("ORDERCTL_CONFIG_DIR") else "default",
+        },
+        {"key": "config_file", "value": str(config_file()), "source": "derived"},
+        {"key": "credentials_file", "value": str(credentials_file()), "source": "derived"},
+    ]
+    render_list(rows, output, [("KEY", "key"), ("VALUE", "value"), ("SOURCE", "source")])
+
+
+@app.command("set")
+def set_(
+    key: Annotated[str, typer.Argument(help="database_url or currency.")],
+    value: Annotated[str, typer.Argument(help="The new value.")],
+) -> None:
+    """Write one setting to the config file.
+
+    Example: orderctl config set database_url postgresql://shop@localhost/shop
+    """
+    from orderctl.cli.render import message
+    from orderctl.config import mask_url, write_config_value
+
+    path = write_config_value(key, value)
+    shown = mask_url(value) if key == "database_url" else value
+    message(f"set {key} = {shown} in {path}")

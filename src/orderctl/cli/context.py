@@ -1,0 +1,82 @@
+"""The context object built once in the root callback: settings, database and actor, all lazy."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from typer._click.core import Context as ClickContext
+
+    from orderctl.config import Settings
+    from orderctl.db import Database
+    from orderctl.schemas import Actor
+    from orderctl.services.uow import UnitOfWork
+
+
+@dataclass
+class AppState:
+    """What every command needs, built on first use so `--help` stays fast."""
+
+    database_url_flag: str | None = None
+    debug: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+    _db: Database | None = field(default=None, repr=False)
+    _checked: bool = field(default=False, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from orderctl.config import load_settings
+
+            self._settings = load_settings(self.database_url_flag)
+        return self._settings
+
+    def database(self) -> Database:
+        """The configured database, not yet checked (for `init`, `db *`)."""
+        if self._db is None:
+            from orderctl.db import Database
+
+            self._db = Database(self.settings().database_url)
+        return self._db
+
+    def ready_database(self) -> Database:
+        """The database, checked reachable and migrated (exit 7 otherwise)."""
+        db = self.database()
+        if not self._checked:
+            db.check_schema()
+            self._checked = True
+        return db
+
+    def uow(self, *, write: bool = True) -> UnitOfWork:
+        """A unit of work on the checked database."""
+        from orderctl.services.uow import UnitOfWork
+
+        return UnitOfWork(self.ready_database(), write=write)
+
+    def actor(self) -> Actor:
+        """The logged-in user: the database is checked first, then the token (exit 7, then 3)."""
+        from orderctl.credentials import load_token
+        from orderctl.errors import NotAuthenticated
+        from orderctl.services.auth import authenticate
+
+        db = self.ready_database()
+        cached = load_token(db.url)
+        if cached is None:
+            raise NotAuthenticated(f"not logged in to {db.display_url}: run `orderctl auth login`")
+        with self.uow() as uow:
+            return authenticate(uow, cached.token)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+
+def get_state(ctx: typer.Context | ClickContext) -> AppState:
+    """The AppState of this invocation (created on demand when a sub-app is run alone)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState(debug=os.environ.get("ORDERCTL_DEBUG") == "1")
+    return root.obj

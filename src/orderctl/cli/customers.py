@@ -1,0 +1,7 @@
+"""`orderctl customers`: (to be built)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="customers commands.", no_args_is_help=True)

@@ -1,0 +1,154 @@
+"""The root command: global options, command groups, and the one path from error to exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from orderctl import __version__
+from orderctl.cli import (
+    auth,
+    config,
+    customers,
+    db,
+    imports,
+    init,
+    maintenance,
+    orders,
+    products,
+    serve,
+    users,
+)
+from orderctl.cli.context import AppState, get_state
+from orderctl.cli.render import error
+
+if TYPE_CHECKING:
+    from typer._click.core import Context as ClickContext
+
+
+class OrderctlGroup(TyperGroup):
+    """Maps every error to `error: <message>` on stderr and the exit code of DESIGN.md §9."""
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except BrokenPipeError:
+            # The reader went away (`orderctl orders list | head`): stop quietly.
+            _silence_stdout()
+            raise typer.Exit(0) from None
+        except KeyboardInterrupt:
+            error("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:  # the one place that turns errors into exit codes
+            raise typer.Exit(_report(ctx, exc)) from None
+        finally:
+            if isinstance(ctx.obj, AppState):
+                ctx.obj.close()
+
+
+def _report(ctx: ClickContext, exc: Exception) -> int:
+    from orderctl.errors import OrderctlError
+
+    state = get_state(ctx)
+    mapped: Exception = exc
+    if not isinstance(exc, OrderctlError) and "sqlalchemy" in sys.modules:
+        from orderctl.db import translate
+
+        mapped = translate(exc, state._db) or exc
+    if state.debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(mapped, OrderctlError):
+        error(mapped.message)
+        return mapped.exit_code
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    hint = "" if state.debug else " (run with --debug for the traceback)"
+    error(f"unexpected error: {type(exc).__name__}: {first_line}{hint}")
+    return 1
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+app = typer.Typer(
+    cls=OrderctlGroup,
+    name="orderctl",
+    help="Administer an order database: orders, catalog, customers, users, imports, maintenance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"orderctl {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Database URL (sqlite:///PATH or postgresql://...). Overrides "
+            "ORDERCTL_DATABASE_URL and the config file.",
+            show_default=False,
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks (also ORDERCTL_DEBUG=1).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """orderctl: the order database administration tool.
+
+    Example: orderctl --database-url sqlite:///shop.db orders list --status paid
+    """
+    ctx.obj = AppState(
+        database_url_flag=database_url,
+        debug=debug or os.environ.get("ORDERCTL_DEBUG") == "1",
+    )
+
+
+app.command("init")(init.init)
+for _name, _module in (
+    ("config", config),
+    ("db", db),
+    ("auth", auth),
+    ("users", users),
+    ("products", products),
+    ("customers", customers),
+    ("orders", orders),
+    ("import", imports),
+    ("maintenance", maintenance),
+):
+    app.add_typer(_module.app, name=_name)
+app.command("serve")(serve.serve)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(0)

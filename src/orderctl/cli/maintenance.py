@@ -1,0 +1,7 @@
+"""`orderctl maintenance`: (to be built)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="maintenance commands.", no_args_is_help=True)

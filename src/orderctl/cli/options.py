@@ -1,0 +1,40 @@
+"""Option types shared by several command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from orderctl.enums import OutputFormat
+
+Output = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--output", "-o", help="Output format: table, json, jsonl or csv.", case_sensitive=False
+    ),
+]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+]
+
+
+def read_password(*, from_stdin: bool, confirm: bool, prompt: str = "Password") -> str:
+    """Read a password from stdin's first line, or prompt (twice when `confirm`) on a terminal.
+
+    Raises `UsageError` when there is no way to get one (no terminal and no --password-stdin).
+    """
+    import sys
+
+    from orderctl.errors import UsageError
+
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise UsageError("no password on stdin (expected it on the first line)")
+        return password
+    if not sys.stdin.isatty():
+        raise UsageError("stdin is not a terminal: pass the password with --password-stdin")
+    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    return value

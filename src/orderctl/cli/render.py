@@ -1,0 +1,185 @@
+"""All output goes through here: data on stdout, messages and errors on stderr (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from orderctl.enums import OutputFormat
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from rich.console import Console, RenderableType
+
+#: (header, key) pairs; a dotted key reaches into a nested document (`customer.email`).
+Columns = Sequence[tuple[str, str]]
+
+
+def stdout_console() -> Console:
+    from rich.console import Console
+
+    # Not a terminal: no colour codes, and a wide line so tables are not squeezed into 80.
+    tty = sys.stdout.isatty()
+    return Console(file=sys.stdout, width=None if tty else 200, no_color=not tty or None)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    tty = sys.stderr.isatty()
+    return Console(file=sys.stderr, width=None if tty else 200, no_color=not tty or None)
+
+
+def message(text: str) -> None:
+    """A message for the person at the terminal (stderr, plain text, never markup)."""
+    sys.stderr.write(text.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def error(text: str) -> None:
+    message(f"error: {text}")
+
+
+def warning(text: str) -> None:
+    message(f"warning: {text}")
+
+
+def document(record: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    """The JSON document of a record (money as strings, timestamps in ISO 8601 UTC)."""
+    if isinstance(record, dict):
+        return record
+    result: dict[str, Any] = record.model_dump(mode="json")
+    return result
+
+
+def _lookup(doc: dict[str, Any], key: str) -> Any:
+    value: Any = doc
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in doc.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _write_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def render_list(
+    records: Iterable[BaseModel | dict[str, Any]],
+    fmt: OutputFormat,
+    columns: Columns,
+    *,
+    title: str | None = None,
+    empty: str = "no records",
+) -> int:
+    """Print records in the chosen format; stream for json/jsonl/csv. Returns the count."""
+    count = 0
+    if fmt is OutputFormat.JSONL:
+        for record in records:
+            _write_line(json.dumps(document(record), ensure_ascii=False))
+            count += 1
+    elif fmt is OutputFormat.JSON:
+        sys.stdout.write("[")
+        for record in records:
+            sys.stdout.write(("," if count else "") + "\n  ")
+            sys.stdout.write(json.dumps(document(record), ensure_ascii=False))
+            count += 1
+        sys.stdout.write("\n]\n" if count else "]\n")
+    elif fmt is OutputFormat.CSV:
+        writer: Any = None
+        for record in records:
+            flat = _flatten(document(record))
+            if writer is None:
+                writer = csv.DictWriter(sys.stdout, fieldnames=list(flat), lineterminator="\n")
+                writer.writeheader()
+            writer.writerow({k: _cell(v) for k, v in flat.items()})
+            count += 1
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title, show_edge=False, header_style="bold")
+        for header, key in columns:
+            table.add_column(
+                header, overflow="fold", justify="right" if _is_numeric(key) else "left"
+            )
+        for record in records:
+            doc = document(record)
+            table.add_row(*(Text(_cell(_lookup(doc, key))) for _, key in columns))
+            count += 1
+        if count:
+            stdout_console().print(table)
+        else:
+            message(empty)
+    sys.stdout.flush()
+    return count
+
+
+def _is_numeric(key: str) -> bool:
+    return key.split(".")[-1] in {
+        "id",
+        "total",
+        "unit_price",
+        "line_total",
+        "quantity",
+        "stock",
+        "order_count",
+        "total_spent",
+        "items_count",
+    }
+
+
+def render_one(
+    record: BaseModel | dict[str, Any],
+    fmt: OutputFormat,
+    *,
+    table: Callable[[dict[str, Any]], RenderableType] | None = None,
+) -> None:
+    """Print one record: its document for json/jsonl/csv, a Rich view (or key/value) for table."""
+    doc = document(record)
+    if fmt is OutputFormat.JSON:
+        _write_line(json.dumps(doc, ensure_ascii=False, indent=2))
+    elif fmt is OutputFormat.JSONL:
+        _write_line(json.dumps(doc, ensure_ascii=False))
+    elif fmt is OutputFormat.CSV:
+        flat = _flatten(doc)
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(flat), lineterminator="\n")
+        writer.writeheader()
+        writer.writerow({k: _cell(v) for k, v in flat.items()})
+    else:
+        stdout_console().print(table(doc) if table is not None else key_value_table(doc))
+    sys.stdout.flush()
+
+
+def key_value_table(doc: dict[str, Any]) -> RenderableType:
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for key, value in _flatten(doc).items():
+        grid.add_row(key, Text(_cell(value)))
+    return grid

@@ -1,0 +1,7 @@
+"""`orderctl users`: (to be built)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="users commands.", no_args_is_help=True)

@@ -1,0 +1,102 @@
+"""The local login cache: `<config dir>/credentials.json`, one token per database (DESIGN.md §3).
+
+The file is 0600 in a 0700 folder and written atomically. A missing, unreadable or corrupted
+file reads as "not logged in"; the next `auth login` rewrites it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from orderctl.config import config_dir
+
+TokenSource = Literal["ORDERCTL_TOKEN", "credentials file"]
+
+
+@dataclass(frozen=True)
+class CachedToken:
+    token: str
+    source: TokenSource
+    username: str | None = None
+
+
+def credentials_file() -> Path:
+    return config_dir() / "credentials.json"
+
+
+def cache_key(database_url: str) -> str:
+    """Key a login by database: the URL without its password; SQLite by its absolute path."""
+    if database_url.startswith("sqlite"):
+        path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
+        if path and path != ":memory:":
+            return "sqlite:///" + str(Path(path).expanduser().resolve())
+        return database_url
+    without_password = re.sub(r"(://[^:/@]+):[^@]*@", r"\1@", database_url)
+    return without_password.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _read() -> dict[str, Any]:
+    try:
+        data = json.loads(credentials_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("logins"), dict):
+        return {}
+    return data
+
+
+def _write(data: dict[str, Any]) -> None:
+    folder = credentials_file().parent
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".credentials.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, credentials_file())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_token(database_url: str) -> CachedToken | None:
+    """The token to use for this database: `ORDERCTL_TOKEN` first, then the cache."""
+    env = os.environ.get("ORDERCTL_TOKEN")
+    if env:
+        return CachedToken(env.strip(), "ORDERCTL_TOKEN")
+    entry = _read().get("logins", {}).get(cache_key(database_url))
+    if isinstance(entry, dict) and isinstance(entry.get("token"), str):
+        username = entry.get("username")
+        return CachedToken(
+            entry["token"], "credentials file", username if isinstance(username, str) else None
+        )
+    return None
+
+
+def save_token(database_url: str, token: str, username: str) -> Path:
+    """Store a login for this database, keeping the other databases' logins."""
+    data = _read() or {"version": 1, "logins": {}}
+    data["logins"][cache_key(database_url)] = {"token": token, "username": username}
+    _write(data)
+    return credentials_file()
+
+
+def remove_token(database_url: str) -> bool:
+    """Forget this database's login; True when there was one."""
+    data = _read()
+    if cache_key(database_url) not in data.get("logins", {}):
+        return False
+    del data["logins"][cache_key(database_url)]
+    _write(data)
+    return True

@@ -1,0 +1,62 @@
+"""Fixed vocabularies shared by every layer.
+
+Stdlib only: the CLI imports this at start-up to build its option choices, so it must stay cheap.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+#: The only allowed status changes (DESIGN.md §5). Used by the service and printed in errors.
+TRANSITIONS: dict[OrderStatus, tuple[OrderStatus, ...]] = {
+    OrderStatus.PENDING: (OrderStatus.PAID, OrderStatus.CANCELLED),
+    OrderStatus.PAID: (OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.REFUNDED),
+    OrderStatus.SHIPPED: (OrderStatus.DELIVERED, OrderStatus.REFUNDED),
+    OrderStatus.DELIVERED: (OrderStatus.REFUNDED,),
+    OrderStatus.CANCELLED: (),
+    OrderStatus.REFUNDED: (),
+}
+
+#: Statuses whose orders count towards a customer's "total spent".
+SPENDING_STATUSES: tuple[OrderStatus, ...] = (
+    OrderStatus.PAID,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+)
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+
+_ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+class EventAction(StrEnum):
+    CREATED = "created"
+    IMPORTED = "imported"
+    STATUS_CHANGED = "status_changed"
+    TOTAL_FIXED = "total_fixed"

@@ -1,0 +1,77 @@
+"""One error hierarchy; each error carries the exit code of DESIGN.md §9."""
+
+from __future__ import annotations
+
+
+class OrderctlError(Exception):
+    """Base of every error a user can cause or meet. `exit_code` is the process exit status."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(OrderctlError):
+    """A value that cannot be parsed at all (exit 2)."""
+
+    exit_code = 2
+
+
+class ConfigError(OrderctlError):
+    """A broken configuration: bad URL, unreadable or invalid config file (exit 2)."""
+
+    exit_code = 2
+
+
+class NotAuthenticated(OrderctlError):
+    """No token, wrong password, expired or revoked token (exit 3)."""
+
+    exit_code = 3
+
+
+class PermissionDenied(OrderctlError):
+    """The role of the logged-in user is too low (exit 4)."""
+
+    exit_code = 4
+
+
+class NotFound(OrderctlError):
+    """The record asked for does not exist (exit 5)."""
+
+    exit_code = 5
+
+
+class RuleViolation(OrderctlError):
+    """A well-formed value that breaks a rule, invalid content, or a conflict (exit 6)."""
+
+    exit_code = 6
+
+
+class ValidationFailed(RuleViolation):
+    """Input that failed validation (exit 6)."""
+
+
+class Conflict(RuleViolation):
+    """A write that clashes with what is stored (exit 6; HTTP 409)."""
+
+
+class InvalidTransition(Conflict):
+    """An order status change outside the transition table (exit 6)."""
+
+
+class InsufficientStock(Conflict):
+    """Not enough stock for an order line (exit 6)."""
+
+
+class DatabaseUnavailable(OrderctlError):
+    """The database cannot be reached, or its schema is not at the latest revision (exit 7)."""
+
+    exit_code = 7
+
+
+class JobAlreadyRunning(OrderctlError):
+    """Another run of the same maintenance job holds its lock (exit 75, EX_TEMPFAIL)."""
+
+    exit_code = 75

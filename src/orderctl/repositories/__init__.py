@@ -1,0 +1,1 @@
+"""Repositories: one per aggregate. They build queries and may flush, never commit."""

@@ -1,0 +1,45 @@
+"""Queries on users."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from orderctl.enums import Role
+from orderctl.errors import NotFound
+from orderctl.models import User
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, user: User) -> User:
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def get_by_username(self, username: str) -> User | None:
+        return self.session.scalars(select(User).where(User.username == username)).one_or_none()
+
+    def get_one_by_username(self, username: str) -> User:
+        """Raise `NotFound` when there is no such user."""
+        user = self.get_by_username(username)
+        if user is None:
+            raise NotFound(f"user {username!r} not found")
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(User)) or 0
+
+    def count_active_admins(self) -> int:
+        stmt = select(func.count()).where(User.role == Role.ADMIN.value, User.active.is_(True))
+        return self.session.scalar(stmt) or 0
+
+    def list(self) -> Sequence[User]:
+        return self.session.scalars(select(User).order_by(User.username)).all()

@@ -1,0 +1,306 @@
+"""Pydantic v2 schemas: validated input (`XCreate`, `XUpdate`) and output documents (`XRead`).
+
+The output documents are the JSON contract of DESIGN.md §6; the CLI's `-o json` and the HTTP
+API both serialise them with `model_dump(mode="json")`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from orderctl.enums import OrderStatus, Role
+from orderctl.errors import ValidationFailed
+
+MONEY_MAX = Decimal("9999999999.99")
+NOTES_MAX = 2000
+QUANTITY_MAX = 100_000
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; refuse it everywhere so both backends agree.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _money(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("must be a finite number")
+    if value < 0:
+        raise ValueError("must not be negative")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
+        raise ValueError("must have at most two decimals")
+    value = value.quantize(Decimal("0.01"))
+    if value > MONEY_MAX:
+        raise ValueError(f"must be at most {MONEY_MAX}")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        # A timestamp without a zone is taken as UTC, the only zone orderctl stores.
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def format_money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def format_timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s.]+", value):
+        raise ValueError("is not a valid email address")
+    return value
+
+
+#: Money in and out: Decimal with two places, a string with two decimals in JSON.
+Money = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False),
+    AfterValidator(_money),
+    PlainSerializer(format_money, return_type=str, when_used="json"),
+]
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_utc),
+    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
+]
+Email = Annotated[str, AfterValidator(_email)]
+
+
+Sku = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_no_nul),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+]
+OptionalName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=200),
+    AfterValidator(_no_nul),
+]
+Notes = Annotated[str, StringConstraints(max_length=NOTES_MAX), AfterValidator(_no_nul)]
+ExternalRef = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_no_nul),
+]
+Username = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.@+-]+$"),
+]
+Currency = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")
+]
+Quantity = Annotated[int, Field(ge=1, le=QUANTITY_MAX)]
+Stock = Annotated[int, Field(ge=0, le=2_000_000_000)]
+
+
+class ReadModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class InputModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- output documents (DESIGN.md §6) ----
+
+
+class ProductRead(ReadModel):
+    sku: str
+    name: str
+    unit_price: Money
+    stock: int | None
+    active: bool
+
+
+class CustomerRef(ReadModel):
+    id: int
+    email: str
+    name: str | None
+
+
+class CustomerRead(ReadModel):
+    id: int
+    email: str
+    name: str | None
+    created_at: Timestamp
+
+
+class CustomerDetail(CustomerRead):
+    order_count: int
+    total_spent: Money
+
+
+class OrderItemRead(ReadModel):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Money
+    line_total: Money
+
+
+class OrderRead(ReadModel):
+    id: int
+    external_ref: str | None
+    status: OrderStatus
+    currency: str
+    total: Money
+    notes: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    customer: CustomerRef
+    items: list[OrderItemRead]
+
+
+class EventRead(ReadModel):
+    at: Timestamp
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
+
+
+class UserRead(ReadModel):
+    id: int
+    username: str
+    role: Role
+    active: bool
+    created_at: Timestamp
+
+
+class TokenRead(ReadModel):
+    id: int
+    name: str
+    prefix: str
+    user: str
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    last_used_at: Timestamp | None
+    revoked_at: Timestamp | None
+
+
+class Actor(BaseModel):
+    """Who is acting: the user behind a verified token (or a system job)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int | None
+    username: str
+    role: Role
+    token_id: int | None = None
+
+
+# ---- input ----
+
+
+class OrderItemCreate(InputModel):
+    sku: Sku
+    quantity: Quantity
+    unit_price: Money | None = None
+
+
+class OrderCreate(InputModel):
+    """One order to create: the `--from-file` document and one JSONL import line."""
+
+    customer_email: Email
+    customer_name: OptionalName | None = None
+    items: list[OrderItemCreate] = Field(min_length=1, max_length=1000)
+    notes: Notes | None = None
+    currency: Currency | None = None
+    external_ref: ExternalRef | None = None
+    status: OrderStatus = OrderStatus.PENDING
+    created_at: Timestamp | None = None
+
+    @field_validator("items")
+    @classmethod
+    def _unique_skus(cls, items: list[OrderItemCreate]) -> list[OrderItemCreate]:
+        seen: set[str] = set()
+        for item in items:
+            if item.sku in seen:
+                raise ValueError(f"SKU {item.sku!r} appears on more than one line")
+            seen.add(item.sku)
+        return items
+
+
+class ProductCreate(InputModel):
+    sku: Sku
+    name: Name
+    unit_price: Money
+    stock: Stock | None = None
+    active: bool = True
+
+
+class ProductUpdate(InputModel):
+    name: Name | None = None
+    unit_price: Money | None = None
+    stock: Stock | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ProductUpdate:
+        if not self.model_fields_set:
+            raise ValueError("nothing to update: give at least one of name, price, stock, active")
+        return self
+
+
+class CustomerCreate(InputModel):
+    email: Email
+    name: OptionalName | None = None
+
+
+class UserCreate(InputModel):
+    username: Username
+    role: Role
+    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def describe(error: ValidationError, *, where: str = "") -> str:
+    """One line for a Pydantic error: `field: reason` (the first problem, and how many more)."""
+    errors = error.errors(include_url=False)
+    first = errors[0]
+    field = ".".join(str(part) for part in first["loc"]) or "input"
+    msg = str(first["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    prefix = f"{where}: " if where else ""
+    return f"{prefix}{field}: {msg}{more}"
+
+
+def parse(model: type[M], data: Any, *, where: str = "") -> M:
+    """Validate `data` into `model`, raising `ValidationFailed` (exit 6) with a one-line reason."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(describe(exc, where=where)) from None
