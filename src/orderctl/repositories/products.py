@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from orderctl.errors import NotFound
@@ -27,3 +27,33 @@ class ProductRepository:
         if product is None:
             raise NotFound(f"product {sku!r} not found")
         return product
+
+    # ---- stock: single atomic UPDATEs, so concurrent orders can never oversell ----
+
+    def reserve_stock(self, product_id: int, quantity: int) -> bool:
+        """Take `quantity` from a tracked product's stock if enough is left.
+
+        True when reserved or when the product does not track stock; False when too little
+        is left (nothing changed). The conditional UPDATE is atomic on both backends.
+        """
+        stmt = (
+            update(Product)
+            .where(Product.id == product_id, Product.stock.is_not(None))
+            .where(Product.stock >= quantity)
+            .values(stock=Product.stock - quantity)
+            .execution_options(synchronize_session=False)
+        )
+        if self.session.execute(stmt).rowcount == 1:  # type: ignore[attr-defined]
+            return True
+        tracked = self.session.scalar(select(Product.stock).where(Product.id == product_id))
+        return tracked is None
+
+    def release_stock(self, product_id: int, quantity: int) -> None:
+        """Give `quantity` back to a tracked product (a cancelled order); untracked: no-op."""
+        stmt = (
+            update(Product)
+            .where(Product.id == product_id, Product.stock.is_not(None))
+            .values(stock=Product.stock + quantity)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.execute(stmt)
