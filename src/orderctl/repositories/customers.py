@@ -28,3 +28,16 @@ class CustomerRepository:
         if customer is None:
             raise NotFound(f"customer {email!r} not found")
         return customer
+
+    def get_or_create(self, email: str, name: str | None, *, created_by: str) -> Customer:
+        """The customer with this (normalised) email, created when new.
+
+        Callers pass a validated, lower-cased email. A name given for an existing customer
+        that has none fills it in; an existing name is never overwritten by an order.
+        """
+        customer = self.get_by_email(email)
+        if customer is None:
+            return self.add(Customer(email=email, name=name or None, created_by=created_by))
+        if name and not customer.name:
+            customer.name = name
+        return customer
