@@ -47,6 +47,12 @@ def warning(text: str) -> None:
     message(f"warning: {text}")
 
 
+def write_text(text: str) -> None:
+    """Plain text data on stdout, as is (e.g. `maintenance crontab`)."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 def document(record: BaseModel | dict[str, Any]) -> dict[str, Any]:
     """The JSON document of a record (money as strings, timestamps in ISO 8601 UTC)."""
     if isinstance(record, dict):
@@ -183,3 +189,53 @@ def key_value_table(doc: dict[str, Any]) -> RenderableType:
     for key, value in _flatten(doc).items():
         grid.add_row(key, Text(_cell(value)))
     return grid
+
+
+def stderr_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "") -> None:
+    """A small Rich table on stderr (summaries of jobs whose stdout carries data, e.g. imports)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title or None, show_edge=False, header_style="bold")
+    for n, header in enumerate(headers):
+        table.add_column(header, justify="left" if n == 0 else "right")
+    for row in rows:
+        table.add_row(*(Text(_cell(value)) for value in row))
+    stderr_console().print(table)
+
+
+class RowProgress:
+    """A Rich progress line with rows and rows/s on stderr; a no-op when disabled."""
+
+    def __init__(self, label: str, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.label = label
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> RowProgress:
+        if self.enabled:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn("{task.completed:,.0f} rows"),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                console=stderr_console(),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(self.label, total=None, rate="")
+        return self
+
+    def update(self, rows: int) -> None:
+        if self._progress is not None:
+            elapsed = self._progress.tasks[0].elapsed or 0.0
+            rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+            self._progress.update(self._task, completed=rows, rate=rate)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
