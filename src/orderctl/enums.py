@@ -60,3 +60,12 @@ class EventAction(StrEnum):
     IMPORTED = "imported"
     STATUS_CHANGED = "status_changed"
     TOTAL_FIXED = "total_fixed"
+
+
+class OrderSort(StrEnum):
+    """`orders list --sort`: newest first by default; every sort ends in the id (keyset)."""
+
+    CREATED = "created"
+    CREATED_DESC = "-created"
+    TOTAL = "total"
+    TOTAL_DESC = "-total"

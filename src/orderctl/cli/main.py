@@ -15,6 +15,7 @@ from orderctl.cli import (
     config,
     customers,
     db,
+    demo,
     imports,
     init,
     maintenance,
@@ -143,6 +144,7 @@ for _name, _module in (
 ):
     app.add_typer(_module.app, name=_name)
 app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
 
 
 def run() -> None:

@@ -1,15 +1,450 @@
-"""`orderctl orders`: (to be built)."""
+"""`orderctl orders`: create, list, show, set-status, history (DESIGN.md §5, §6)."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
-app = typer.Typer(help="orders commands.", no_args_is_help=True)
+from orderctl.cli.context import get_state
+from orderctl.cli.options import Output
+from orderctl.enums import OrderSort, OrderStatus, OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+app = typer.Typer(help="Create, list, show and change orders.", no_args_is_help=True)
+
+LIST_COLUMNS = [
+    ("ID", "id"),
+    ("REF", "external_ref"),
+    ("STATUS", "status"),
+    ("CUSTOMER", "customer.email"),
+    ("ITEMS", "items_count"),
+    ("TOTAL", "total"),
+    ("CUR", "currency"),
+    ("CREATED", "created_at"),
+]
+HISTORY_COLUMNS = [
+    ("AT", "at"),
+    ("ACTOR", "actor"),
+    ("ACTION", "action"),
+    ("FROM", "from_status"),
+    ("TO", "to_status"),
+    ("REASON", "reason"),
+]
+_DIGITS = re.compile(r"[0-9]+")
+_QTY = re.compile(r"[+-]?[0-9]+")
+
+
+# ---- option parsing (exit 2 for values that cannot be parsed at all) ----
+
+
+def _usage(text: str) -> Exception:
+    from orderctl.errors import UsageError
+
+    return UsageError(text)
+
+
+def _parse_item(value: str) -> dict[str, Any]:
+    sku, sep, qty = value.rpartition(":")
+    if not sep or not sku.strip() or not _QTY.fullmatch(qty.strip()):
+        raise _usage(f"--item: expected SKU:QTY with an integer quantity, got {value!r}")
+    return {"sku": sku, "quantity": int(qty)}
+
+
+def _parse_when(value: str, *, end_of_day: bool, flag: str) -> datetime:
+    """An ISO date (a whole UTC day) or datetime (UTC when it has no zone)."""
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = date.fromisoformat(text)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return start + timedelta(days=1) if end_of_day else start
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise _usage(
+            f"{flag}: expected an ISO date or datetime such as 2026-11-26 or 2026-11-26T13:45:00Z, "
+            f"got {value!r}"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    return None if value is None else _parse_when(value, end_of_day=False, flag="--since")
+
+
+def _parse_until(value: str | None) -> datetime | None:
+    return None if value is None else _parse_when(value, end_of_day=True, flag="--until")
+
+
+def _parse_amount(value: str | None, flag: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise _usage(f"{flag}: expected an amount such as 12.50, got {value!r}")
+    return amount
+
+
+# ---- views ----
+
+
+def _list_row(order: Any) -> dict[str, Any]:
+    from orderctl.cli.render import document
+
+    doc = document(order)
+    doc["items_count"] = len(doc["items"])
+    return doc
+
+
+def _order_view(doc: dict[str, Any], events: list[dict[str, Any]] | None = None) -> RenderableType:
+    """The Rich view of one order: header, customer, lines, total and (for show) history.
+
+    Every user-supplied string goes in as `Text`, so markup in it is shown, not interpreted.
+    """
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    header = Text.assemble(
+        ("Order ", "bold"),
+        (str(doc["id"]), "bold"),
+        "  ",
+        (doc["status"], "bold cyan"),
+    )
+    if doc["external_ref"]:
+        header.append("  ref ")
+        header.append(doc["external_ref"])
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column(overflow="fold")
+    customer = doc["customer"]
+    who = Text(customer["email"])
+    if customer["name"]:
+        who = Text.assemble(customer["name"], " <", customer["email"], ">")
+    facts.add_row("customer", who)
+    facts.add_row("created", Text(doc["created_at"]))
+    facts.add_row("updated", Text(doc["updated_at"]))
+    if doc["notes"]:
+        facts.add_row("notes", Text(doc["notes"]))
+
+    lines = Table(show_edge=False, header_style="bold")
+    for title, justify in (
+        ("SKU", "left"),
+        ("NAME", "left"),
+        ("QTY", "right"),
+        ("UNIT PRICE", "right"),
+        ("LINE TOTAL", "right"),
+    ):
+        lines.add_column(title, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for item in doc["items"]:
+        lines.add_row(
+            Text(item["sku"]),
+            Text(item["name"]),
+            Text(str(item["quantity"])),
+            Text(item["unit_price"]),
+            Text(item["line_total"]),
+        )
+    total = Text.assemble(("total ", "bold"), (f"{doc['total']} {doc['currency']}", "bold"))
+    parts: list[RenderableType] = [header, facts, Text(""), lines, total]
+    if events is not None:
+        history = Table(title="history", show_edge=False, header_style="bold")
+        for title, _ in HISTORY_COLUMNS:
+            history.add_column(title, overflow="fold")
+        for event in events:
+            history.add_row(*(Text(str(event[key] or "")) for _, key in HISTORY_COLUMNS))
+        parts += [Text(""), history]
+    return Group(*parts)
+
+
+# ---- commands ----
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Customer email (created when new).")
+    ] = None,
+    item: Annotated[
+        list[str] | None,
+        typer.Option("--item", help="A line as SKU:QTY; repeat for more lines.", metavar="SKU:QTY"),
+    ] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Free text on the order.")] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="ISO 4217 code; default from the settings.")
+    ] = None,
+    external_ref: Annotated[
+        str | None,
+        typer.Option("--external-ref", help="Your unique reference; a retry with it is safe."),
+    ] = None,
+    from_file: Annotated[
+        str | None,
+        typer.Option(
+            "--from-file",
+            help="Read the order from a JSON file (`-` = stdin), the schema of one import line.",
+            metavar="FILE",
+        ),
+    ] = None,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Create an order; stock of tracked products is reserved. Prints the order.
+
+    Example: orderctl orders create --customer ana@example.com --item MUG-01:2 --item TEE-M:1
+
+    Example: echo '{"customer_email": "a@b.io", "items": [{"sku": "MUG-01", "quantity": 1}]}'
+    | orderctl orders create --from-file -
+    """
+    from orderctl.cli.render import message, render_one
+    from orderctl.errors import UsageError
+    from orderctl.schemas import OrderCreate, parse
+    from orderctl.services import orders
+
+    items = [_parse_item(value) for value in item or []]
+    if from_file is not None:
+        if customer or items or notes is not None or currency or external_ref:
+            raise UsageError("--from-file cannot be combined with the other order options")
+        data = parse(OrderCreate, _read_order_file(from_file), where=_where(from_file))
+    else:
+        if not customer or not items:
+            raise UsageError("give --customer and at least one --item SKU:QTY, or --from-file")
+        raw: dict[str, Any] = {"customer_email": customer, "items": items}
+        for key, value in (
+            ("notes", notes),
+            ("currency", currency),
+            ("external_ref", external_ref),
+        ):
+            if value is not None:
+                raw[key] = value
+        data = parse(OrderCreate, raw)
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow() as uow:
+        order, created = orders.create_order(
+            uow, actor, data, default_currency=state.settings().currency
+        )
+    if created:
+        message(f"created order {order.id} ({order.total} {order.currency})")
+    else:
+        message(
+            f"order {order.id} with external_ref {order.external_ref!r} exists already with "
+            "this content; nothing changed"
+        )
+    render_one(order, output, table=_order_view)
+
+
+def _where(path: str) -> str:
+    return "stdin" if path == "-" else path
+
+
+def _read_order_file(path: str) -> Any:
+    """The JSON document in FILE or stdin. Unreadable: exit 2; empty or not JSON: exit 6."""
+    import json
+    import sys
+
+    from orderctl.errors import UsageError, ValidationFailed
+
+    where = _where(path)
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed(f"{where}: not UTF-8 text") from None
+    if not text.strip():
+        raise ValidationFailed(f"{where}: empty input, expected one JSON order document")
+    try:
+        document = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(
+            f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    if not isinstance(document, dict):
+        raise ValidationFailed(f"{where}: expected one JSON object (an order document)")
+    return document
 
 
 @app.command("list")
-def list_orders(ctx: typer.Context) -> None:
-    """List orders (placeholder until the orders issue lands)."""
-    from orderctl.cli.context import get_state
+def list_orders(
+    ctx: typer.Context,
+    status: Annotated[
+        list[OrderStatus] | None,
+        typer.Option(
+            "--status", help="Only this status; repeat for several.", case_sensitive=False
+        ),
+    ] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer's orders (email).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Created on or after (ISO date or datetime, UTC)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Created before (a date: up to the end of that day; UTC)."),
+    ] = None,
+    min_total: Annotated[str | None, typer.Option("--min-total", help="Total at least X.")] = None,
+    max_total: Annotated[str | None, typer.Option("--max-total", help="Total at most X.")] = None,
+    sort: Annotated[
+        OrderSort, typer.Option("--sort", help="Sort order; `-` means descending.")
+    ] = OrderSort.CREATED_DESC,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most N orders (default 30).")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every match, streamed in batches (no limit).")
+    ] = False,
+    cursor: Annotated[
+        str | None,
+        typer.Option("--cursor", help="Continue after a previous page (printed on stderr)."),
+    ] = None,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """List orders, newest first; filters combine.
 
-    get_state(ctx).actor()
+    Example: orderctl orders list --status paid --status shipped --since 2026-11-01 -o jsonl
+    """
+    from orderctl.cli.render import message, render_list
+    from orderctl.errors import UsageError
+    from orderctl.schemas import parse
+    from orderctl.services import orders
+
+    raw = {
+        "statuses": tuple(status or ()),
+        "customer_email": customer,
+        "since": _parse_since(since),
+        "until": _parse_until(until),
+        "min_total": _parse_amount(min_total, "--min-total"),
+        "max_total": _parse_amount(max_total, "--max-total"),
+    }
+    if all_ and (limit is not None or cursor is not None):
+        raise UsageError("--all cannot be combined with --limit or --cursor")
+    filters = parse(orders.OrderFilters, raw)
+    state = get_state(ctx)
+    actor = state.actor()
+    table = output is OutputFormat.TABLE
+    with state.uow(write=False) as uow:
+        if all_:
+            rows = orders.iter_orders(uow, actor, filters, sort=sort)
+            render_list(
+                (_list_row(o) for o in rows) if table else rows,
+                output,
+                LIST_COLUMNS,
+                empty="no orders",
+            )
+            return
+        page = orders.list_orders(
+            uow,
+            actor,
+            filters,
+            sort=sort,
+            limit=orders.DEFAULT_LIMIT if limit is None else limit,
+            cursor=cursor,
+        )
+    render_list(
+        [_list_row(o) for o in page.items] if table else page.items,
+        output,
+        LIST_COLUMNS,
+        empty="no orders",
+    )
+    if page.next_cursor:
+        message(f"more orders: --all, or the next page with --cursor {page.next_cursor}")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    key: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="ID_OR_EXTERNAL_REF", help="Digits only: an order id; else an external ref."
+        ),
+    ] = None,
+    ref: Annotated[
+        str | None, typer.Option("--ref", help="Look up by external ref (also when all digits).")
+    ] = None,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Show an order: its customer, lines, total and history.
+
+    Example: orderctl orders show 42    (or: orderctl orders show --ref 10042)
+    """
+    from orderctl.cli.render import document, render_one
+    from orderctl.errors import UsageError
+    from orderctl.services import orders
+
+    if (key is None) == (ref is None):
+        raise UsageError("give either an ID_OR_EXTERNAL_REF or --ref REF")
+    lookup: int | str
+    if ref is not None:
+        lookup = ref
+    else:
+        assert key is not None
+        lookup = int(key) if _DIGITS.fullmatch(key) else key
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow(write=False) as uow:
+        order, events = orders.get_order_with_history(uow, actor, lookup)
+    docs = [document(event) for event in events]
+    render_one(order, output, table=lambda doc: _order_view(doc, docs))
+
+
+@app.command("set-status")
+def set_status(
+    ctx: typer.Context,
+    order_id: Annotated[int, typer.Argument(metavar="ID", help="The order id.")],
+    status: Annotated[
+        OrderStatus, typer.Argument(metavar="STATUS", help="The new status.", case_sensitive=False)
+    ],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (kept in the history).")
+    ] = None,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Change an order's status along the allowed transitions; cancelling restocks.
+
+    Allowed: pending -> paid|cancelled, paid -> shipped|cancelled|refunded,
+    shipped -> delivered|refunded, delivered -> refunded.
+
+    Example: orderctl orders set-status 42 shipped --reason "DHL 00340434"
+    """
+    from orderctl.cli.render import message, render_one
+    from orderctl.services import orders
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow() as uow:
+        order = orders.set_status(uow, actor, order_id, status, reason)
+    message(f"order {order.id} is now {order.status.value}")
+    render_one(order, output, table=_order_view)
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    order_id: Annotated[int, typer.Argument(metavar="ID", help="The order id.")],
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Show an order's audit trail: created, each status change, who, when and why.
+
+    Example: orderctl orders history 42 -o json
+    """
+    from orderctl.cli.render import render_list
+    from orderctl.services import orders
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow(write=False) as uow:
+        events = orders.order_history(uow, actor, order_id)
+    render_list(events, output, HISTORY_COLUMNS, empty="no events")
