@@ -1,0 +1,56 @@
+"""The FastAPI application factory (DESIGN.md §11).
+
+`create_app(settings)` builds one app over one `Database`; `orderctl serve` runs it with uvicorn
+through `app_from_environment` (a factory, so each worker process builds its own engine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from orderctl import __version__
+from orderctl.api import errors
+from orderctl.api.routers import auth, customers, health, orders, products, users
+from orderctl.config import Settings, load_settings
+from orderctl.db import Database
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """An app on `settings.database_url` (or on `database`, which the caller then owns)."""
+    owned = database is None
+    if database is None:
+        settings = settings or load_settings()
+        database = Database(settings.database_url)
+    currency = settings.currency if settings is not None else "EUR"
+    db = database
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            db.dispose()
+
+    app = FastAPI(
+        title="orderctl",
+        version=__version__,
+        description="The order database over HTTP: the same services, rules and documents "
+        "as the `orderctl` CLI. Authenticate with `POST /api/auth/token`, then send "
+        "`Authorization: Bearer <token>`.",
+        lifespan=lifespan,
+    )
+    app.state.database = db
+    app.state.schema_ok = False
+    app.state.default_currency = currency
+    errors.install(app)
+    app.include_router(health.router)
+    for module in (auth, orders, products, customers, users):
+        app.include_router(module.router, prefix="/api")
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The uvicorn factory used by `orderctl serve`: settings from env and the config file."""
+    return create_app(load_settings())

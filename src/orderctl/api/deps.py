@@ -1,0 +1,88 @@
+"""Dependencies: the app's one `Database`, a unit of work per request, the current actor.
+
+Order matters and matches the CLI (DESIGN.md §3): the database is checked first (503), then the
+token (401). Role checks stay in the services (`@requires`), never here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from orderctl.db import Database
+from orderctl.enums import Role
+from orderctl.errors import NotAuthenticated
+from orderctl.schemas import Actor
+from orderctl.services.auth import authenticate, check_role
+from orderctl.services.uow import UnitOfWork
+
+#: Reads `Authorization: Bearer <token>`; `auto_error=False` so a missing token goes through
+#: our own 401 (one message shape for every error). Also makes Swagger's "Authorize" work.
+bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def get_database(request: Request) -> Database:
+    """The app's database, not checked (for `/healthz`)."""
+    db: Database = request.app.state.database
+    return db
+
+
+def ready_database(db: Annotated[Database, Depends(get_database)], request: Request) -> Database:
+    """The database, checked reachable and at the latest migration (503 otherwise).
+
+    Checked until it first succeeds, then trusted: a database that goes away later fails the
+    request's own queries, which map to 503 as well.
+    """
+    if not request.app.state.schema_ok:
+        db.check_schema()
+        request.app.state.schema_ok = True
+    return db
+
+
+ReadyDatabase = Annotated[Database, Depends(ready_database)]
+
+
+def read_uow(db: ReadyDatabase) -> Iterator[UnitOfWork]:
+    """A read-only unit of work for this request (rolled back at the end)."""
+    with UnitOfWork(db, write=False) as uow:
+        yield uow
+
+
+def write_uow(db: ReadyDatabase) -> Iterator[UnitOfWork]:
+    """A writing unit of work for this request; the service commits it."""
+    with UnitOfWork(db, write=True) as uow:
+        yield uow
+
+
+def current_actor(db: ReadyDatabase, token: Annotated[str | None, Depends(bearer)]) -> Actor:
+    """The user behind `Authorization: Bearer <token>` (401 when missing or not valid)."""
+    if not token:
+        raise NotAuthenticated("not authenticated: send `Authorization: Bearer <token>`")
+    with UnitOfWork(db) as uow:
+        return authenticate(uow, token)
+
+
+# `scope="function"`: the unit of work ends (rolls back, returns its connection) before the
+# response is sent, and errors raised while leaving it still reach the exception handlers.
+ReadUow = Annotated[UnitOfWork, Depends(read_uow, scope="function")]
+WriteUow = Annotated[UnitOfWork, Depends(write_uow, scope="function")]
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def role_of(service: Callable[..., Any]) -> Any:
+    """`Depends` on the current actor having the role `service` declares with `@requires`.
+
+    Not a second rule book: the role is read from the service, which checks it again. It
+    only moves the check before body validation, so a viewer gets 403 for a write however
+    malformed the body is, and the order of answers is 503, 401, 403, 422.
+    """
+    role: Role = service.required_role  # type: ignore[attr-defined]
+
+    def check(actor: CurrentActor) -> Actor:
+        check_role(actor, role)
+        return actor
+
+    return Depends(check)

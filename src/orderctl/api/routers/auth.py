@@ -1,0 +1,107 @@
+"""`POST /api/auth/token` (OAuth2 password form) and `GET /api/auth/me`.
+
+python-multipart is not a dependency, so FastAPI's `OAuth2PasswordRequestForm` cannot be used;
+the form is parsed here from the raw `application/x-www-form-urlencoded` body, which is what
+every OAuth2 client sends for the password grant. Multipart bodies are refused (415).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel
+
+from orderctl.api.deps import CurrentActor, ReadUow, WriteUow
+from orderctl.errors import NotFound, ValidationFailed
+from orderctl.schemas import Timestamp, UserRead
+from orderctl.services.auth import login
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+#: A username (64) and a password (1024), URL-encoded, fit easily; anything bigger is hostile.
+MAX_FORM_BYTES = 16 * 1024
+
+
+class PasswordForm(BaseModel):
+    username: str
+    password: str
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: Timestamp | None
+
+
+async def password_form(request: Request) -> PasswordForm:
+    """`username` and `password` from a urlencoded body; `grant_type`, if given, is `password`."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise HTTPException(415, f"send the credentials as {FORM_TYPE}")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise HTTPException(413, "request body too large")
+    try:
+        text = body.decode("utf-8")
+        fields = parse_qs(text, keep_blank_values=True, strict_parsing=False, max_num_fields=16)
+    except (UnicodeDecodeError, ValueError):
+        raise ValidationFailed("body: not a valid urlencoded form") from None
+    values: dict[str, str] = {}
+    for name in ("username", "password", "grant_type"):
+        given = fields.get(name)
+        if given is None:
+            continue
+        if len(given) > 1:
+            raise ValidationFailed(f"{name}: given more than once")
+        values[name] = given[0]
+    for name in ("username", "password"):
+        if not values.get(name):
+            raise ValidationFailed(f"{name}: field required")
+    if values.get("grant_type", "password") != "password":
+        raise ValidationFailed("grant_type: must be 'password'")
+    if "\x00" in values["username"] or "\x00" in values["password"]:
+        raise ValidationFailed("username: must not contain NUL characters")
+    return PasswordForm(username=values["username"], password=values["password"])
+
+
+_FORM_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM_TYPE: {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["password"]},
+                        "username": {"type": "string"},
+                        "password": {"type": "string", "format": "password"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/token", response_model=TokenResponse, openapi_extra=_FORM_OPENAPI)
+def create_token(
+    form: Annotated[PasswordForm, Depends(password_form)], uow: WriteUow
+) -> TokenResponse:
+    """Log in: the same kind of token as `orderctl auth login` (30 days)."""
+    secret, token = login(uow, form.username, form.password)
+    return TokenResponse(access_token=secret, expires_at=token.expires_at)
+
+
+@router.get("/me", response_model=UserRead)
+def me(actor: CurrentActor, uow: ReadUow) -> UserRead:
+    """The user behind the bearer token (the user document of `orderctl users list`)."""
+    user = uow.users.get(actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise NotFound("the token's user no longer exists")
+    return UserRead.model_validate(user)
