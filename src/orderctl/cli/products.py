@@ -1,7 +1,207 @@
-"""`orderctl products`: (to be built)."""
+"""`orderctl products`: the catalog (DESIGN.md §4)."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
 
-app = typer.Typer(help="products commands.", no_args_is_help=True)
+from orderctl.cli.context import get_state
+from orderctl.cli.options import Output
+from orderctl.enums import OutputFormat
+
+app = typer.Typer(help="Manage the product catalog.", no_args_is_help=True)
+
+COLUMNS = [
+    ("SKU", "sku"),
+    ("NAME", "name"),
+    ("PRICE", "unit_price"),
+    ("STOCK", "stock"),
+    ("ACTIVE", "active"),
+]
+
+SkuArg = Annotated[str, typer.Argument(help="The product's SKU.", show_default=False)]
+
+
+def _price(value: str | None) -> str | None:
+    """A --price value as text for the schema; text that is no plain number is exit 2."""
+    if value is None:
+        return None
+    from orderctl.errors import UsageError
+    from orderctl.services.products import price_text_problem
+
+    problem = price_text_problem(value)
+    if problem:
+        raise UsageError(f"invalid value for --price: {problem}")
+    return value.strip()
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    sku: SkuArg,
+    name: Annotated[str, typer.Option("--name", help="Product name.", show_default=False)],
+    price: Annotated[
+        str, typer.Option("--price", help="Unit price, e.g. 12.50.", show_default=False)
+    ],
+    stock: Annotated[
+        int | None,
+        typer.Option("--stock", help="Units in stock; leave out to not track stock."),
+    ] = None,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Add a product (admin). Without --stock its stock is not tracked.
+
+    Example: orderctl products add MUG-01 --name "Stoneware mug" --price 12.50 --stock 100
+    """
+    from orderctl.cli.render import render_one
+    from orderctl.services import products
+
+    data = {"sku": sku, "name": name, "unit_price": _price(price), "stock": stock}
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow() as uow:
+        product = products.add_product(uow, actor, data)
+    render_one(product, output)
+
+
+@app.command("list")
+def list_products(
+    ctx: typer.Context,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include inactive products.", show_default=False)
+    ] = False,
+    inactive: Annotated[
+        bool, typer.Option("--inactive", help="Only inactive products.", show_default=False)
+    ] = False,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """List products by SKU: active ones unless --all or --inactive is given.
+
+    A blank STOCK (null in JSON) means stock is not tracked.
+
+    Example: orderctl products list --all -o json
+    """
+    from orderctl.cli.render import render_list
+    from orderctl.errors import UsageError
+    from orderctl.services import products
+
+    if all_ and inactive:
+        raise UsageError("--all and --inactive cannot be used together")
+    active: bool | None = None if all_ else not inactive
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow(write=False) as uow:
+        rows = products.list_products(uow, actor, active=active)
+    render_list(rows, output, COLUMNS, empty="no products")
+
+
+@app.command("show")
+def show(ctx: typer.Context, sku: SkuArg, output: Output = OutputFormat.TABLE) -> None:
+    """Show one product, active or not (exit 5 when there is no such SKU).
+
+    Example: orderctl products show MUG-01 -o json
+    """
+    from orderctl.cli.render import render_one
+    from orderctl.services import products
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow(write=False) as uow:
+        product = products.get_product(uow, actor, sku)
+    render_one(product, output)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    sku: SkuArg,
+    name: Annotated[
+        str | None, typer.Option("--name", help="New name.", show_default=False)
+    ] = None,
+    price: Annotated[
+        str | None, typer.Option("--price", help="New unit price.", show_default=False)
+    ] = None,
+    stock: Annotated[
+        int | None, typer.Option("--stock", help="New stock level.", show_default=False)
+    ] = None,
+    active: Annotated[
+        bool | None,
+        typer.Option("--active/--inactive", help="Offer or withdraw it.", show_default=False),
+    ] = None,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Change a product (admin). Give at least one option; nothing given is a usage error (2).
+
+    Existing orders keep the prices they were created with.
+
+    Example: orderctl products update MUG-01 --price 13.00 --stock 80
+    """
+    from orderctl.cli.render import render_one
+    from orderctl.errors import UsageError
+    from orderctl.services import products
+
+    given: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("name", name),
+            ("unit_price", _price(price)),
+            ("stock", stock),
+            ("active", active),
+        )
+        if value is not None
+    }
+    if not given:
+        raise UsageError("nothing to update: give --name, --price, --stock or --active/--inactive")
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow() as uow:
+        product = products.update_product(uow, actor, sku, given)
+    render_one(product, output)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="CSV file with columns sku,name,unit_price,stock; `-` reads stdin.",
+            show_default=False,
+        ),
+    ],
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Create or update products from a CSV file (admin), all or nothing.
+
+    Columns sku,name,unit_price,stock (header required, any order); an empty stock cell means
+    not tracked. Products are matched by SKU; an existing product gets the file's name, price
+    and stock and keeps its active flag. Any bad row writes nothing (exit 6) and names the line.
+    Prints a summary: created, updated, unchanged.
+
+    Example: orderctl products import catalog.csv
+    """
+    import sys
+
+    from orderctl.cli.render import render_one
+    from orderctl.errors import UsageError
+    from orderctl.services import products
+
+    state = get_state(ctx)
+    actor = state.actor()
+    if file == "-":
+        name = "<stdin>"
+        stream = sys.stdin.buffer
+    else:
+        name = file
+        try:
+            stream = open(file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+    try:
+        with state.uow() as uow:
+            summary = products.import_products(uow, actor, stream, name)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    render_one(summary, output)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,26 @@ class ProductRepository:
         if product is None:
             raise NotFound(f"product {sku!r} not found")
         return product
+
+    def add_many(self, products: Iterable[Product]) -> None:
+        """Add new products and flush (one batch of an import)."""
+        self.session.add_all(products)
+        self.session.flush()
+
+    def get_many_by_sku(self, skus: Iterable[str]) -> dict[str, Product]:
+        """The products with these SKUs (one IN query), keyed by SKU; missing ones are absent."""
+        wanted = list(set(skus))
+        if not wanted:
+            return {}
+        rows = self.session.scalars(select(Product).where(Product.sku.in_(wanted)))
+        return {product.sku: product for product in rows}
+
+    def list(self, *, active: bool | None = True) -> Sequence[Product]:
+        """Products ordered by SKU; `active=None` gives every product, True/False filter."""
+        stmt = select(Product).order_by(Product.sku)
+        if active is not None:
+            stmt = stmt.where(Product.active.is_(active))
+        return self.session.scalars(stmt).all()
 
     # ---- stock: single atomic UPDATEs, so concurrent orders can never oversell ----
 
