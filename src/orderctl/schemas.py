@@ -43,6 +43,8 @@ def _money(value: Decimal) -> Decimal:
         raise ValueError("must be a finite number")
     if value < 0:
         raise ValueError("must not be negative")
+    if value > MONEY_MAX:  # before quantize(), which fails beyond 28 digits (1e308)
+        raise ValueError(f"must be at most {MONEY_MAX}")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
         raise ValueError("must have at most two decimals")
@@ -69,6 +71,7 @@ def format_timestamp(value: datetime) -> str:
 
 def _email(value: str) -> str:
     value = value.strip().lower()
+    _no_nul(value)  # PostgreSQL cannot store or even compare NUL; both backends refuse it
     if len(value) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s.]+", value):
         raise ValueError("is not a valid email address")
     return value

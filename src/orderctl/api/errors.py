@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from orderctl.db import UPGRADE_HINT, translate
 from orderctl.errors import (
@@ -114,6 +114,14 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     mapped = translate(exc, getattr(request.app.state, "database", None))
     if mapped is not None:
         return error_response(mapped)
+    if isinstance(exc, DataError):
+        # A value the database cannot store or compare (NUL in text on PostgreSQL, a number
+        # out of range) that validation let through: the request's fault, not the server's.
+        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            {"detail": "a value in the request cannot be stored or compared by the database"},
+            status_code=422,
+        )
     return await _unexpected_error(request, exc)
 
 

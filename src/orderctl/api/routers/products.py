@@ -1,7 +1,64 @@
-"""`/api/products` (to be built as the products service lands)."""
+"""`/api/products`: the catalog (list, show, add, update; DESIGN.md §4)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from orderctl.api.deps import ReadUow, WriteUow, role_of
+from orderctl.schemas import Actor, ProductCreate, ProductRead, ProductUpdate
+from orderctl.services import products
 
 router = APIRouter(prefix="/products", tags=["products"])
+
+SkuPath = Annotated[str, Path(max_length=64, description="The product's SKU.")]
+
+
+class ActiveFilter(StrEnum):
+    TRUE = "true"
+    FALSE = "false"
+    ALL = "all"
+
+
+_ACTIVE = {ActiveFilter.TRUE: True, ActiveFilter.FALSE: False, ActiveFilter.ALL: None}
+
+
+@router.get("", response_model=list[ProductRead])
+def list_products(
+    uow: ReadUow,
+    actor: Annotated[Actor, role_of(products.list_products)],
+    active: Annotated[
+        ActiveFilter, Query(description="`true` (default): on offer; `false`: withdrawn; `all`.")
+    ] = ActiveFilter.TRUE,
+) -> list[ProductRead]:
+    """Products by SKU (`orderctl products list`)."""
+    return products.list_products(uow, actor, active=_ACTIVE[active])
+
+
+@router.get("/{sku}", response_model=ProductRead)
+def get_product(
+    sku: SkuPath, uow: ReadUow, actor: Annotated[Actor, role_of(products.get_product)]
+) -> ProductRead:
+    """One product, active or not."""
+    return products.get_product(uow, actor, sku)
+
+
+@router.post("", response_model=ProductRead, status_code=201)
+def add_product(
+    body: ProductCreate, uow: WriteUow, actor: Annotated[Actor, role_of(products.add_product)]
+) -> ProductRead:
+    """Add a product (admin); 409 when the SKU exists. No `stock`: stock is not tracked."""
+    return products.add_product(uow, actor, body)
+
+
+@router.patch("/{sku}", response_model=ProductRead)
+def update_product(
+    sku: SkuPath,
+    body: ProductUpdate,
+    uow: WriteUow,
+    actor: Annotated[Actor, role_of(products.update_product)],
+) -> ProductRead:
+    """Change the fields given (admin); `"stock": null` stops tracking stock."""
+    return products.update_product(uow, actor, sku, body)
