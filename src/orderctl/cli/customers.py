@@ -1,7 +1,95 @@
-"""`orderctl customers`: (to be built)."""
+"""`orderctl customers`: customers and what they spent (DESIGN.md §4)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="customers commands.", no_args_is_help=True)
+from orderctl.cli.context import get_state
+from orderctl.cli.options import Output
+from orderctl.enums import OutputFormat
+
+app = typer.Typer(help="Manage customers.", no_args_is_help=True)
+
+COLUMNS = [("ID", "id"), ("EMAIL", "email"), ("NAME", "name"), ("CREATED", "created_at")]
+
+EmailArg = Annotated[str, typer.Argument(help="The customer's email.", show_default=False)]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    email: EmailArg,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Customer name.", show_default=False)
+    ] = None,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Add a customer (operator). The email is stored lower-cased and must be unique.
+
+    Example: orderctl customers add ada@example.com --name "Ada Lovelace"
+    """
+    from orderctl.cli.render import render_one
+    from orderctl.services import customers
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow() as uow:
+        customer = customers.add_customer(uow, actor, {"email": email, "name": name})
+    render_one(customer, output)
+
+
+@app.command("list")
+def list_customers(
+    ctx: typer.Context,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=10_000, help="At most this many customers.")
+    ] = 30,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every customer (streamed page by page).")
+    ] = False,
+    after: Annotated[
+        str | None,
+        typer.Option(
+            "--after",
+            metavar="EMAIL",
+            help="Start after this email (the last one of the previous page).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """List customers ordered by email (keyset paging: pass the last email to --after).
+
+    Example: orderctl customers list --limit 50 --after bob@example.com -o jsonl
+    """
+    from orderctl.cli.render import render_list
+    from orderctl.services import customers
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow(write=False) as uow:
+        rows = (
+            customers.iter_customers(uow, actor, after=after)
+            if all_
+            else customers.list_customers(uow, actor, after=after, limit=limit)
+        )
+        render_list(rows, output, COLUMNS, empty="no customers")
+
+
+@app.command("show")
+def show(ctx: typer.Context, email: EmailArg, output: Output = OutputFormat.TABLE) -> None:
+    """Show a customer with order_count (all orders) and total_spent (paid, shipped and
+    delivered orders). Exit 5 when there is no such customer.
+
+    Example: orderctl customers show ada@example.com -o json
+    """
+    from orderctl.cli.render import render_one
+    from orderctl.services import customers
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow(write=False) as uow:
+        customer = customers.get_customer(uow, actor, email)
+    render_one(customer, output)

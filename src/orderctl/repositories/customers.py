@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from orderctl.errors import NotFound
-from orderctl.models import Customer
+from orderctl.models import Customer, Order
 
 
 class CustomerRepository:
@@ -41,3 +44,33 @@ class CustomerRepository:
         if name and not customer.name:
             customer.name = name
         return customer
+
+    def page(self, *, after: str | None = None, limit: int = 30) -> Sequence[Customer]:
+        """Up to `limit` customers ordered by email, after the email `after` (keyset, no OFFSET).
+
+        The unique index on `email` serves both the order and the `email > after` seek.
+        """
+        stmt = select(Customer).order_by(Customer.email).limit(limit)
+        if after is not None:
+            stmt = stmt.where(Customer.email > after)
+        return self.session.scalars(stmt).all()
+
+    def get_with_stats(
+        self, email: str, spending: Iterable[str]
+    ) -> tuple[Customer, int, Decimal] | None:
+        """The customer with this email, its number of orders and the sum of the totals of its
+        orders in `spending` statuses: one query (outer join + GROUP BY the primary key)."""
+        statuses = list(spending)
+        spent = func.sum(case((Order.status.in_(statuses), Order.total)), type_=Order.total.type)
+        stmt = (
+            select(Customer, func.count(Order.id), spent)
+            .outerjoin(Order, Order.customer_id == Customer.id)
+            .where(Customer.email == email.strip().lower())
+            .group_by(Customer.id)
+        )
+        row = self.session.execute(stmt).one_or_none()
+        if row is None:
+            return None
+        customer, count, total = row
+        # SQLite sums NUMERIC as float; two places is what the column holds.
+        return customer, int(count), Decimal(str(total or 0)).quantize(Decimal("0.01"))

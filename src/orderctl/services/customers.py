@@ -1,0 +1,82 @@
+"""Customers: add, list (keyset by email) and show with order statistics (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from orderctl.enums import SPENDING_STATUSES, Role
+from orderctl.errors import Conflict, NotFound, ValidationFailed
+from orderctl.models import Customer
+from orderctl.schemas import Actor, CustomerCreate, CustomerDetail, CustomerRead, parse
+from orderctl.services.auth import requires
+from orderctl.services.uow import UnitOfWork
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+#: Rows fetched per keyset page when streaming every customer.
+PAGE_SIZE = 500
+
+
+@requires(Role.OPERATOR)
+def add_customer(
+    uow: UnitOfWork, actor: Actor, data: CustomerCreate | Mapping[str, Any]
+) -> CustomerRead:
+    """Add a customer; the email is stored lower-cased.
+
+    Raises `ValidationFailed` (exit 6, checked after the role), `Conflict` (exit 6) when a
+    customer has this email in any case.
+    """
+    if not isinstance(data, CustomerCreate):
+        data = parse(CustomerCreate, data)
+    # The shared email rule lets control characters (NUL included) through; refuse them here
+    # so both backends agree (PostgreSQL cannot store NUL at all).
+    if _CONTROL.search(data.email):
+        raise ValidationFailed("email: must not contain control characters")
+    if uow.customers.get_by_email(data.email) is not None:
+        raise Conflict(f"customer {data.email!r} already exists")
+    customer = uow.customers.add(
+        Customer(email=data.email, name=data.name or None, created_by=actor.username)
+    )
+    read = CustomerRead.model_validate(customer)
+    uow.commit()
+    return read
+
+
+@requires(Role.VIEWER)
+def list_customers(
+    uow: UnitOfWork, actor: Actor, *, after: str | None = None, limit: int = 30
+) -> list[CustomerRead]:
+    """One page of customers ordered by email, starting after the email `after`."""
+    after = after.strip().lower() if after is not None else None
+    return [CustomerRead.model_validate(c) for c in uow.customers.page(after=after, limit=limit)]
+
+
+@requires(Role.VIEWER)
+def iter_customers(
+    uow: UnitOfWork, actor: Actor, *, after: str | None = None, page_size: int | None = None
+) -> Iterator[CustomerRead]:
+    """Every customer ordered by email, fetched in keyset pages (constant memory)."""
+    page_size = page_size or PAGE_SIZE
+    cursor = after.strip().lower() if after is not None else None
+    while True:
+        page = uow.customers.page(after=cursor, limit=page_size)
+        for customer in page:
+            yield CustomerRead.model_validate(customer)
+        if len(page) < page_size:
+            return
+        cursor = page[-1].email
+        uow.session.expunge_all()  # keep the identity map from growing page after page
+
+
+@requires(Role.VIEWER)
+def get_customer(uow: UnitOfWork, actor: Actor, email: str) -> CustomerDetail:
+    """A customer with `order_count` (all orders) and `total_spent` (orders that are paid,
+    shipped or delivered), from one aggregate query. Raises `NotFound` (exit 5)."""
+    found = uow.customers.get_with_stats(email, [s.value for s in SPENDING_STATUSES])
+    if found is None:
+        raise NotFound(f"customer {email.strip()!r} not found")
+    customer, count, spent = found
+    base = CustomerRead.model_validate(customer)
+    return CustomerDetail(**base.model_dump(), order_count=count, total_spent=spent)

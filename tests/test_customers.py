@@ -1,0 +1,209 @@
+"""`orderctl customers add/list/show` through the real CLI, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, select
+from tests.conftest import Cli
+from tests.test_products import one_error
+
+from orderctl.db import Database
+from orderctl.enums import OrderStatus, Role
+from orderctl.models import Customer, Order
+from orderctl.schemas import Actor
+from orderctl.services import customers as customer_service
+from orderctl.services.uow import UnitOfWork
+
+
+def people(database: Database) -> list[tuple[Any, ...]]:
+    with UnitOfWork(database, write=False) as u:
+        rows = u.session.execute(
+            select(Customer.id, Customer.email, Customer.name, Customer.created_by).order_by(
+                Customer.id
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Collect the SQL statements run on any engine (the CLI builds its own) in the block."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+def test_add_lowercases_records_actor_and_refuses_duplicates(cli: Cli, database: Database) -> None:
+    r = cli(
+        "customers", "add", " Ada@Example.COM ", "--name", "Ada", "-o", "json", role=Role.OPERATOR
+    )
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert list(doc) == ["id", "email", "name", "created_at"]
+    assert (doc["email"], doc["name"]) == ("ada@example.com", "Ada")
+    assert doc["created_at"].endswith("Z")
+    before = people(database)
+    assert before[0][3] == "test-operator"
+    one_error(cli("customers", "add", "ADA@example.com"), 6, "'ada@example.com' already exists")
+    assert people(database) == before
+    r = cli("customers", "add", "bob@example.com", "-o", "json")
+    assert json.loads(r.stdout)["name"] is None
+    r = cli("customers", "add", "eve@example.com", "--name", "", "-o", "json")
+    assert json.loads(r.stdout)["name"] is None
+
+
+def test_malformed_and_hostile_emails_change_nothing(cli: Cli, database: Database) -> None:
+    cli("customers", "add", "keep@example.com")
+    before = people(database)
+    for bad in [
+        "",
+        "   ",
+        "plain",
+        "a@b",
+        "a@@example.com",
+        "a b@example.com",
+        "@example.com",
+        "a@.com",
+        "a@example.com.",
+        "a@example",
+        "x" * 250 + "@example.com",
+        "a\x00b@example.com",
+        "a\x1b[31m@example.com",
+        "'; DROP TABLE customers; --",
+    ]:
+        r = cli("customers", "add", bad, "--name", "X")
+        one_error(r, 6, "email")
+        assert people(database) == before, bad
+    one_error(cli("customers", "add", "n@example.com", "--name", "x" * 201), 6, "name")
+    one_error(cli("customers", "add", "n@example.com", "--name", "a\x00b"), 6, "NUL")
+    assert people(database) == before
+
+
+@pytest.mark.parametrize(
+    ("email", "name"),
+    [
+        ("o'brien+tag@example.com", "Robert'); DROP TABLE customers;--"),
+        ("émile@exämple.fr", "Émile 🍵 \u202eevil\u202c"),
+        ("rtl@example.com", "مرحبا שלום"),
+        ("markup@example.com", "[bold red]not markup[/]"),
+    ],
+)
+def test_unicode_and_hostile_values_are_stored_and_shown_exactly(
+    cli: Cli, email: str, name: str
+) -> None:
+    r = cli("customers", "add", email, "--name", name, "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    r = cli("customers", "show", email.upper(), "-o", "json", role=Role.VIEWER)
+    assert r.exit_code == 0, r.stderr
+    assert (json.loads(r.stdout)["email"], json.loads(r.stdout)["name"]) == (email, name)
+    r = cli("customers", "show", email)
+    assert r.exit_code == 0 and name in r.stdout
+    r = cli("customers", "list")
+    assert r.exit_code == 0 and name in r.stdout and email in r.stdout
+
+
+def _order(database: Database, email: str, status: OrderStatus, total: str) -> None:
+    with UnitOfWork(database) as u:
+        customer = u.customers.get_or_create(email, None, created_by="test")
+        u.orders.add(
+            Order(
+                customer_id=customer.id, status=status.value, currency="EUR", total=Decimal(total)
+            )
+        )
+        u.commit()
+
+
+def test_show_counts_orders_and_spending_in_one_query(
+    cli: Cli, database: Database, viewer: Actor
+) -> None:
+    cli("customers", "add", "ada@example.com", "--name", "Ada")
+    cli("customers", "add", "bob@example.com")
+    for status, total in [
+        (OrderStatus.PENDING, "1.00"),
+        (OrderStatus.PAID, "10.10"),
+        (OrderStatus.SHIPPED, "20.20"),
+        (OrderStatus.DELIVERED, "30.45"),
+        (OrderStatus.CANCELLED, "100.00"),
+        (OrderStatus.REFUNDED, "200.00"),
+        (OrderStatus.PAID, "0.10"),
+    ]:
+        _order(database, "ada@example.com", status, total)
+    _order(database, "bob@example.com", OrderStatus.PAID, "5000.00")
+
+    r = cli("customers", "show", "ADA@example.com", "-o", "json", role=Role.VIEWER)
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert list(doc) == ["id", "email", "name", "created_at", "order_count", "total_spent"]
+    assert (doc["order_count"], doc["total_spent"]) == (7, "60.85")
+
+    cli("customers", "add", "new@example.com")
+    r = cli("customers", "show", "new@example.com", "-o", "json")
+    assert (json.loads(r.stdout)["order_count"], json.loads(r.stdout)["total_spent"]) == (
+        0,
+        "0.00",
+    )
+    r = cli("customers", "show", "ada@example.com")
+    assert r.exit_code == 0 and "60.85" in r.stdout and "order_count" in r.stdout
+
+    with statements() as seen, UnitOfWork(database, write=False) as u:
+        detail = customer_service.get_customer(u, viewer, "ada@example.com")
+    assert detail.total_spent == Decimal("60.85")
+    assert len(seen) == 1, seen
+
+    one_error(cli("customers", "show", "nobody@example.com"), 5, "not found")
+    one_error(cli("customers", "show", "not an email"), 5, "not found")
+
+
+def test_list_keyset_paging(cli: Cli, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = cli("customers", "list")
+    assert r.exit_code == 0 and r.stdout == "" and "no customers" in r.stderr
+    assert json.loads(cli("customers", "list", "-o", "json").stdout) == []
+    emails = [f"user{i}@example.com" for i in (3, 1, 4, 0, 2)]
+    for email in emails:
+        cli("customers", "add", email)
+
+    def listed(*args: str) -> list[str]:
+        r = cli("customers", "list", *args, "-o", "json", role=Role.VIEWER)
+        assert r.exit_code == 0, r.stderr
+        return [c["email"] for c in json.loads(r.stdout)]
+
+    assert listed() == sorted(emails)
+    assert listed("--limit", "2") == ["user0@example.com", "user1@example.com"]
+    assert listed("--limit", "2", "--after", "USER1@example.com") == [
+        "user2@example.com",
+        "user3@example.com",
+    ]
+    assert listed("--after", "user4@example.com") == []
+    monkeypatch.setattr(customer_service, "PAGE_SIZE", 2)
+    with statements() as seen:
+        assert listed("--all") == sorted(emails)
+    pages = [s for s in seen if "FROM customers" in s and "ORDER BY customers.email" in s]
+    # keyset: each later page seeks past the last email (SQLite always renders `OFFSET 0`)
+    assert len(pages) == 3 and all("customers.email >" in s for s in pages[1:])
+    r = cli("customers", "list", "-o", "jsonl", "--limit", "1")
+    assert json.loads(r.stdout)["email"] == "user0@example.com"
+    r = cli("customers", "list", "-o", "csv", "--limit", "1")
+    assert r.stdout.splitlines()[0] == "id,email,name,created_at"
+    for bad in ("0", "-1", "10001", "many"):
+        r = cli("customers", "list", "--limit", bad)
+        assert r.exit_code == 2 and r.stdout == "", bad
+
+
+def test_help_has_examples(cli: Cli) -> None:
+    for command in ("add", "list", "show"):
+        r = cli("customers", command, "--help", role=None)
+        assert r.exit_code == 0 and "Example: orderctl customers" in r.stdout
