@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_PATTERN = re.compile(r"^(\d{1,9})([smhd])$")
+_PATTERN = re.compile(r"^([0-9]{1,9})([smhd])$")
 #: Large enough for any real use, small enough that `now - duration` stays a valid date.
 MAX_DAYS = 36_500
 
