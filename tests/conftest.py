@@ -181,6 +181,21 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with minimal cost in tests: the production cost (~0.1 s a hash, more on a
+    busy CI box) would dominate every test that creates a user or logs in. Hashes carry
+    their own parameters, so verification stays real; tests/test_auth_hashing.py checks
+    the production settings."""
+    from argon2 import PasswordHasher
+
+    from orderctl.services import auth
+
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(auth, "_hasher", fast)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", fast.hash("orderctl-dummy-password"))
+
+
 def create_user(
     database: Database, username: str, role: Role, password: str = "correct horse 1"
 ) -> None:

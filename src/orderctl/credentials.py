@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orderctl.config import config_dir
+from orderctl.errors import OrderctlError
 
 TokenSource = Literal["ORDERCTL_TOKEN", "credentials file"]
 
@@ -53,8 +54,17 @@ def _read() -> dict[str, Any]:
 
 
 def _write(data: dict[str, Any]) -> None:
+    try:
+        _write_file(data)
+    except OSError as exc:
+        raise OrderctlError(
+            f"cannot write credentials file {credentials_file()}: {exc.strerror or exc}"
+        ) from exc
+
+
+def _write_file(data: dict[str, Any]) -> None:
     folder = credentials_file().parent
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".credentials.", suffix=".tmp")
     try:
@@ -75,8 +85,13 @@ def load_token(database_url: str) -> CachedToken | None:
     env = os.environ.get("ORDERCTL_TOKEN")
     if env:
         return CachedToken(env.strip(), "ORDERCTL_TOKEN")
+    return cached_login(database_url)
+
+
+def cached_login(database_url: str) -> CachedToken | None:
+    """This database's login in the cache file, ignoring `ORDERCTL_TOKEN` (for `auth logout`)."""
     entry = _read().get("logins", {}).get(cache_key(database_url))
-    if isinstance(entry, dict) and isinstance(entry.get("token"), str):
+    if isinstance(entry, dict) and isinstance(entry.get("token"), str) and entry["token"]:
         username = entry.get("username")
         return CachedToken(
             entry["token"], "credentials file", username if isinstance(username, str) else None
@@ -86,6 +101,7 @@ def load_token(database_url: str) -> CachedToken | None:
 
 def save_token(database_url: str, token: str, username: str) -> Path:
     """Store a login for this database, keeping the other databases' logins."""
+    # A broken file reads as empty, so a login rewrites it whole (keeping nothing unreadable).
     data = _read() or {"version": 1, "logins": {}}
     data["logins"][cache_key(database_url)] = {"token": token, "username": username}
     _write(data)

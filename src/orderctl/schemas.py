@@ -285,6 +285,22 @@ class UserCreate(InputModel):
     password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
 
 
+class PasswordSet(InputModel):
+    """A new password (`users reset-password`): the same rule as `UserCreate.password`."""
+
+    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+
+
+class TokenCreate(InputModel):
+    """The name of a token made by `auth token create`."""
+
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+        AfterValidator(_no_nul),
+    ]
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -28,13 +28,19 @@ def read_password(*, from_stdin: bool, confirm: bool, prompt: str = "Password") 
 
     from orderctl.errors import UsageError
 
+    stdin = sys.stdin  # None when the process was started with stdin closed (`<&-`)
     if from_stdin:
-        line = sys.stdin.readline()
+        try:
+            line = stdin.readline() if stdin is not None else ""
+        except UnicodeDecodeError:
+            raise UsageError("the password on stdin is not valid UTF-8") from None
+        except (OSError, ValueError):  # a closed or unreadable stdin
+            line = ""
         password = line.rstrip("\r\n")
         if not password:
             raise UsageError("no password on stdin (expected it on the first line)")
         return password
-    if not sys.stdin.isatty():
+    if stdin is None or stdin.closed or not stdin.isatty():
         raise UsageError("stdin is not a terminal: pass the password with --password-stdin")
     value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
     return value

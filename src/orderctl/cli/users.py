@@ -1,7 +1,141 @@
-"""`orderctl users`: (to be built)."""
+"""`orderctl users`: user administration, admin only (DESIGN.md §3)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
-app = typer.Typer(help="users commands.", no_args_is_help=True)
+from orderctl.cli.context import get_state
+from orderctl.cli.options import Output, PasswordStdin, read_password
+from orderctl.enums import OutputFormat, Role
+
+if TYPE_CHECKING:
+    from orderctl.schemas import UserRead
+
+app = typer.Typer(help="Manage users and their roles (admin only).", no_args_is_help=True)
+
+USER_COLUMNS = [
+    ("ID", "id"),
+    ("USERNAME", "username"),
+    ("ROLE", "role"),
+    ("ACTIVE", "active"),
+    ("CREATED", "created_at"),
+]
+Username = Annotated[str, typer.Argument(help="The user's name.", show_default=False)]
+RoleArg = Annotated[Role, typer.Argument(help="viewer, operator or admin.", case_sensitive=False)]
+
+
+def _show(user: UserRead, output: OutputFormat, note: str) -> None:
+    from orderctl.cli.render import message, render_one
+
+    render_one(user, output)
+    message(note)
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    username: Username,
+    role: Annotated[
+        Role, typer.Option("--role", help="viewer, operator or admin.", case_sensitive=False)
+    ],
+    password_stdin: PasswordStdin = False,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Create a user (password prompted twice, or read from stdin).
+
+    Example: echo "$PW" | orderctl users create alice --role operator --password-stdin
+    """
+    from orderctl.services import users
+
+    state = get_state(ctx)
+    actor = state.actor()
+    password = read_password(from_stdin=password_stdin, confirm=True, prompt="New password")
+    with state.uow() as uow:
+        user = users.create_user(uow, actor, username, role=role, password=password)
+    _show(user, output, f"created user {user.username!r} ({user.role.value})")
+
+
+@app.command("list")
+def list_users(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
+    """List users, disabled ones too.
+
+    Example: orderctl users list -o csv
+    """
+    from orderctl.cli.render import render_list
+    from orderctl.services import users
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow(write=False) as uow:
+        rows = users.list_users(uow, actor)
+    render_list(rows, output, USER_COLUMNS, empty="no users")
+
+
+@app.command("disable")
+def disable(ctx: typer.Context, username: Username, output: Output = OutputFormat.TABLE) -> None:
+    """Disable a user: their tokens are refused at once. The last active admin cannot be.
+
+    Example: orderctl users disable bob
+    """
+    from orderctl.services import users
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow() as uow:
+        user = users.disable_user(uow, actor, username)
+    _show(user, output, f"user {user.username!r} is disabled")
+
+
+@app.command("enable")
+def enable(ctx: typer.Context, username: Username, output: Output = OutputFormat.TABLE) -> None:
+    """Enable a disabled user again.
+
+    Example: orderctl users enable bob
+    """
+    from orderctl.services import users
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow() as uow:
+        user = users.enable_user(uow, actor, username)
+    _show(user, output, f"user {user.username!r} is enabled")
+
+
+@app.command("set-role")
+def set_role(
+    ctx: typer.Context, username: Username, role: RoleArg, output: Output = OutputFormat.TABLE
+) -> None:
+    """Change a user's role. The last active admin cannot be demoted.
+
+    Example: orderctl users set-role bob operator
+    """
+    from orderctl.services import users
+
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow() as uow:
+        user = users.set_role(uow, actor, username, role)
+    _show(user, output, f"user {user.username!r} is {user.role.value}")
+
+
+@app.command("reset-password")
+def reset_password(
+    ctx: typer.Context,
+    username: Username,
+    password_stdin: PasswordStdin = False,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Set a user's password (prompted twice, or from stdin); this also ends a lockout.
+
+    Example: echo "$NEW_PW" | orderctl users reset-password bob --password-stdin
+    """
+    from orderctl.services import users
+
+    state = get_state(ctx)
+    actor = state.actor()
+    password = read_password(from_stdin=password_stdin, confirm=True, prompt="New password")
+    with state.uow() as uow:
+        user = users.reset_password(uow, actor, username, password)
+    _show(user, output, f"password of {user.username!r} reset; lockout cleared")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -27,3 +29,10 @@ class TokenRepository:
 
     def get(self, token_id: int) -> ApiToken | None:
         return self.session.get(ApiToken, token_id, options=[joinedload(ApiToken.user)])
+
+    def list(self, *, user_id: int | None = None) -> Sequence[ApiToken]:
+        """Tokens oldest first, with their users loaded in the same query; one user's or all."""
+        stmt = select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.id)
+        if user_id is not None:
+            stmt = stmt.where(ApiToken.user_id == user_id)
+        return self.session.scalars(stmt).all()

@@ -24,6 +24,11 @@ class UserRepository:
     def get_by_username(self, username: str) -> User | None:
         return self.session.scalars(select(User).where(User.username == username)).one_or_none()
 
+    def get_by_username_ci(self, username: str) -> User | None:
+        """The user whose name equals `username` ignoring case (to refuse look-alike names)."""
+        stmt = select(User).where(func.lower(User.username) == username.lower()).limit(1)
+        return self.session.scalars(stmt).first()
+
     def get_one_by_username(self, username: str) -> User:
         """Raise `NotFound` when there is no such user."""
         user = self.get_by_username(username)
@@ -40,6 +45,21 @@ class UserRepository:
     def count_active_admins(self) -> int:
         stmt = select(func.count()).where(User.role == Role.ADMIN.value, User.active.is_(True))
         return self.session.scalar(stmt) or 0
+
+    def lock_active_admins(self) -> int:
+        """Count the active admins, locking their rows until the transaction ends.
+
+        Two concurrent demotions of the last two admins cannot both see "another admin
+        remains": on PostgreSQL the rows are locked (FOR UPDATE); on SQLite a write unit of
+        work already holds the database write lock from BEGIN.
+        """
+        stmt = (
+            select(User.id)
+            .where(User.role == Role.ADMIN.value, User.active.is_(True))
+            .order_by(User.id)
+            .with_for_update()
+        )
+        return len(self.session.scalars(stmt).all())
 
     def list(self) -> Sequence[User]:
         return self.session.scalars(select(User).order_by(User.username)).all()

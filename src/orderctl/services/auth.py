@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,16 +15,20 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from orderctl import clock
 from orderctl.enums import Role
-from orderctl.errors import NotAuthenticated, PermissionDenied, ValidationFailed
+from orderctl.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from orderctl.models import ApiToken, User
-from orderctl.schemas import Actor, TokenRead, UserCreate, UserRead, parse
+from orderctl.schemas import Actor, TokenCreate, TokenRead, UserCreate, UserRead, parse
 from orderctl.services.uow import UnitOfWork
 
 TOKEN_PREFIX = "oct_"
 DEFAULT_LOGIN_TTL = timedelta(days=30)
+#: `auth token create` without `--expires`; `--expires never` is allowed (docs/auth.md).
+DEFAULT_TOKEN_TTL = timedelta(days=90)
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 LOGIN_FAILED = "login failed: unknown user or wrong password"
+#: What `UserCreate.username` accepts; anything else cannot name a user.
+USERNAME_RE = re.compile(r"[\w.@+-]{1,64}")
 
 _hasher = PasswordHasher()  # argon2id with the library's current defaults
 # Verified against when the user does not exist, so both failures take the same time.
@@ -122,8 +127,12 @@ def login(
     Unknown user and wrong password give the same message and cost one argon2 verify each.
     Five failures in a row lock the account for 15 minutes; a success resets the count.
     """
+    if ttl <= timedelta(0):
+        raise ValidationFailed("expires: must be longer than 0s")
     now = clock.utcnow()
-    user = uow.users.get_by_username(username.strip())
+    name = username.strip()
+    # A name no user can have (NUL, quotes, 10 kB) is never sent to the database.
+    user = uow.users.get_by_username(name) if USERNAME_RE.fullmatch(name) else None
     if user is None:
         verify_password(_DUMMY_HASH, password)
         raise NotAuthenticated(LOGIN_FAILED)
@@ -153,7 +162,7 @@ def login(
 def authenticate(uow: UnitOfWork, secret: str) -> Actor:
     """Resolve a token to its actor and record its use. Raises `NotAuthenticated` (exit 3)."""
     secret = secret.strip()
-    if not secret.startswith(TOKEN_PREFIX):
+    if not secret.startswith(TOKEN_PREFIX) or not secret.isascii() or len(secret) > 200:
         raise NotAuthenticated("invalid token: run `orderctl auth login`")
     token = uow.tokens.get_by_hash(hash_token(secret))
     if token is None:
@@ -184,6 +193,7 @@ def bootstrap_admin(uow: UnitOfWork, username: str, password: str) -> UserRead:
     """Create the first admin. Raises `ValidationFailed` when users already exist."""
     if uow.users.count() > 0:
         raise ValidationFailed("the database already has users; use `orderctl users create`")
+    username = check_username(username)
     data = parse(UserCreate, {"username": username, "role": Role.ADMIN, "password": password})
     user = uow.users.add(
         User(
@@ -201,3 +211,118 @@ def bootstrap_admin(uow: UnitOfWork, username: str, password: str) -> UserRead:
 
 def has_users(uow: UnitOfWork) -> bool:
     return uow.users.count() > 0
+
+
+# ---- tokens (DESIGN.md §3): `auth status`, `auth logout`, `auth token create/list/revoke` ----
+
+
+def _acting_user(uow: UnitOfWork, actor: Actor) -> User:
+    user = uow.users.get(actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise NotAuthenticated(f"user {actor.username!r} is not known to this database")
+    return user
+
+
+@requires(Role.VIEWER)
+def current_login(uow: UnitOfWork, actor: Actor) -> tuple[UserRead, TokenRead | None]:
+    """The acting user and the token they act with (None for a system actor)."""
+    user = _acting_user(uow, actor)
+    token = uow.tokens.get(actor.token_id) if actor.token_id is not None else None
+    return UserRead.model_validate(user), None if token is None else token_read(token)
+
+
+def logout(uow: UnitOfWork, secret: str) -> TokenRead | None:
+    """Revoke the token with this secret; None when the database does not know it.
+
+    Holding the secret is the proof, so this works for an expired token or a disabled user
+    too (like `login`, it needs no actor). A revoked token keeps its first `revoked_at`.
+    """
+    secret = secret.strip()
+    if not secret.startswith(TOKEN_PREFIX) or not secret.isascii():
+        return None
+    token = uow.tokens.get_by_hash(hash_token(secret))
+    if token is None:
+        return None
+    if token.revoked_at is None:
+        token.revoked_at = clock.utcnow()
+    read = token_read(token)
+    uow.commit()
+    return read
+
+
+@requires(Role.VIEWER)
+def create_token(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    name: str,
+    ttl: timedelta | None = DEFAULT_TOKEN_TTL,
+    username: str | None = None,
+) -> tuple[str, TokenRead]:
+    """Create a named token for automation; return (secret, token). `ttl=None`: never expires.
+
+    Anyone may create tokens for themselves; a token for another user needs the admin role.
+    Raises `ValidationFailed` (bad name or expiry), `PermissionDenied`, `NotFound` (user),
+    `RuleViolation` (the user is disabled).
+    """
+    data = parse(TokenCreate, {"name": name})
+    if ttl is not None and ttl <= timedelta(0):
+        raise ValidationFailed("expires: must be longer than 0s (or `never`)")
+    own = _acting_user(uow, actor)
+    user = own
+    if username is not None and username.strip() != own.username:
+        check_role(actor, Role.ADMIN)
+        user = find_user(uow, username)
+    if not user.active:
+        raise ValidationFailed(f"user {user.username!r} is disabled; enable it first")
+    secret, token = _issue_token(uow, user, name=data.name, ttl=ttl, created_by=actor.username)
+    read = token_read(token)
+    uow.commit()
+    return secret, read
+
+
+@requires(Role.VIEWER)
+def list_tokens(uow: UnitOfWork, actor: Actor, *, all_users: bool = False) -> list[TokenRead]:
+    """The actor's own tokens, or with `all_users` everyone's (admin only), oldest first.
+
+    Revoked and expired tokens are listed too (until `maintenance purge-tokens` removes them).
+    """
+    if all_users:
+        check_role(actor, Role.ADMIN)
+        return [token_read(t) for t in uow.tokens.list()]
+    return [token_read(t) for t in uow.tokens.list(user_id=_acting_user(uow, actor).id)]
+
+
+@requires(Role.VIEWER)
+def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> TokenRead:
+    """Revoke a token by id: one's own, or (admin) anyone's. Revoking twice changes nothing.
+
+    Raises `NotFound` (exit 5) and `PermissionDenied` (exit 4, another user's token).
+    """
+    # Out of the id column's range (SQLite cannot even bind it): no such token.
+    token = uow.tokens.get(token_id) if 0 < token_id < 2**31 else None
+    if token is None:
+        raise NotFound(f"token {token_id} not found")
+    if token.user_id != actor.user_id:
+        check_role(actor, Role.ADMIN)
+    if token.revoked_at is None:
+        token.revoked_at = clock.utcnow()
+    read = token_read(token)
+    uow.commit()
+    return read
+
+
+def check_username(username: str) -> str:
+    """The stripped name, or `ValidationFailed` (exit 6) when no user could have it."""
+    name = username.strip()
+    if not USERNAME_RE.fullmatch(name):
+        shown = name if len(name) <= 70 else name[:64] + "…"
+        raise ValidationFailed(
+            f"username: {shown!r} is not a valid username (1 to 64 letters, digits, or . _ @ + -)"
+        )
+    return name
+
+
+def find_user(uow: UnitOfWork, username: str) -> User:
+    """The user with this exact name. Raises `ValidationFailed` (malformed) or `NotFound`."""
+    return uow.users.get_one_by_username(check_username(username))
