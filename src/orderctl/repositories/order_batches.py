@@ -242,9 +242,11 @@ class OrderBatchWriter:
             for o in orders:
                 order_id += 1
                 event_id += 1
+                created = _sqlite_ts(o.created_at)
+                updated = created if o.updated_at == o.created_at else _sqlite_ts(o.updated_at)
                 order_rows.append(
                     (order_id, o.external_ref, o.customer_id, o.status, o.currency, str(o.total),
-                     o.notes, _sqlite_ts(o.created_at), _sqlite_ts(o.updated_at), actor)
+                     o.notes, created, updated, actor)
                 )  # fmt: skip
                 for pid, sku, name, qty, price, line_total in o.items:
                     item_id += 1

@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import IO, Any
 
 from orderctl.errors import ValidationFailed
@@ -152,6 +153,9 @@ def _csv_groups(reader: Any, names: list[str]) -> Iterator[RawOrder]:
     order_idx = [(c, idx[c]) for c in ORDER_COLUMNS if c in idx]
     i_sku, i_qty = idx["sku"], idx["quantity"]
     i_price = idx.get("unit_price")
+    order_cols = [i for _, i in order_idx]
+    # itemgetter returns a tuple for two or more indices; customer_email is always there.
+    key_of = itemgetter(*order_cols) if len(order_cols) > 1 else lambda r: (r[order_cols[0]],)
 
     current: RawOrder | None = None
     current_key: tuple[str, ...] = ()
@@ -186,7 +190,7 @@ def _csv_groups(reader: Any, names: list[str]) -> Iterator[RawOrder]:
         item: dict[str, Any] = {"sku": row[i_sku], "quantity": row[i_qty].strip()}
         if price:
             item["unit_price"] = price
-        key = tuple(row[i] for _, i in order_idx)
+        key = key_of(row)
         if current is not None and ref and ref == current.ref and current.error is None:
             if key != current_key:
                 differs = next(
