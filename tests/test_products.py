@@ -63,11 +63,13 @@ def test_add_show_list_json_documents(cli: Cli, database: Database) -> None:
     assert r.exit_code == 0 and json.loads(r.stdout)["name"] == "Cap"
     r = cli("products", "list", "-o", "json", role=Role.VIEWER)
     assert [p["sku"] for p in json.loads(r.stdout)] == ["CAP", "MUG-01"]
-    r = cli("products", "list", "-o", "jsonl")
+    r = cli("products", "list", "-o", "jsonl", role=Role.OPERATOR)
     assert [json.loads(line)["sku"] for line in r.stdout.splitlines()] == ["CAP", "MUG-01"]
     r = cli("products", "list", "-o", "csv")
     assert r.stdout.splitlines()[0] == "sku,name,unit_price,stock,active"
     assert r.stdout.splitlines()[1] == "CAP,Cap,9.90,,yes"
+    r = add(cli, "FREE", "-o", "json", price="-0")
+    assert json.loads(r.stdout)["unit_price"] == "0.00"
     r = cli("products", "list")
     assert r.exit_code == 0 and "MUG-01" in r.stdout and "12.50" in r.stdout
     assert "\x1b[" not in r.stdout  # not a terminal: no ANSI codes

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import IO, Any
 
 from pydantic import BaseModel
@@ -54,6 +55,11 @@ def price_text_problem(text: str) -> str | None:
     return f"{text!r} is not a plain decimal number like 12.50"
 
 
+def _price(value: Decimal) -> Decimal:
+    # "-0" parses as Decimal("-0.00"), which would print as "-0.00".
+    return value.copy_abs() if value.is_zero() else value
+
+
 def _check_sku(sku: str, *, where: str = "") -> None:
     # Control characters in a SKU would break tables, CSV output and `--item SKU:QTY` lines.
     if _CONTROL.search(sku):
@@ -78,7 +84,7 @@ def add_product(
         Product(
             sku=data.sku,
             name=data.name,
-            unit_price=data.unit_price,
+            unit_price=_price(data.unit_price),
             stock=data.stock,
             active=data.active,
             updated_by=actor.username,
@@ -114,12 +120,14 @@ def update_product(
     if not isinstance(data, ProductUpdate):
         data = parse(ProductUpdate, data)
     product = uow.products.get_one_by_sku(sku.strip())
-    changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "unit_price", "active"):
-        if field in changes and changes[field] is not None:
-            setattr(product, field, changes[field])
-    if "stock" in changes:
-        product.stock = changes["stock"]
+    if data.unit_price is not None:
+        product.unit_price = _price(data.unit_price)
+    if data.name is not None:
+        product.name = data.name
+    if data.active is not None:
+        product.active = data.active
+    if "stock" in data.model_fields_set:
+        product.stock = data.stock
     product.updated_by = actor.username
     product.updated_at = clock.utcnow()
     read = ProductRead.model_validate(product)
@@ -269,28 +277,25 @@ def _write_batch(
     now = clock.utcnow()
     new: list[Product] = []
     for _, data in batch:
+        price = _price(data.unit_price)
         product = existing.get(data.sku)
         if product is None:
             new.append(
                 Product(
                     sku=data.sku,
                     name=data.name,
-                    unit_price=data.unit_price,
+                    unit_price=price,
                     stock=data.stock,
                     active=True,
                     updated_by=username,
                 )
             )
             counts["created"] += 1
-        elif (product.name, product.unit_price, product.stock) == (
-            data.name,
-            data.unit_price,
-            data.stock,
-        ):
+        elif (product.name, product.unit_price, product.stock) == (data.name, price, data.stock):
             counts["unchanged"] += 1
         else:
             product.name = data.name
-            product.unit_price = data.unit_price
+            product.unit_price = price
             product.stock = data.stock
             product.updated_by = username
             product.updated_at = now
