@@ -528,3 +528,14 @@ def test_crontab_needs_no_token_or_database(cli: Cli, tmp_path: Any) -> None:
         assert exe.startswith("/")
     assert "orderctl auth token create --name cron" in result.stdout
     assert "flock" in result.stdout  # says why no flock(1) is needed
+
+
+def test_every_job_has_help_with_an_example() -> None:
+    from typer.testing import CliRunner
+
+    from orderctl.cli.main import app
+
+    for job in ("expire-pending", "purge-tokens", "purge-orders", "verify", "crontab"):
+        result = CliRunner().invoke(app, ["maintenance", job, "--help"])
+        assert result.exit_code == 0, job
+        assert "Example: orderctl maintenance" in result.stdout, job
