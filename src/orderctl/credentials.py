@@ -46,7 +46,7 @@ def cache_key(database_url: str) -> str:
 def _read() -> dict[str, Any]:
     try:
         data = json.loads(credentials_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: `[[[[...` nested too deep
         return {}
     if not isinstance(data, dict) or not isinstance(data.get("logins"), dict):
         return {}
