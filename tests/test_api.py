@@ -61,8 +61,8 @@ class Api:
         return self.request("PATCH", path, **kwargs)
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, name="cheap_password_hashing")
+def cheap_password_hashing_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 at its defaults costs ~0.3 s a hash; these tests are about HTTP, not hashing."""
     from argon2 import PasswordHasher
 
@@ -73,8 +73,8 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("orderctl-dummy-password"))
 
 
-@pytest.fixture
-def api(database: Database) -> Iterator[Api]:
+@pytest.fixture(name="api")
+def api_fixture(database: Database) -> Iterator[Api]:
     app = create_app(database=database)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client=client, database=database)
@@ -251,3 +251,272 @@ def test_revoked_and_disabled_are_401(api: Api, cli: Cli) -> None:
     r = api.get("/api/orders", role=Role.VIEWER)
     assert r.status_code == 401 and "disabled" in detail(r)
     assert token
+
+
+# ---- catalog, customers, users ----
+
+
+def test_products_crud(api: Api) -> None:
+    add_product(api, "MUG-01", "12.50", 100)
+    add_product(api, "TEE-M", "20", None)
+    r = api.get("/api/products/MUG-01", role=Role.VIEWER)
+    assert r.json() == {
+        "sku": "MUG-01",
+        "name": "Product MUG-01",
+        "unit_price": "12.50",
+        "stock": 100,
+        "active": True,
+    }
+    r = api.patch("/api/products/TEE-M", json={"unit_price": "21.00", "active": False})
+    assert r.status_code == 200 and r.json()["unit_price"] == "21.00"
+    assert [p["sku"] for p in api.get("/api/products").json()] == ["MUG-01"]
+    assert [p["sku"] for p in api.get("/api/products?active=false").json()] == ["TEE-M"]
+    assert len(api.get("/api/products?active=all").json()) == 2
+    r = api.patch("/api/products/MUG-01", json={"stock": None})
+    assert r.status_code == 200 and r.json()["stock"] is None
+    r = api.post("/api/products", json={"sku": "MUG-01", "name": "again", "unit_price": "1"})
+    assert r.status_code == 409 and "already exists" in detail(r)
+    r = api.patch("/api/products/NOPE", json={"name": "x"})
+    assert r.status_code == 404
+    r = api.patch("/api/products/MUG-01", json={})
+    assert r.status_code == 422 and "nothing to update" in detail(r)
+
+
+BAD_PRODUCTS: list[Any] = [
+    {"sku": "A", "name": "n", "unit_price": "1.005"},
+    {"sku": "A", "name": "n", "unit_price": "-1"},
+    {"sku": "A", "name": "n", "unit_price": "99999999999"},
+    {"sku": "A", "name": "n", "unit_price": "NaN"},
+    {"sku": "A", "name": "n", "unit_price": 1e308},
+    {"sku": "A", "name": "n", "unit_price": "1", "stock": -1},
+    {"sku": "A", "name": "n", "unit_price": "1", "stock": 10**30},
+    {"sku": "", "name": "n", "unit_price": "1"},
+    {"sku": "A" * 65, "name": "n", "unit_price": "1"},
+    {"sku": "A\x00B", "name": "n", "unit_price": "1"},
+    {"sku": "A\nB", "name": "n", "unit_price": "1"},
+    {"sku": "A", "name": "n", "unit_price": "1", "colour": "blue"},
+    {"sku": "A", "unit_price": "1"},
+    [1, 2, 3],
+    "'; DROP TABLE products; --",
+]
+
+
+def test_product_bad_bodies_are_422_and_change_nothing(api: Api) -> None:
+    api.token(Role.ADMIN)
+    before = row_counts(api.database)
+    for body in BAD_PRODUCTS:
+        r = api.post("/api/products", json=body)
+        assert r.status_code == 422, (body, r.text)
+        detail(r)
+    assert row_counts(api.database) == before
+
+
+def test_hostile_strings_are_stored_verbatim(api: Api) -> None:
+    name = "<script>alert(1)</script> '; DROP TABLE products; -- \u202eRTL 😀 [bold]x[/]"
+    r = api.post("/api/products", json={"sku": "Ω-😀", "name": name, "unit_price": "1"})
+    assert r.status_code == 201, r.text
+    r = api.get("/api/products/Ω-😀")
+    assert r.status_code == 200 and r.json()["name"] == name
+    r = api.get("/api/products/%00")
+    assert r.status_code in (404, 422)
+    r = api.get("/api/customers/a%00@b.io")
+    assert r.status_code in (404, 422)
+
+
+def test_customers(api: Api) -> None:
+    r = api.post("/api/customers", json={"email": " Ana@Example.COM ", "name": "Ana"})
+    assert r.status_code == 201, r.text
+    assert r.json()["email"] == "ana@example.com"
+    r = api.post("/api/customers", json={"email": "ana@example.com"})
+    assert r.status_code == 409
+    for bad in ("not-an-email", "a\x00@b.io", "x" * 300 + "@b.io", ""):
+        r = api.post("/api/customers", json={"email": bad})
+        assert r.status_code == 422, (bad, r.text)
+    for i in range(5):
+        api.post("/api/customers", json={"email": f"c{i}@example.com"})
+    r = api.get("/api/customers/ANA@example.com", role=Role.VIEWER)
+    assert r.status_code == 200
+    assert r.json()["order_count"] == 0 and r.json()["total_spent"] == "0.00"
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = api.get("/api/customers", params=params).json()
+        seen += [c["email"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(seen) and len(seen) == 6
+    assert api.get("/api/customers/nobody@example.com").status_code == 404
+
+
+def test_users(api: Api) -> None:
+    r = api.post("/api/users", json={"username": "carol", "role": "operator", "password": "x" * 8})
+    assert r.status_code == 201, r.text
+    assert r.json()["role"] == "operator" and "password" not in r.json()
+    r = api.post("/api/users", json={"username": "Carol", "role": "viewer", "password": "y" * 8})
+    assert r.status_code == 409
+    r = api.post("/api/users", json={"username": "dave", "role": "root", "password": "y" * 8})
+    assert r.status_code == 422
+    r = api.post("/api/users", json={"username": "dave", "role": "viewer", "password": "short"})
+    assert r.status_code == 422
+    r = api.patch("/api/users/carol", json={"role": "viewer"})
+    assert r.status_code == 200 and r.json()["role"] == "viewer"
+    r = api.patch("/api/users/carol", json={"active": False})
+    assert r.status_code == 200 and r.json()["active"] is False
+    r = api.patch("/api/users/carol", json={"active": True, "role": "admin"})
+    assert r.status_code == 422 and "exactly one" in detail(r)
+    r = api.patch("/api/users/carol", json={"password": "new password 1"})
+    assert r.status_code == 200
+    r = api.patch("/api/users/nobody", json={"active": False})
+    assert r.status_code == 404
+    names = [u["username"] for u in api.get("/api/users").json()]
+    assert "carol" in names and "api-admin" in names
+
+
+def test_last_admin_cannot_be_demoted(api: Api) -> None:
+    api.token(Role.ADMIN)
+    before = row_counts(api.database)
+    r = api.patch("/api/users/api-admin", json={"role": "viewer"})
+    assert r.status_code == 422 and "last active admin" in detail(r)
+    assert api.get("/api/auth/me").json()["role"] == "admin"
+    assert row_counts(api.database) == before
+
+
+# ---- the role matrix ----
+
+
+def _matrix_setup(api: Api) -> dict[str, Any]:
+    add_product(api, "MUG-01", "12.50", 1000)
+    ids = {}
+    for role in Role:
+        r = api.post("/api/orders", json=order_body(f"{role.value}@example.com"))
+        assert r.status_code == 201, r.text
+        ids[role] = r.json()["id"]
+        r = api.post(
+            "/api/users",
+            json={"username": f"t-{role.value}", "role": "viewer", "password": "x" * 8},
+        )
+        assert r.status_code == 201, r.text
+    return {"orders": ids}
+
+
+#: (method, path template, body builder, the least role). `{role}` is the caller's role.
+MATRIX: list[tuple[str, str, Any, Role]] = [
+    ("GET", "/api/auth/me", None, Role.VIEWER),
+    ("GET", "/api/orders", None, Role.VIEWER),
+    ("GET", "/api/orders/{order}", None, Role.VIEWER),
+    ("GET", "/api/orders/{order}/history", None, Role.VIEWER),
+    ("POST", "/api/orders", lambda r: order_body(f"new-{r}@example.com"), Role.OPERATOR),
+    ("POST", "/api/orders/{order}/status", lambda r: {"status": "paid"}, Role.OPERATOR),
+    ("GET", "/api/products", None, Role.VIEWER),
+    ("GET", "/api/products/MUG-01", None, Role.VIEWER),
+    (
+        "POST",
+        "/api/products",
+        lambda r: {"sku": f"P-{r}", "name": "n", "unit_price": "1"},
+        Role.ADMIN,
+    ),
+    ("PATCH", "/api/products/MUG-01", lambda r: {"name": f"renamed by {r}"}, Role.ADMIN),
+    ("GET", "/api/customers", None, Role.VIEWER),
+    ("GET", "/api/customers/viewer@example.com", None, Role.VIEWER),
+    ("POST", "/api/customers", lambda r: {"email": f"c-{r}@example.com"}, Role.OPERATOR),
+    ("GET", "/api/users", None, Role.ADMIN),
+    (
+        "POST",
+        "/api/users",
+        lambda r: {"username": f"u-{r}", "role": "viewer", "password": "x" * 8},
+        Role.ADMIN,
+    ),
+    ("PATCH", "/api/users/t-{role}", lambda r: {"role": "operator"}, Role.ADMIN),
+]
+
+
+def test_role_matrix(api: Api) -> None:
+    setup = _matrix_setup(api)
+    for method, template, body, least in MATRIX:
+        for role in Role:
+            path = template.format(order=setup["orders"][role], role=role.value)
+            kwargs: dict[str, Any] = {} if body is None else {"json": body(role.value)}
+            before = row_counts(api.database)
+            r = api.request(method, path, role=role, **kwargs)
+            what = f"{role.value} {method} {path}"
+            if role.rank >= least.rank:
+                assert 200 <= r.status_code < 300, (what, r.text)
+            else:
+                assert r.status_code == 403, (what, r.text)
+                assert "permission denied" in detail(r)
+                assert row_counts(api.database) == before, what
+
+
+def test_role_is_checked_before_the_body(api: Api) -> None:
+    """A viewer learns nothing about validation rules of writes it may not do."""
+    for path, body in (
+        ("/api/products", {"sku": ""}),
+        ("/api/orders", {"items": "nope"}),
+        ("/api/users", {}),
+    ):
+        r = api.post(path, role=Role.VIEWER, json=body)
+        assert r.status_code == 403, (path, r.text)
+
+
+# ---- error mapping ----
+
+
+def test_request_validation_is_422_with_one_line(api: Api) -> None:
+    r = api.get("/api/orders?limit=0")
+    assert r.status_code == 422
+    assert detail(r).startswith("query.limit: ")
+    assert r.json()["errors"][0]["loc"] == ["query", "limit"]
+    r = api.get("/api/orders/not-a-number")
+    assert r.status_code == 422 and detail(r).startswith("path.order_id")
+    r = api.post("/api/orders", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    r = api.get("/api/orders?limit=" + "9" * 400)
+    assert r.status_code == 422
+
+
+def test_unexpected_errors_are_500_without_traceback(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orderctl.services import products
+
+    def boom(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    boom.required_role = Role.VIEWER  # type: ignore[attr-defined]
+    monkeypatch.setattr(products, "list_products", boom)
+    r = api.get("/api/products")
+    assert r.status_code == 500
+    assert r.json() == {"detail": "internal server error"}
+    assert "secret" not in r.text and "Traceback" not in r.text
+
+
+def test_error_status_table() -> None:
+    from orderctl import errors as e
+    from orderctl.api.errors import status_for
+
+    cases = {
+        e.NotAuthenticated: 401,
+        e.PermissionDenied: 403,
+        e.NotFound: 404,
+        e.Conflict: 409,
+        e.InvalidTransition: 409,
+        e.InsufficientStock: 409,
+        e.ValidationFailed: 422,
+        e.RuleViolation: 422,
+        e.UsageError: 422,
+        e.DatabaseUnavailable: 503,
+        e.OrderctlError: 500,
+    }
+    for cls, status in cases.items():
+        assert status_for(cls("x")) == status, cls
+
+
+def test_openapi_document(api: Api) -> None:
+    doc = api.get("/openapi.json", role=None).json()
+    assert "/api/orders" in doc["paths"] and "/api/auth/token" in doc["paths"]
+    token_body = doc["paths"]["/api/auth/token"]["post"]["requestBody"]["content"]
+    assert "application/x-www-form-urlencoded" in token_body

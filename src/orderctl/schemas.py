@@ -58,7 +58,10 @@ def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         # A timestamp without a zone is taken as UTC, the only zone orderctl stores.
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
+        raise ValueError("is out of the supported range of dates") from None
 
 
 def format_money(value: Decimal) -> str:

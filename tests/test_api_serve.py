@@ -1,0 +1,92 @@
+"""`orderctl serve`: a real uvicorn process on loopback, and its one-line errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.conftest import Cli, create_token, create_user
+
+from orderctl.db import Database
+from orderctl.enums import Role
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_serve_runs_the_api(db_url: str, database: Database, config_dir: Path) -> None:
+    create_user(database, "srv", Role.VIEWER)
+    token = create_token(database, "srv")
+    port = _free_port()
+    env = {**os.environ, "ORDERCTL_CONFIG_DIR": str(config_dir)}
+    env.pop("ORDERCTL_DATABASE_URL", None)
+    args = ["--database-url", db_url, "serve", "--port", str(port), "--no-access-log"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orderctl", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(proc.communicate(timeout=5)) from None
+                time.sleep(0.1)
+        assert r.status_code == 200, r.text
+        r = httpx.get(f"{base}/api/orders", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json() == {"items": [], "next_cursor": None}
+        r = httpx.get(f"{base}/api/orders")
+        assert r.status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert "serving the orderctl API" in err
+    assert "Traceback" not in err
+
+
+def test_serve_without_the_api_extra(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    result = cli("serve", role=None)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: the HTTP API needs the 'api' extra")
+    assert "pip install 'orderctl[api]'" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_serve_busy_port_and_bad_values(cli: Cli) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = cli("serve", "--port", str(port), role=None)
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    assert len(result.stderr.splitlines()) == 1
+    for args in (["--port", "0"], ["--port", "70000"], ["--port", "http"], ["--workers", "0"]):
+        result = cli("serve", *args, role=None)
+        assert result.exit_code == 2, (args, result.stderr)
+    result = cli("serve", "--host", "no-such-host.invalid", role=None)
+    assert result.exit_code == 1 and "cannot listen on" in result.stderr
