@@ -26,6 +26,8 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 
@@ -147,94 +149,115 @@ def import_orders(
         if on_reject is not None:
             on_reject(order, reason)
 
-    for batch in _batches(orders, batch_size):
-        now = clock.utcnow()
-        valid: list[tuple[RawOrder, OrderCreate]] = []
-        first_seen: dict[str, int] = {}
-        for order in batch:
-            lines_done += order.line_count
-            if order.ref:
-                if order.ref in first_seen:
-                    reject(
-                        order,
-                        f"{order.where}: external_ref {order.ref!r} already appeared at line "
-                        f"{first_seen[order.ref]}; rows of one order must be consecutive",
-                    )
-                    continue
-                first_seen[order.ref] = order.lines[0]
-            result = _validate(order, is_csv)
-            if isinstance(result, str):
-                reject(order, result)
-            else:
-                valid.append((order, result))
-        existing = writer.existing_refs([p.external_ref or "" for _, p in valid], marker)
-        unknown_skus = {i.sku for _, p in valid for i in p.items if i.sku not in catalog}
-        catalog.update(writer.catalog(sorted(unknown_skus)))
-        customers = writer.customer_ids(sorted({p.customer_email for _, p in valid}))
-        new_customers: dict[str, str | None] = {}
-        ready: list[tuple[RawOrder, OrderCreate, NewOrder]] = []
-        for order, p in valid:
-            ref = p.external_ref or ""
-            if ref in existing:
-                if existing[ref]:
-                    reject(
-                        order,
-                        f"{order.where}: external_ref {ref!r} already appeared earlier in this "
-                        "file; rows of one order must be consecutive",
-                    )
-                else:
-                    counts["skipped"] += 1
-                    counts["sl"] += order.line_count
-                continue
-            items = []
-            total = Decimal(0)
-            problem = None
-            for n, item in enumerate(p.items):
-                entry = catalog.get(item.sku)
-                line = order.lines[n] if is_csv and n < len(order.lines) else order.lines[0]
-                field = "sku" if is_csv else f"items.{n}.sku"
-                if entry is None:
-                    problem = f"line {line}: {field}: unknown SKU {item.sku!r}"
-                    break
-                if not entry.active:
-                    problem = f"line {line}: {field}: product {item.sku!r} is inactive"
-                    break
-                price = entry.unit_price if item.unit_price is None else item.unit_price
-                line_total = (price * item.quantity).quantize(_CENT)
-                total += line_total
-                items.append((entry.id, item.sku, entry.name, item.quantity, price, line_total))
-            if problem is None and total > MONEY_MAX:
-                problem = f"{order.where}: total: {total} is more than {MONEY_MAX}"
-            if problem is not None:
-                reject(order, problem)
-                continue
-            if p.customer_email not in customers and p.customer_email not in new_customers:
-                new_customers[p.customer_email] = p.customer_name or None
-            created = p.created_at or now
-            new = NewOrder(
-                external_ref=ref,
-                customer_id=0,
-                status=p.status.value,
-                currency=p.currency or default_currency,
-                total=total,
-                notes=p.notes or None,
-                created_at=created,
-                updated_at=created,
-                items=items,
-            )
-            ready.append((order, p, new))
-        customers.update(writer.add_customers(new_customers, created_by=actor.username, now=now))
-        for order, p, new in ready:
-            new.customer_id = customers[p.customer_email]
-            counts["imported"] += 1
-            counts["il"] += order.line_count
-        writer.add_orders(
-            [new for _, _, new in ready], actor=actor.username, reason=marker, now=now
-        )
+    # The previous batch is written (and in skip mode committed) by one worker thread while
+    # this thread reads and validates the next one: the database drivers release the GIL while
+    # the server or SQLite works. Only one of the two threads uses the session at any time:
+    # look-ups wait for the pending write first.
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderctl-import")
+    pending: Future[None] | None = None
+
+    def write(new_orders: list[NewOrder], now: datetime) -> None:
+        writer.add_orders(new_orders, actor=actor.username, reason=marker, now=now)
         if not abort and not dry_run:
             uow.commit()
-        if on_progress is not None:
-            on_progress(lines_done)
+
+    try:
+        for batch in _batches(orders, batch_size):
+            now = clock.utcnow()
+            valid: list[tuple[RawOrder, OrderCreate]] = []
+            first_seen: dict[str, int] = {}
+            for order in batch:
+                lines_done += order.line_count
+                if order.ref:
+                    if order.ref in first_seen:
+                        reject(
+                            order,
+                            f"{order.where}: external_ref {order.ref!r} already appeared at line "
+                            f"{first_seen[order.ref]}; rows of one order must be consecutive",
+                        )
+                        continue
+                    first_seen[order.ref] = order.lines[0]
+                result = _validate(order, is_csv)
+                if isinstance(result, str):
+                    reject(order, result)
+                else:
+                    valid.append((order, result))
+            if pending is not None:  # the previous batch must be in before its refs are looked up
+                pending.result()
+                pending = None
+            existing = writer.existing_refs([p.external_ref or "" for _, p in valid], marker)
+            unknown_skus = {i.sku for _, p in valid for i in p.items if i.sku not in catalog}
+            catalog.update(writer.catalog(sorted(unknown_skus)))
+            customers = writer.customer_ids(sorted({p.customer_email for _, p in valid}))
+            new_customers: dict[str, str | None] = {}
+            ready: list[tuple[RawOrder, OrderCreate, NewOrder]] = []
+            for order, p in valid:
+                ref = p.external_ref or ""
+                if ref in existing:
+                    if existing[ref]:
+                        reject(
+                            order,
+                            f"{order.where}: external_ref {ref!r} already appeared earlier in this "
+                            "file; rows of one order must be consecutive",
+                        )
+                    else:
+                        counts["skipped"] += 1
+                        counts["sl"] += order.line_count
+                    continue
+                items = []
+                total = Decimal(0)
+                problem = None
+                for n, item in enumerate(p.items):
+                    entry = catalog.get(item.sku)
+                    line = order.lines[n] if is_csv and n < len(order.lines) else order.lines[0]
+                    field = "sku" if is_csv else f"items.{n}.sku"
+                    if entry is None:
+                        problem = f"line {line}: {field}: unknown SKU {item.sku!r}"
+                        break
+                    if not entry.active:
+                        problem = f"line {line}: {field}: product {item.sku!r} is inactive"
+                        break
+                    price = entry.unit_price if item.unit_price is None else item.unit_price
+                    line_total = (price * item.quantity).quantize(_CENT)
+                    total += line_total
+                    items.append((entry.id, item.sku, entry.name, item.quantity, price, line_total))
+                if problem is None and total > MONEY_MAX:
+                    problem = f"{order.where}: total: {total} is more than {MONEY_MAX}"
+                if problem is not None:
+                    reject(order, problem)
+                    continue
+                if p.customer_email not in customers and p.customer_email not in new_customers:
+                    new_customers[p.customer_email] = p.customer_name or None
+                created = p.created_at or now
+                new = NewOrder(
+                    external_ref=ref,
+                    customer_id=0,
+                    status=p.status.value,
+                    currency=p.currency or default_currency,
+                    total=total,
+                    notes=p.notes or None,
+                    created_at=created,
+                    updated_at=created,
+                    items=items,
+                )
+                ready.append((order, p, new))
+            customers.update(
+                writer.add_customers(new_customers, created_by=actor.username, now=now)
+            )
+            for order, p, new in ready:
+                new.customer_id = customers[p.customer_email]
+                counts["imported"] += 1
+                counts["il"] += order.line_count
+            pending = executor.submit(write, [new for _, _, new in ready], now)
+            if on_progress is not None:
+                on_progress(lines_done)
+        if pending is not None:
+            pending.result()
+            pending = None
+    finally:
+        if pending is not None:  # an error is on its way out: let the write finish first
+            wait([pending])
+        executor.shutdown(wait=True)
     if dry_run:
         uow.rollback()
     else:
