@@ -152,7 +152,10 @@ def create_order(
         )
 
     # Ascending product id: two orders sharing products lock them in the same order.
+    # Products read as untracked (stock NULL) need no reservation.
     for line in sorted(lines, key=lambda item: item.product_id):
+        if products[line.sku].stock is None:
+            continue
         if not uow.products.reserve_stock(line.product_id, line.quantity):
             raise InsufficientStock(
                 f"insufficient stock for {line.sku!r}: {line.quantity} wanted, fewer left"
@@ -306,18 +309,18 @@ def iter_orders(
     filters: OrderFilters | None = None,
     *,
     sort: OrderSort = OrderSort.CREATED_DESC,
-    batch_size: int = STREAM_BATCH,
+    batch_size: int | None = None,
 ) -> Iterator[OrderRead]:
-    """Every matching order, fetched in keyset batches so memory stays flat.
-
-    The role is checked when called, before the first row is read.
+    """Every matching order, fetched in keyset batches (default `STREAM_BATCH`) so memory
+    stays flat. The role is checked when called, before the first row is read.
     """
     filters = filters or OrderFilters()
+    size = batch_size or STREAM_BATCH
 
     def stream() -> Iterator[OrderRead]:
         cursor: str | None = None
         while True:
-            rows, cursor = _page(uow, filters, sort, batch_size, cursor)
+            rows, cursor = _page(uow, filters, sort, size, cursor)
             reads = [OrderRead.model_validate(order) for order in rows]
             # Forget this batch's ORM objects before the next one is loaded.
             uow.session.expunge_all()

@@ -1,0 +1,327 @@
+"""`orders list`: filters, keyset pagination, streaming, formats and SQL statement counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pty
+import select as io_select
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+from tests.conftest import Cli
+
+from orderctl.db import Database
+from orderctl.enums import OrderSort, OrderStatus, Role
+from orderctl.errors import ValidationFailed
+from orderctl.models import Customer, Order, OrderEvent, OrderItem, Product
+from orderctl.schemas import Actor, OrderCreate
+from orderctl.services import orders
+from orderctl.services.uow import UnitOfWork
+
+BASE = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+STATUSES = list(OrderStatus)
+EMAILS = ["ana@example.com", "li.wei@example.com", "kofi@example.com"]
+
+
+def seed(database: Database, count: int) -> None:
+    """`count` orders of two lines each, spread over hours, statuses, customers and totals.
+
+    Some share a created_at (and some a total) so the id tie-breaker of the keyset matters.
+    """
+    with UnitOfWork(database) as u:
+        mug = u.products.add(Product(sku="MUG-01", name="Mug", unit_price=Decimal("12.50")))
+        cap = u.products.add(Product(sku="CAP-01", name="Cap", unit_price=Decimal("9.99")))
+        customers = [u.customers.add(Customer(email=e, name=None)) for e in EMAILS]
+        for n in range(count):
+            qty = n % 4 + 1
+            created = BASE + timedelta(hours=n // 2)  # pairs share a timestamp
+            lines = [
+                OrderItem(product_id=mug.id, sku="MUG-01", name="Mug", quantity=qty,
+                          unit_price=Decimal("12.50"), line_total=Decimal("12.50") * qty),
+                OrderItem(product_id=cap.id, sku="CAP-01", name="Cap", quantity=1,
+                          unit_price=Decimal("9.99"), line_total=Decimal("9.99")),
+            ]  # fmt: skip
+            u.session.add(
+                Order(
+                    external_ref=f"SEED-{n:04d}",
+                    customer=customers[n % 3],
+                    status=STATUSES[n % len(STATUSES)].value,
+                    currency="EUR",
+                    total=sum((line.line_total for line in lines), Decimal("0")),
+                    created_at=created,
+                    updated_at=created,
+                    created_by="seed",
+                    items=lines,
+                    events=[OrderEvent(at=created, actor="seed", action="created")],
+                )
+            )
+        u.commit()
+
+
+@contextmanager
+def count_statements(database: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+
+
+def all_pages(
+    uow: Callable[..., UnitOfWork], actor: Actor, filters: orders.OrderFilters, sort: OrderSort,
+    limit: int,
+) -> list[int]:  # fmt: skip
+    ids: list[int] = []
+    cursor: str | None = None
+    while True:
+        with uow(write=False) as u:
+            page = orders.list_orders(u, actor, filters, sort=sort, limit=limit, cursor=cursor)
+        ids += [o.id for o in page.items]
+        assert len(page.items) <= limit
+        if page.next_cursor is None:
+            return ids
+        cursor = page.next_cursor
+
+
+def expected(database: Database, filters: orders.OrderFilters, sort: OrderSort) -> list[int]:
+    """The same listing computed in Python from every row."""
+    with UnitOfWork(database, write=False) as u:
+        rows = [(o.id, o.created_at, o.total, o.status, o.customer.email)
+                for o in u.session.query(Order).all()]  # fmt: skip
+    out = [
+        r for r in rows
+        if (not filters.statuses or r[3] in filters.statuses)
+        and (filters.customer_email is None or r[4] == filters.customer_email)
+        and (filters.since is None or r[1] >= filters.since)
+        and (filters.until is None or r[1] < filters.until)
+        and (filters.min_total is None or r[2] >= filters.min_total)
+        and (filters.max_total is None or r[2] <= filters.max_total)
+    ]  # fmt: skip
+    key = 1 if sort.lstrip("-") == "created" else 2
+    out.sort(key=lambda r: (r[key], r[0]), reverse=sort.startswith("-"))
+    return [r[0] for r in out]
+
+
+def test_keyset_pages_match_every_sort_and_filter(
+    database: Database, uow: Callable[..., UnitOfWork], viewer: Actor
+) -> None:
+    seed(database, 61)
+    cases = [
+        orders.OrderFilters(),
+        orders.OrderFilters(statuses=(OrderStatus.PAID, OrderStatus.SHIPPED)),
+        orders.OrderFilters(customer_email="KOFI@example.com"),
+        orders.OrderFilters(since=BASE + timedelta(hours=5), until=BASE + timedelta(hours=20)),
+        orders.OrderFilters(min_total=Decimal("35"), max_total=Decimal("47.49")),
+        orders.OrderFilters(customer_email="nobody@example.com"),
+    ]
+    for filters in cases:
+        for sort in OrderSort:
+            want = expected(database, filters, sort)
+            got = all_pages(uow, viewer, filters, sort, limit=7)
+            assert got == want, (filters, sort)
+
+
+def test_bad_limits_and_cursors(uow: Callable[..., UnitOfWork], viewer: Actor) -> None:
+    with uow(write=False) as u:
+        for limit in (0, -1, 1001):
+            with pytest.raises(ValidationFailed, match="limit: must be between 1 and 1000"):
+                orders.list_orders(u, viewer, limit=limit)
+        good = orders.encode_cursor(
+            OrderSort.TOTAL,
+            Order(id=3, total=Decimal("1.00"), created_at=BASE),
+        )
+        for sort, cursor in [
+            (OrderSort.CREATED_DESC, good),  # made for another sort
+            (OrderSort.CREATED_DESC, "garbage"),
+            (OrderSort.CREATED_DESC, "'; DROP TABLE orders;--"),
+            (OrderSort.TOTAL, "WyJ0b3RhbCIsIk5hTiIsM10"),  # ["total","NaN",3]
+            (OrderSort.CREATED, "W10"),  # []
+        ]:
+            with pytest.raises(ValidationFailed, match="cursor: not a cursor"):
+                orders.list_orders(u, viewer, sort=sort, cursor=cursor)
+        assert orders.list_orders(u, viewer, sort=OrderSort.TOTAL, cursor=good).items == []
+
+
+def test_statement_counts_do_not_grow_with_the_page(
+    database: Database, uow: Callable[..., UnitOfWork], operator: Actor
+) -> None:
+    seed(database, 205)
+    counts = []
+    for limit in (5, 200):
+        with uow(write=False) as u, count_statements(database) as statements:
+            page = orders.list_orders(u, operator, limit=limit)
+        assert len(page.items) == limit
+        counts.append(len([s for s in statements if s.lstrip().upper().startswith("SELECT")]))
+    assert counts[0] == counts[1] == 3  # orders, then items and customers by IN
+    with uow(write=False) as u, count_statements(database) as statements:
+        order, events = orders.get_order_with_history(u, operator, "SEED-0102")
+    assert len(order.items) == 2 and len(events) == 1
+    assert len([s for s in statements if "SELECT" in s.upper()]) == 4
+    data = OrderCreate.model_validate(
+        {"customer_email": "ana@example.com",
+         "items": [{"sku": "MUG-01", "quantity": 1}, {"sku": "CAP-01", "quantity": 2}]}
+    )  # fmt: skip
+    with uow() as u, count_statements(database) as statements:
+        orders.create_order(u, operator, data)
+    # BEGIN, products (IN), customer, order, event, items (one or one per line on SQLite);
+    # the catalog's products are untracked, so there is nothing to reserve.
+    assert len(statements) <= 7, statements
+    with uow() as u, count_statements(database) as statements:
+        orders.set_status(u, operator, order.id, OrderStatus.CANCELLED)
+    # BEGIN, order, items, customer, the compare-and-set UPDATE, one restock per line, event.
+    assert len(statements) <= 8, statements
+
+
+def test_all_streams_in_keyset_batches(
+    cli: Cli, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(database, 23)
+    monkeypatch.setattr(orders, "STREAM_BATCH", 5)
+    page_queries: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT ORDERS."):
+            page_queries.append(statement)
+            if "OFFSET" in statement.upper():  # SQLite always renders LIMIT ? OFFSET ?
+                assert statement.rstrip().upper().endswith("LIMIT ? OFFSET ?")
+                assert params[-1] == 0
+
+    # The CLI builds its own engine: listen on every engine for the duration of the command.
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        result = cli("orders", "list", "--all", "-o", "jsonl", role=Role.VIEWER)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["external_ref"] for line in lines] == [
+        f"SEED-{n:04d}" for n in sorted(range(23), key=lambda n: (n // 2, n), reverse=True)
+    ]
+    assert len(page_queries) == 5  # 23 rows in batches of 5
+    table = cli("orders", "list", "--all", "--status", "paid", role=Role.VIEWER)
+    assert table.exit_code == 0 and table.stdout.count("SEED-") == 4
+
+
+def test_list_formats(cli: Cli, database: Database) -> None:
+    seed(database, 12)
+    out = cli("orders", "list", "-o", "json", "--limit", "4", role=Role.VIEWER)
+    assert out.exit_code == 0, out.stderr
+    docs = json.loads(out.stdout)
+    assert isinstance(docs, list) and len(docs) == 4
+    assert docs[0]["external_ref"] == "SEED-0011" and docs[0]["total"] == "59.99"
+    assert "--cursor" in out.stderr  # more pages: said on stderr, stdout stays data
+    jsonl = cli("orders", "list", "-o", "jsonl", "--limit", "4").stdout.splitlines()
+    assert [json.loads(line) for line in jsonl] == docs
+    rows = list(csv.DictReader(io.StringIO(cli("orders", "list", "-o", "csv").stdout)))
+    assert len(rows) == 12 and rows[0]["customer.email"] == EMAILS[11 % 3]
+    table = cli("orders", "list", "--sort", "total", "--limit", "3")
+    assert table.exit_code == 0 and "\x1b[" not in table.stdout
+    assert "ID" in table.stdout and "SEED-0000" in table.stdout
+    empty = cli("orders", "list", "--customer", "nobody@example.com")
+    assert empty.exit_code == 0 and empty.stdout == "" and "no orders" in empty.stderr
+    assert cli("orders", "list", "--customer", "x@y.io", "-o", "json").stdout == "[]\n"
+    # The cursor printed on stderr continues the listing.
+    cursor = out.stderr.rsplit("--cursor ", 1)[1].strip()
+    nxt = cli("orders", "list", "-o", "json", "--limit", "4", "--cursor", cursor)
+    assert json.loads(nxt.stdout)[0]["external_ref"] == "SEED-0007"
+
+
+def test_list_filters_on_the_cli(cli: Cli, database: Database) -> None:
+    seed(database, 30)
+
+    def refs(*args: str) -> list[str]:
+        result = cli("orders", "list", "--all", "-o", "jsonl", *args, role=Role.VIEWER)
+        assert result.exit_code == 0, result.stderr
+        return [json.loads(line)["external_ref"] for line in result.stdout.splitlines()]
+
+    assert len(refs("--status", "PAID", "--status", "refunded")) == 10
+    assert len(refs("--customer", "Li.Wei@example.com")) == 10
+    # Orders are two an hour from 2026-11-01T12:00Z: the 1st has 24 of them (hours 12..23).
+    assert len(refs("--since", "2026-11-01", "--until", "2026-11-01")) == 24
+    assert len(refs("--since", "2026-11-02T00:00:00Z")) == 6
+    assert len(refs("--until", "2026-11-01T13:00:00")) == 2
+    assert len(refs("--since", "2026-11-01T14:00:00+02:00", "--until", "2026-11-01T13:00Z")) == 2
+    assert len(refs("--min-total", "47.49", "--max-total", "59.99")) == 14
+    assert refs("--sort", "-total", "--max-total", "22.49") == [
+        f"SEED-{n:04d}" for n in (28, 24, 20, 16, 12, 8, 4, 0)
+    ]
+
+
+USAGE = [
+    (["--since", "yesterday"], 2, "--since: expected an ISO date or datetime"),
+    (["--until", "2026-13-45"], 2, "--until: expected an ISO date or datetime"),
+    (["--min-total", "abc"], 2, "--min-total: expected an amount"),
+    (["--max-total", "NaN"], 2, "--max-total: expected an amount"),
+    (["--status", "lost"], 2, ""),
+    (["--sort", "name"], 2, ""),
+    (["--limit", "ten"], 2, ""),
+    (["--limit", "0"], 6, "error: limit: must be between 1 and 1000"),
+    (["--all", "--limit", "5"], 2, "error: --all cannot be combined"),
+    (["--cursor", "nope"], 6, "error: cursor: not a cursor"),
+    (["--customer", "not-an-email"], 6, "error: customer_email: is not a valid email address"),
+    (["--customer", "';DROP_TABLE_orders;--@x.io"], 0, "no orders"),
+]
+
+
+def test_list_bad_options(cli: Cli) -> None:
+    for args, code, needle in USAGE:
+        result = cli("orders", "list", *args, role=Role.VIEWER)
+        assert result.exit_code == code, (args, result.stderr)
+        assert needle in result.stderr, (args, result.stderr)
+        assert result.stdout == "", args
+
+
+def _run_in_pty(args: list[str], env: dict[str, str]) -> bytes:
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdout=slave, stderr=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        ready, _, _ = io_select.select([master], [], [], 20)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=20)
+    os.close(master)
+    return b"".join(chunks)
+
+
+def test_colours_on_a_terminal_and_no_color(cli: Cli, backend: str, tmp_path: Path) -> None:
+    if backend != "sqlite":
+        pytest.skip("terminal behaviour does not depend on the backend")
+    seed(cli.database, 1)
+    env = {
+        **os.environ,
+        "ORDERCTL_DATABASE_URL": cli.db_url,
+        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
+        "ORDERCTL_TOKEN": cli.token(Role.VIEWER),
+        "COLUMNS": "120",
+    }
+    env.pop("NO_COLOR", None)
+    exe = str(Path(sys.executable).with_name("orderctl"))
+    coloured = _run_in_pty([exe, "orders", "show", "1"], env)
+    assert b"SEED-0000" in coloured and b"\x1b[" in coloured and b"36m" in coloured
+    plain = _run_in_pty([exe, "orders", "show", "1"], {**env, "NO_COLOR": "1"})
+    assert b"SEED-0000" in plain and b"36m" not in plain
