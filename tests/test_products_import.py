@@ -127,6 +127,7 @@ BAD_FILES: list[tuple[bytes, str]] = [
     (HEADER + b"A,a,10000000000,\n", "unit_price: must be at most 9999999999.99"),
     (HEADER + b"A,a,,\n", "line 2: unit_price:"),
     (HEADER + b"A,a,1,ten\n", "line 2: stock: 'ten' is not a whole number"),
+    (HEADER + b"A,a,1" + b"0" * 5000 + b"x,\n", "line 2: unit_price: '1000"),
     (HEADER + b"A,a,1,1.5\n", "line 2: stock: '1.5' is not a whole number"),
     (HEADER + b"A,a,1,-4\n", "line 2: stock: Input should be greater than or equal to 0"),
     (HEADER + b",a,1,\n", "line 2: sku: String should have at least 1 character"),
@@ -151,7 +152,7 @@ def test_bad_files_write_nothing(cli: Cli, database: Database, tmp_path: Path) -
         path = write(tmp_path, data, f"bad{i}.csv")
         r = cli("products", "import", path)
         one_error(r, 6, needle)
-        assert f"bad{i}.csv" in r.stderr
+        assert f"bad{i}.csv" in r.stderr and len(r.stderr) < 300, r.stderr
         assert catalog(database) == before, needle
 
 

@@ -46,13 +46,18 @@ class ImportSummary(BaseModel):
     unchanged: int
 
 
+def _shown(text: str) -> str:
+    """A user's value quoted for an error line: escaped, and clipped when long."""
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
+
+
 def price_text_problem(text: str) -> str | None:
     """Why `text` is not a plain decimal price (`12.50`), or None when it is one."""
     if PRICE_TEXT.fullmatch(text.strip()):
         return None
     if "," in text:
-        return f"{text!r} is not a number (use a dot for decimals: 12.50)"
-    return f"{text!r} is not a plain decimal number like 12.50"
+        return f"{_shown(text)} is not a number (use a dot for decimals: 12.50)"
+    return f"{_shown(text)} is not a plain decimal number like 12.50"
 
 
 def _price(value: Decimal) -> Decimal:
@@ -221,7 +226,8 @@ def _validate_row(line: int, row: dict[str, str], name: str) -> ProductCreate:
     stock_text = row["stock"].strip()
     if stock_text and not STOCK_TEXT.fullmatch(stock_text):
         raise ValidationFailed(
-            f"{where}: stock: {stock_text!r} is not a whole number (leave it empty for not tracked)"
+            f"{where}: stock: {_shown(stock_text)} is not a whole number "
+            "(leave it empty for not tracked)"
         )
     data = parse(
         ProductCreate,
