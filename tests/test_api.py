@@ -520,3 +520,30 @@ def test_openapi_document(api: Api) -> None:
     assert "/api/orders" in doc["paths"] and "/api/auth/token" in doc["paths"]
     token_body = doc["paths"]["/api/auth/token"]["post"]["requestBody"]["content"]
     assert "application/x-www-form-urlencoded" in token_body
+
+
+def test_database_errors_that_escape_are_mapped(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import exc
+
+    from orderctl.services import products
+
+    raised: list[Exception] = []
+
+    def fail(*_args: Any, **_kwargs: Any) -> Any:
+        raise raised[-1]
+
+    fail.required_role = Role.VIEWER  # type: ignore[attr-defined]
+    monkeypatch.setattr(products, "list_products", fail)
+    cases = [
+        (exc.TimeoutError("QueuePool limit reached"), 503, "connections are busy"),
+        (exc.DataError("SELECT 1", {}, ValueError("NUL byte")), 422, "cannot be stored"),
+        (exc.OperationalError("SELECT 1", {}, OSError("server closed")), 503, "cannot reach"),
+        (exc.IntegrityError("INSERT", {}, ValueError("duplicate key")), 409, "conflicts"),
+        (exc.InvalidRequestError("weird"), 500, "internal server error"),
+    ]
+    for error, status, needle in cases:
+        raised.append(error)
+        r = api.get("/api/products")
+        assert r.status_code == status, (error, r.text)
+        assert needle in detail(r)
+        assert "SELECT" not in r.text and "Traceback" not in r.text

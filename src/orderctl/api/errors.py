@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from orderctl.db import UPGRADE_HINT, translate
 from orderctl.errors import (
@@ -114,15 +115,28 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     mapped = translate(exc, getattr(request.app.state, "database", None))
     if mapped is not None:
         return error_response(mapped)
+    if isinstance(exc, PoolTimeout):
+        # Every pooled connection stayed busy for pool_timeout seconds: overloaded, retry later.
+        log.warning("connection pool exhausted on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"detail": "database unavailable: all connections are busy; retry later"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, DataError):
         # A value the database cannot store or compare (NUL in text on PostgreSQL, a number
         # out of range) that validation let through: the request's fault, not the server's.
-        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else ""
+        log.warning(
+            "database refused a value on %s %s: %s", request.method, request.url.path, reason
+        )
         return JSONResponse(
             {"detail": "a value in the request cannot be stored or compared by the database"},
             status_code=422,
         )
-    return await _unexpected_error(request, exc)
+    # Handled here, not re-raised: log the traceback ourselves.
+    log.error("unexpected database error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
