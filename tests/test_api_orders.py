@@ -147,6 +147,11 @@ def test_idempotency_key(api: Api) -> None:
     assert row_counts(api.database) == before
     assert api.get("/api/products/MUG-01").json()["stock"] == 8
 
+    by_ref = api.get("/api/orders/ref/shop-4711", role=Role.VIEWER)
+    assert by_ref.status_code == 200 and by_ref.json() == first
+    assert api.get("/api/orders/ref/nope").status_code == 404
+    assert api.get("/api/orders/ref/a%00b").status_code in (404, 422)
+
     both = api.post(
         "/api/orders", headers={"Idempotency-Key": "k2"}, json=order_body(external_ref="k2")
     )
@@ -169,6 +174,7 @@ def test_same_json_as_the_cli(api: Api, cli: Cli) -> None:
         return json.loads(result.stdout)
 
     oid = str(order["id"])
+    assert api.get("/api/orders/ref/ref/1").json() == api.get(f"/api/orders/{oid}").json()
     assert cli_json("orders", "show", oid) == api.get(f"/api/orders/{oid}").json()
     assert cli_json("orders", "history", oid) == api.get(f"/api/orders/{oid}/history").json()
     assert cli_json("orders", "list") == api.get("/api/orders").json()["items"]

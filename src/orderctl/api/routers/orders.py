@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
@@ -166,6 +166,16 @@ def create_order(
 
 class _Key(BaseModel):
     key: ExternalRef
+
+
+@router.get("/ref/{external_ref:path}", response_model=OrderRead)
+def get_order_by_ref(
+    external_ref: Annotated[str, Path(max_length=100)],
+    uow: ReadUow,
+    actor: Annotated[Actor, role_of(orders.get_order)],
+) -> OrderRead:
+    """The order with this `external_ref` (or `Idempotency-Key`); slashes are allowed."""
+    return orders.get_order(uow, actor, external_ref)
 
 
 @router.get("/{order_id}", response_model=OrderRead)
