@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from orderctl import __version__
 from orderctl.api import errors
+from orderctl.api.limits import BodyLimit
 from orderctl.api.routers import auth, customers, health, orders, products, users
 from orderctl.config import Settings, load_settings
 from orderctl.db import Database
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.schema_ok = False
     app.state.default_currency = currency
     errors.install(app)
+    app.add_middleware(BodyLimit)
     app.include_router(health.router)
     for module in (auth, orders, products, customers, users):
         app.include_router(module.router, prefix="/api")

@@ -68,6 +68,11 @@ def error_response(error: OrderctlError) -> JSONResponse:
         return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     detail = public_database_message(error) if status == 503 else error.message
+    if status == 401:
+        # The services speak to CLI users; an HTTP client gets its own way back in.
+        detail = detail.replace(
+            "run `orderctl auth login`", "get a token from POST /api/auth/token"
+        )
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
