@@ -90,3 +90,31 @@ def test_serve_busy_port_and_bad_values(cli: Cli) -> None:
         assert result.exit_code == 2, (args, result.stderr)
     result = cli("serve", "--host", "no-such-host.invalid", role=None)
     assert result.exit_code == 1 and "cannot listen on" in result.stderr
+
+
+def test_serve_passes_settings_to_uvicorn_and_warns_on_unmigrated_db(
+    empty_db_url: str, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from orderctl.cli.main import app
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append({"target": target, **kw}))
+    # set (not deleted) so that monkeypatch restores it: `serve` writes the resolved URL here
+    monkeypatch.setenv("ORDERCTL_DATABASE_URL", "sqlite:///overridden-by-the-flag.db")
+    port = _free_port()
+    result = CliRunner().invoke(
+        app,
+        ["--database-url", empty_db_url, "serve", "--port", str(port), "--workers", "3"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "warning:" in result.stderr and "/healthz answers 503" in result.stderr
+    assert len(calls) == 1
+    call = calls[0]
+    assert call["target"] == "orderctl.api.app:app_from_environment" and call["factory"] is True
+    assert (call["host"], call["port"], call["workers"]) == ("127.0.0.1", port, 3)
+    # the workers read the resolved URL (the flag) from the environment
+    assert os.environ["ORDERCTL_DATABASE_URL"].split("://")[1] == empty_db_url.split("://")[1]

@@ -1,7 +1,8 @@
 """Dependencies: the app's one `Database`, a unit of work per request, the current actor.
 
 Order matters and matches the CLI (DESIGN.md §3): the database is checked first (503), then the
-token (401). Role checks stay in the services (`@requires`), never here.
+token (401). Roles are declared only on the services (`@requires`); `role_of` reads that
+declaration to answer 403 before the body is validated, and the service checks it again.
 """
 
 from __future__ import annotations
