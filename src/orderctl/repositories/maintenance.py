@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from orderctl.enums import OrderStatus
@@ -91,9 +91,11 @@ class MaintenanceRepository:
         return set(self.session.scalars(stmt))
 
     def add_events(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert order events in one executemany."""
+        """Insert order events with one Core executemany (cheaper per row than the ORM's bulk
+        path, and no RETURNING: nothing is read back)."""
         if rows:
-            self.session.execute(insert(OrderEvent), list(rows))
+            table = cast(Table, OrderEvent.__table__)
+            self.session.execute(insert(table), list(rows))
 
     # ---- purge-tokens ----
 
