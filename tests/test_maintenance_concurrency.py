@@ -220,3 +220,16 @@ def test_lock_keys_and_files_are_stable_per_job(database: Database, backend: str
         if backend == "sqlite":
             db_file = database.url.removeprefix("sqlite:///")
             assert Path(f"{db_file}.purge-orders.lock").exists()
+
+
+def test_an_unusable_lock_file_is_one_error_line(
+    cli: Cli, database: Database, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the lock file exists on SQLite only")
+    db_file = database.url.removeprefix("sqlite:///")
+    Path(f"{db_file}.expire-pending.lock").mkdir()  # a directory cannot be opened for writing
+    result = cli(*EXPIRE)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: cannot open lock file ")
+    assert result.stderr.count("\n") == 1

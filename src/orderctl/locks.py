@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from orderctl.db import Database, translate_errors
-from orderctl.errors import JobAlreadyRunning
+from orderctl.errors import JobAlreadyRunning, OrderctlError
 
 #: Leading bytes of every orderctl advisory-lock key, so our keys are recognisable in pg_locks.
 _KEY_NAMESPACE = "orderctl.maintenance."
@@ -88,7 +88,10 @@ def _file_lock(db: Database, job: str) -> Iterator[None]:
     if path is None:  # an in-memory database belongs to one process: nothing to share
         yield
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise OrderctlError(f"cannot open lock file {path}: {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
