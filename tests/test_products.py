@@ -13,6 +13,7 @@ from tests.conftest import Cli
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.models import Customer, Order, OrderItem, Product
+from orderctl.schemas import Actor
 from orderctl.services.uow import UnitOfWork
 
 
@@ -242,3 +243,29 @@ def test_help_has_examples(cli: Cli) -> None:
     for command in ("add", "list", "show", "update", "import"):
         r = cli("products", command, "--help", role=None)
         assert r.exit_code == 0 and "Example: orderctl products" in r.stdout
+
+
+def test_services_check_the_role_before_validating(
+    uow: Any, admin: Actor, operator: Actor, viewer: Actor
+) -> None:
+    from orderctl.errors import PermissionDenied, ValidationFailed
+    from orderctl.services import customers, products
+
+    bad = {"sku": "", "name": "", "unit_price": "-1"}
+    for actor in (operator, viewer):
+        with uow() as u, pytest.raises(PermissionDenied):
+            products.add_product(u, actor, bad)
+        with uow() as u, pytest.raises(PermissionDenied):
+            products.update_product(u, actor, "NOPE", {})
+    with uow() as u, pytest.raises(PermissionDenied):
+        customers.add_customer(u, viewer, {"email": "not an email"})
+    with uow() as u, pytest.raises(ValidationFailed):
+        products.add_product(u, admin, bad)
+
+    with uow() as u:
+        products.add_product(u, admin, {"sku": "S", "name": "N", "unit_price": "1", "stock": 4})
+    with uow() as u:
+        read = products.update_product(u, admin, "S", {"stock": None})
+    assert read.stock is None  # stock=None given explicitly: stop tracking (API)
+    with uow(write=False) as u:
+        assert products.get_product(u, viewer, " S ").stock is None
