@@ -31,6 +31,7 @@ ORDER_KEYS = [
     "customer",
     "items",
 ]
+ITEM_KEYS = ["sku", "name", "quantity", "unit_price", "line_total"]
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 ANSI = "\x1b["
 
@@ -96,7 +97,9 @@ def test_create_prices_from_catalog_reserves_stock_and_records_history(
     doc = create(
         shop, "--customer", " Ana@Example.COM ", "--item", "MUG-01:2", "--item", "CAP-01:3"
     )
-    assert list(doc) == ORDER_KEYS
+    assert list(doc) == ORDER_KEYS  # the order document of DESIGN.md §6, in this key order
+    assert list(doc["customer"]) == ["id", "email", "name"]
+    assert [list(item) for item in doc["items"]] == [ITEM_KEYS, ITEM_KEYS]
     assert doc["status"] == "pending" and doc["currency"] == "EUR"
     assert doc["total"] == "54.97"  # 2 × 12.50 + 3 × 9.99
     assert doc["customer"]["email"] == "ana@example.com"

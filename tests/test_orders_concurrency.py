@@ -55,9 +55,7 @@ def _stock(database: Database, sku: str) -> int | None:
 
 def test_racing_buyers_never_oversell(cli: Cli, database: Database) -> None:
     with UnitOfWork(database) as u:
-        u.products.add(
-            Product(sku="LAST-2", name="Last two", unit_price=Decimal("5.00"), stock=2)
-        )
+        u.products.add(Product(sku="LAST-2", name="Last two", unit_price=Decimal("5.00"), stock=2))
         u.products.add(Product(sku="MUG-01", name="Mug", unit_price=Decimal("12.50"), stock=100))
         u.commit()
     buyers = 4  # processes are costly on a 2-core CI runner; 4 still race
