@@ -122,6 +122,11 @@ HOSTILE_NAMES = [
     "[bold]markup[/bold]",
     "spaces in name",
     "percent%",
+    "zoë",
+    "аdmin",  # Cyrillic а: a look-alike of "admin"
+    "משה",
+    "ＡＢＣ",  # fullwidth
+    "tab\there",
 ]
 
 
@@ -142,12 +147,12 @@ def test_hostile_usernames_are_refused_with_one_line(cli: Cli, admin: Actor) -> 
     assert snapshot(cli.database) == before
 
 
-def test_unicode_letters_are_valid_names(cli: Cli, admin: Actor) -> None:
-    for name in ("zoë", "José.García", "ñandú_42", "משה", "user@example.com", "a" * 64):
+def test_valid_names(cli: Cli, admin: Actor) -> None:
+    for name in ("Jose.Garcia", "nandu_42", "user@example.com", "a+b-c", "a" * 64, "7"):
         result = create(cli, name)
         assert result.exit_code == 0, (name, result.stderr)
         assert json.loads(result.stdout)["username"] == name
-    assert login(cli, "zoë").exit_code == 0
+    assert login(cli, "user@example.com").exit_code == 0
 
 
 def test_missing_user_is_not_found(cli: Cli, admin: Actor) -> None:

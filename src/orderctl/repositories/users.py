@@ -21,8 +21,13 @@ class UserRepository:
         self.session.flush()
         return user
 
-    def get_by_username(self, username: str) -> User | None:
-        return self.session.scalars(select(User).where(User.username == username)).one_or_none()
+    def get_by_username(self, username: str, *, for_update: bool = False) -> User | None:
+        """`for_update` locks the row until the transaction ends (PostgreSQL; SQLite write
+        units already hold the database lock)."""
+        stmt = select(User).where(User.username == username)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()
 
     def get_by_username_ci(self, username: str) -> User | None:
         """The user whose name equals `username` ignoring case (to refuse look-alike names)."""

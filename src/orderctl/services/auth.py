@@ -27,8 +27,9 @@ DEFAULT_TOKEN_TTL = timedelta(days=90)
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 LOGIN_FAILED = "login failed: unknown user or wrong password"
-#: What `UserCreate.username` accepts; anything else cannot name a user.
-USERNAME_RE = re.compile(r"[\w.@+-]{1,64}")
+#: What a username may be: ASCII only, so look-alike names (Cyrillic "а" for "a", bidi
+#: controls) cannot impersonate someone in the audit trail. Anything else names no user.
+USERNAME_RE = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
 
 _hasher = PasswordHasher()  # argon2id with the library's current defaults
 # Verified against when the user does not exist, so both failures take the same time.
@@ -132,7 +133,8 @@ def login(
     now = clock.utcnow()
     name = username.strip()
     # A name no user can have (NUL, quotes, 10 kB) is never sent to the database.
-    user = uow.users.get_by_username(name) if USERNAME_RE.fullmatch(name) else None
+    # The row stays locked until the commit, so concurrent failures all count (PostgreSQL).
+    user = uow.users.get_by_username(name, for_update=True) if USERNAME_RE.fullmatch(name) else None
     if user is None:
         verify_password(_DUMMY_HASH, password)
         raise NotAuthenticated(LOGIN_FAILED)
@@ -318,7 +320,8 @@ def check_username(username: str) -> str:
     if not USERNAME_RE.fullmatch(name):
         shown = name if len(name) <= 70 else name[:64] + "…"
         raise ValidationFailed(
-            f"username: {shown!r} is not a valid username (1 to 64 letters, digits, or . _ @ + -)"
+            f"username: {shown!r} is not a valid username "
+            "(1 to 64 ASCII letters, digits, or . _ @ + -)"
         )
     return name
 
