@@ -199,8 +199,7 @@ def create(
 
     Example: orderctl orders create --customer ana@example.com --item MUG-01:2 --item TEE-M:1
 
-    Example: echo '{"customer_email": "a@b.io", "items": [{"sku": "MUG-01", "quantity": 1}]}'
-    | orderctl orders create --from-file -
+    Example: orderctl orders create --from-file order.json    (`--from-file -` reads stdin)
     """
     from orderctl.cli.render import message, render_one
     from orderctl.errors import UsageError
