@@ -12,8 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Cli, create_token, create_user
+from tests.conftest import create_token, create_user
+from typer.testing import CliRunner, Result
 
+from orderctl.cli.main import app
 from orderctl.db import Database
 from orderctl.enums import Role
 
@@ -67,28 +69,36 @@ def test_serve_runs_the_api(db_url: str, database: Database, config_dir: Path) -
     assert "Traceback" not in err
 
 
-def test_serve_without_the_api_extra(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def _serve(tmp_path: Path, *args: str) -> Result:
+    """`orderctl serve ARGS` in-process on a scratch SQLite file (these errors need no backend)."""
+    url = f"sqlite:///{tmp_path}/serve.db"
+    return CliRunner().invoke(app, ["--database-url", url, "serve", *args], catch_exceptions=False)
+
+
+@pytest.mark.usefixtures("config_dir")
+def test_serve_without_the_api_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "uvicorn", None)
-    result = cli("serve", role=None)
+    result = _serve(tmp_path)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: the HTTP API needs the 'api' extra")
     assert "pip install 'orderctl[api]'" in result.stderr
     assert len(result.stderr.splitlines()) == 1
 
 
-def test_serve_busy_port_and_bad_values(cli: Cli) -> None:
+@pytest.mark.usefixtures("config_dir")
+def test_serve_busy_port_and_bad_values(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = cli("serve", "--port", str(port), role=None)
+        result = _serve(tmp_path, "--port", str(port))
     assert result.exit_code == 1, result.stderr
     assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}")
     assert len(result.stderr.splitlines()) == 1
     for args in (["--port", "0"], ["--port", "70000"], ["--port", "http"], ["--workers", "0"]):
-        result = cli("serve", *args, role=None)
+        result = _serve(tmp_path, *args)
         assert result.exit_code == 2, (args, result.stderr)
-    result = cli("serve", "--host", "no-such-host.invalid", role=None)
+    result = _serve(tmp_path, "--host", "no-such-host.invalid")
     assert result.exit_code == 1 and "cannot listen on" in result.stderr
 
 
@@ -96,9 +106,6 @@ def test_serve_passes_settings_to_uvicorn_and_warns_on_unmigrated_db(
     empty_db_url: str, config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import uvicorn
-    from typer.testing import CliRunner
-
-    from orderctl.cli.main import app
 
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append({"target": target, **kw}))

@@ -44,12 +44,6 @@ def serve(
 
     state = get_state(ctx)
     settings = state.settings()
-    try:
-        state.ready_database()
-    except DatabaseUnavailable as exc:
-        # A server may start before its migration job; /healthz says 503 until then.
-        warning(f"{exc.message}; /healthz answers 503 until that is fixed")
-
     # Refuse a busy or bad address with one line rather than uvicorn's log and traceback.
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -58,6 +52,12 @@ def serve(
             probe.bind(infos[0][4])
     except OSError as exc:
         raise OrderctlError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+    try:
+        state.ready_database()
+    except DatabaseUnavailable as exc:
+        # A server may start before its migration job; /healthz says 503 until then.
+        warning(f"{exc.message}; /healthz answers 503 until that is fixed")
 
     # Workers are separate processes: they read the resolved URL from the environment.
     os.environ["ORDERCTL_DATABASE_URL"] = settings.database_url
