@@ -286,6 +286,10 @@ def test_status_says_the_token_came_from_the_environment(cli: Cli, admin: Actor)
     assert doc["source"] == "ORDERCTL_TOKEN" and doc["credentials_file"] is None
     table = cli("auth", "status", role=Role.ADMIN)
     assert table.exit_code == 0 and "ORDERCTL_TOKEN" in table.stdout
+    # A login while ORDERCTL_TOKEN is set works, but says which token will be used.
+    shadowed = login(cli, env={"ORDERCTL_TOKEN": cli.token(Role.ADMIN)})
+    assert shadowed.exit_code == 0 and "warning: ORDERCTL_TOKEN is set" in shadowed.stderr
+    assert cli("auth", "logout", role=None).exit_code == 0
     # logout ends cached logins only; an automation token in the environment stays valid.
     out = cli("auth", "logout", role=Role.ADMIN)
     assert out.exit_code == 3 and "ORDERCTL_TOKEN is set" in one_error_line(out)

@@ -80,7 +80,7 @@ def login(
     The token is saved in <config dir>/credentials.json (one login per database).
     Example: echo "$PW" | orderctl auth login -u alice --password-stdin --expires 7d
     """
-    from orderctl.cli.render import message
+    from orderctl.cli.render import message, warning
     from orderctl.credentials import save_token
     from orderctl.services import auth
 
@@ -97,6 +97,8 @@ def login(
         f"logged in to {db.display_url} as {token.user} "
         f"(token {token.id}, expires {_expiry(token)}); saved in {path}"
     )
+    if os.environ.get("ORDERCTL_TOKEN"):
+        warning("ORDERCTL_TOKEN is set and overrides this login until you unset it")
 
 
 @app.command("status")
