@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -137,6 +138,10 @@ def test_keyset_pages_match_every_sort_and_filter(
             assert got == want, (filters, sort)
 
 
+def _cursor(value: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
 def test_bad_limits_and_cursors(uow: Callable[..., UnitOfWork], viewer: Actor) -> None:
     with uow(write=False) as u:
         for limit in (0, -1, 1001):
@@ -152,6 +157,10 @@ def test_bad_limits_and_cursors(uow: Callable[..., UnitOfWork], viewer: Actor) -
             (OrderSort.CREATED_DESC, "'; DROP TABLE orders;--"),
             (OrderSort.TOTAL, "WyJ0b3RhbCIsIk5hTiIsM10"),  # ["total","NaN",3]
             (OrderSort.CREATED, "W10"),  # []
+            (OrderSort.CREATED, _cursor(["created", "2026-11-01T00:00:00+00:00", 10**30])),
+            (OrderSort.CREATED, _cursor(["created", "2026-11-01T00:00:00", 1])),  # no zone
+            (OrderSort.TOTAL, _cursor(["total", "1e400", 1])),
+            (OrderSort.TOTAL, _cursor(["total", "1.00", True])),
         ]:
             with pytest.raises(ValidationFailed, match="cursor: not a cursor"):
                 orders.list_orders(u, viewer, sort=sort, cursor=cursor)
@@ -276,6 +285,10 @@ USAGE = [
     (["--cursor", "nope"], 6, "error: cursor: not a cursor"),
     (["--customer", "not-an-email"], 6, "error: customer_email: is not a valid email address"),
     (["--customer", "';DROP_TABLE_orders;--@x.io"], 0, "no orders"),
+    (["--min-total", "1e400", "--max-total", "-1e400"], 0, "no orders"),
+    (["--since", "9999-12-31", "--until", "0001-01-01"], 0, "no orders"),
+    (["--until", "9999-12-31"], 0, "no orders"),
+    (["--since", "0001-01-01T00:00:00+01:00"], 2, "--since: expected an ISO date"),
 ]
 
 

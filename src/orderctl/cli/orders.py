@@ -63,14 +63,20 @@ def _parse_when(value: str, *, end_of_day: bool, flag: str) -> datetime:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             day = date.fromisoformat(text)
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return start + timedelta(days=1) if end_of_day else start
+            if end_of_day:
+                return (
+                    start + timedelta(days=1)
+                    if day < date.max
+                    else datetime.max.replace(tzinfo=UTC)
+                )
+            return start
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise _usage(
             f"{flag}: expected an ISO date or datetime such as 2026-11-26 or 2026-11-26T13:45:00Z, "
             f"got {value!r}"
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _parse_since(value: str | None) -> datetime | None:

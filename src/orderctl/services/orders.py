@@ -24,6 +24,7 @@ from orderctl.errors import (
 from orderctl.models import Order, OrderEvent, OrderItem
 from orderctl.schemas import (
     MONEY_MAX,
+    NOTES_MAX,
     Actor,
     Email,
     EventRead,
@@ -244,7 +245,10 @@ def decode_cursor(sort: OrderSort, cursor: str) -> tuple[Any, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
         name, key, order_id = value
-        if name != sort.value or not isinstance(order_id, int) or not isinstance(key, str):
+        if name != sort.value or not isinstance(key, str):
+            raise bad
+        # Out-of-range values would reach the database as overflowing parameters.
+        if type(order_id) is not int or not 0 < order_id <= _ID_MAX:
             raise bad
         if sort.lstrip("-") == "created":
             parsed: Any = datetime.fromisoformat(key)
@@ -252,7 +256,7 @@ def decode_cursor(sort: OrderSort, cursor: str) -> tuple[Any, int]:
                 raise bad
         else:
             parsed = Decimal(key)
-            if not parsed.is_finite():
+            if not parsed.is_finite() or abs(parsed) > MONEY_MAX:
                 raise bad
     except (ValueError, TypeError, binascii.Error, InvalidOperation, UnicodeDecodeError):
         raise bad from None
@@ -351,8 +355,6 @@ def set_status(
     Raises `NotFound`, `InvalidTransition` (naming the allowed statuses), `Conflict` when
     another writer changed the order first, `ValidationFailed` for a reason over the limit.
     """
-    from orderctl.schemas import NOTES_MAX
-
     if reason is not None and len(reason) > NOTES_MAX:
         raise ValidationFailed(f"reason: must be at most {NOTES_MAX} characters")
     if reason is not None and "\x00" in reason:
