@@ -55,7 +55,9 @@ def _open_rejects(path: str, source: str) -> IO[bytes]:
 @app.command("orders")
 def import_orders(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(help="A .csv, .jsonl or .ndjson file; - for stdin.")],
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="A .csv, .jsonl or .ndjson file; - for stdin.")
+    ],
     fmt: Annotated[
         ImportFormat | None,
         typer.Option(
