@@ -266,3 +266,61 @@ def test_list_filters(api: Api) -> None:
     page = api.get("/api/orders?limit=1&sort=total").json()
     r = api.get(f"/api/orders?limit=1&sort=-created&cursor={page['next_cursor']}")
     assert r.status_code == 422 and "cursor" in detail(r)
+
+
+def test_concurrent_retries_with_one_key_create_one_order(api: Api) -> None:
+    """Clients retry after timeouts, often while the first attempt is still running."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    add_product(api, "MUG-01", "1.00", 100)
+    headers = api.headers(Role.OPERATOR, {"Idempotency-Key": "retry-storm"})
+    app = api.client.app
+    statuses: list[int] = []
+    ids: set[int] = set()
+    barrier = threading.Barrier(6)
+
+    def attempt() -> None:
+        with TestClient(app) as client:
+            barrier.wait()
+            r = client.post("/api/orders", headers=headers, json=order_body())
+            statuses.append(r.status_code)
+            if r.status_code < 300:
+                ids.add(r.json()["id"])
+
+    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] * 5 + [201], statuses
+    assert len(ids) == 1
+    assert api.get("/api/products/MUG-01").json()["stock"] == 98
+
+
+def test_concurrent_first_orders_of_a_new_customer(api: Api) -> None:
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    add_product(api, "MUG-01", "1.00", None)
+    headers = api.headers(Role.OPERATOR)
+    app = api.client.app
+    statuses: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def attempt() -> None:
+        with TestClient(app) as client:
+            barrier.wait()
+            r = client.post("/api/orders", headers=headers, json=order_body("new@example.com"))
+            statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [201] * 6
+    customer = api.get("/api/customers/new@example.com").json()
+    assert customer["order_count"] == 6

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
+from sqlalchemy.exc import IntegrityError
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
 from orderctl.enums import OrderSort, OrderStatus
@@ -156,7 +157,16 @@ def create_order(
                 "Idempotency-Key: differs from the body's external_ref (give one, or both equal)"
             )
     currency: str = request.app.state.default_currency
-    order, created = orders.create_order(uow, actor, data, default_currency=currency)
+    try:
+        order, created = orders.create_order(uow, actor, data, default_currency=currency)
+    except IntegrityError:
+        # A concurrent create won a race on a unique key (PostgreSQL: both saw nothing, the
+        # loser's INSERT hit the index): two attempts with one key, or two first orders of a
+        # new customer. Nothing of this attempt was written; start over once, now seeing the
+        # winner: the same key and content answers 200, other content 409, a new customer
+        # is simply reused.
+        uow.rollback()
+        order, created = orders.create_order(uow, actor, data, default_currency=currency)
     response.headers["Location"] = f"/api/orders/{order.id}"
     if not created:
         response.status_code = 200
