@@ -127,6 +127,22 @@ def test_healthz_ok(api: Api) -> None:
     r = api.get("/healthz", role=None)
     assert r.status_code == 200
     assert r.json()["status"] == "ok"
+    assert api.request("HEAD", "/healthz", role=None).status_code == 200
+
+
+def test_logout_revokes_the_bearer_token(api: Api) -> None:
+    create_user(api.database, "erin", Role.VIEWER, PASSWORD)
+    form = {"username": "erin", "password": PASSWORD}
+    token = api.post("/api/auth/token", role=None, data=form).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert api.client.get("/api/auth/me", headers=bearer).status_code == 200
+    r = api.client.delete("/api/auth/token", headers=bearer)
+    assert r.status_code == 204 and r.content == b""
+    r = api.client.get("/api/auth/me", headers=bearer)
+    assert r.status_code == 401 and "revoked" in detail(r)
+    assert api.client.delete("/api/auth/token", headers=bearer).status_code == 204
+    for headers in ({}, {"Authorization": "Bearer oct_unknown"}):
+        assert api.client.delete("/api/auth/token", headers=headers).status_code == 401
 
 
 def test_healthz_503_on_unmigrated_database(empty_db_url: str) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel
 
-from orderctl.api.deps import CurrentActor, ReadUow, WriteUow
-from orderctl.errors import NotFound, ValidationFailed
+from orderctl.api.deps import CurrentActor, ReadUow, WriteUow, bearer
+from orderctl.errors import NotAuthenticated, NotFound, ValidationFailed
 from orderctl.schemas import Timestamp, UserRead
-from orderctl.services.auth import login
+from orderctl.services.auth import login, logout
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -96,6 +96,18 @@ def create_token(
     """Log in: the same kind of token as `orderctl auth login` (30 days)."""
     secret, token = login(uow, form.username, form.password)
     return TokenResponse(access_token=secret, expires_at=token.expires_at)
+
+
+@router.delete("/token", status_code=204, response_class=Response)
+def revoke_token(token: Annotated[str | None, Depends(bearer)], uow: WriteUow) -> Response:
+    """Log out: revoke the bearer token of this request (`orderctl auth logout`).
+
+    Holding the token is the proof, so an expired token can be revoked too. 401 when the
+    database does not know it.
+    """
+    if not token or logout(uow, token) is None:
+        raise NotAuthenticated("not authenticated: send the token to revoke as a bearer token")
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=UserRead)

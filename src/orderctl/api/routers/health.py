@@ -21,6 +21,7 @@ class Health(BaseModel):
     schema_revision: str
 
 
+@router.head("/healthz", include_in_schema=False)
 @router.get(
     "/healthz",
     response_model=Health,
