@@ -24,7 +24,14 @@ from tests.test_api import (
 )
 
 from orderctl.enums import Role
-from orderctl.schemas import CustomerRead, EventRead, OrderRead, ProductRead
+from orderctl.schemas import (
+    CustomerDetail,
+    CustomerRead,
+    EventRead,
+    OrderRead,
+    ProductRead,
+    UserRead,
+)
 from orderctl.services.orders import OrderPage
 
 #: 40 examples per property in the normal run; ORDERCTL_API_EXAMPLES=1000 for a deep one.
@@ -193,5 +200,27 @@ def test_catalog_writes_never_500(api: Api) -> None:
             send(api, "POST", "/api/customers", {"email": customer}, role=Role.OPERATOR),
             CustomerRead,
         )
+
+    run()
+
+
+USER = st.fixed_dictionaries(
+    {"username": TEXT, "role": st.sampled_from(["viewer", "operator", "admin"]) | TEXT},
+    optional={"password": TEXT | NUMBER},
+)
+
+
+def test_user_admin_never_500(api: Api) -> None:
+    api.token(Role.ADMIN)
+
+    @PROPS
+    @given(user=USER | JSON, change=JSON, name=TEXT)
+    def run(user: Any, change: Any, name: str) -> None:
+        check(send(api, "POST", "/api/users", user), UserRead)
+        target = quote(name, safe="") or "%20"
+        check(send(api, "PATCH", f"/api/users/{target}", change), UserRead)
+        check(api.get("/api/customers/" + target), CustomerDetail)
+        # the acting admin always survives: the last-admin rule holds whatever is sent
+        assert api.get("/api/auth/me").status_code == 200
 
     run()
