@@ -48,6 +48,12 @@ class StatusChange(BaseModel):
     reason: Annotated[str, StringConstraints(max_length=NOTES_MAX)] | None = None
 
 
+class _Key(BaseModel):
+    """An `Idempotency-Key` header: the rules of `external_ref`."""
+
+    key: ExternalRef
+
+
 def _when(value: str | None, *, name: str, end_of_day: bool) -> datetime | None:
     """An ISO date (a whole UTC day) or datetime (UTC when it has no zone), as in the CLI."""
     if value is None:
@@ -172,10 +178,6 @@ def create_order(
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     return order
-
-
-class _Key(BaseModel):
-    key: ExternalRef
 
 
 @router.get("/ref/{external_ref:path}", response_model=OrderRead)
