@@ -158,3 +158,21 @@ def test_version_and_help() -> None:
     assert code == 0 and out.startswith("orderctl ")
     code, out, _ = _run(["--help"])
     assert code == 0 and "orders" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["orders", "list", "--limit", "abc"], "'--limit'"),
+        (["orders", "list", "--no-such-flag"], "No such option"),
+        (["users", "set-role", "bob", "king"], "'role'"),
+        (["orders", "set-status", "1"], "Missing argument"),
+    ],
+)
+@pytest.mark.usefixtures("config_dir")
+def test_usage_errors_are_one_error_line_and_exit_2(args: list[str], needle: str) -> None:
+    code, out, err = _run(args)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ") and needle in err
+    assert err.count("\n") == 1 and "--help" in err

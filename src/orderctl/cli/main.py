@@ -37,8 +37,10 @@ class OrderctlGroup(TyperGroup):
     def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except (typer.Exit, typer.Abort):
             raise
+        except typer.TyperException as exc:
+            raise typer.Exit(_report_usage(exc)) from None
         except BrokenPipeError:
             # The reader went away (`orderctl orders list | head`): stop quietly.
             _silence_stdout()
@@ -73,6 +75,17 @@ def _report(ctx: ClickContext, exc: Exception) -> int:
     hint = "" if state.debug else " (run with --debug for the traceback)"
     error(f"unexpected error: {type(exc).__name__}: {first_line}{hint}")
     return 1
+
+
+def _report_usage(exc: typer.TyperException) -> int:
+    """A usage error as one `error:` line naming the help to read (exit 2)."""
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+    if isinstance(exc, NoArgsIsHelpError) or not isinstance(exc, UsageError):
+        raise exc  # help screens and other framework exits keep their own rendering
+    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    error(f"{exc.format_message()}{hint}")
+    return exc.exit_code
 
 
 def _silence_stdout() -> None:
