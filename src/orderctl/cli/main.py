@@ -84,7 +84,8 @@ def _report_usage(exc: typer.TyperException) -> int:
     if isinstance(exc, NoArgsIsHelpError) or not isinstance(exc, UsageError):
         raise exc  # help screens and other framework exits keep their own rendering
     hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-    error(f"{exc.format_message()}{hint}")
+    message = " ".join(exc.format_message().split())  # one line, even for choice lists
+    error(f"{message}{hint}")
     return exc.exit_code
 
 
