@@ -20,9 +20,9 @@ def serve(
 ) -> None:
     """Run the HTTP API on the configured database until interrupted.
 
-    Every request needs `Authorization: Bearer <token>` (from `POST /api/auth/token` or
-    `orderctl auth token create`), except `/healthz` and the token endpoint. Listens on
-    127.0.0.1 unless told otherwise; put a TLS proxy in front before exposing it.
+    Requests need `Authorization: Bearer TOKEN` (from POST /api/auth/token).
+
+    Plain HTTP on 127.0.0.1 by default: put a TLS proxy in front to expose it.
 
     Example: orderctl --database-url postgresql://app@db/shop serve --port 8080 --workers 4
     """
