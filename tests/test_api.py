@@ -334,6 +334,13 @@ def test_hostile_strings_are_stored_verbatim(api: Api) -> None:
     assert r.status_code == 201, r.text
     r = api.get("/api/products/Ω-😀")
     assert r.status_code == 200 and r.json()["name"] == name
+    r = api.post("/api/products", json={"sku": "A/B", "name": "slash", "unit_price": "1"})
+    assert r.status_code == 201
+    assert api.get("/api/products/A%2FB").json()["name"] == "slash"
+    assert api.patch("/api/products/A/B", json={"name": "x"}).json()["sku"] == "A/B"
+    r = api.post("/api/customers", json={"email": "a/b@example.com"})
+    assert r.status_code == 201
+    assert api.get("/api/customers/a%2Fb@example.com").json()["email"] == "a/b@example.com"
     r = api.get("/api/products/%00")
     assert r.status_code in (404, 422)
     r = api.get("/api/customers/a%00@b.io")

@@ -39,7 +39,7 @@ def list_customers(
     return CustomerPage(items=rows, next_cursor=rows[-1].email if more and rows else None)
 
 
-@router.get("/{email}", response_model=CustomerDetail)
+@router.get("/{email:path}", response_model=CustomerDetail)
 def get_customer(
     email: Annotated[str, Path(max_length=254)],
     uow: ReadUow,

@@ -37,7 +37,7 @@ def list_products(
     return products.list_products(uow, actor, active=_ACTIVE[active])
 
 
-@router.get("/{sku}", response_model=ProductRead)
+@router.get("/{sku:path}", response_model=ProductRead)
 def get_product(
     sku: SkuPath, uow: ReadUow, actor: Annotated[Actor, role_of(products.get_product)]
 ) -> ProductRead:
@@ -53,7 +53,7 @@ def add_product(
     return products.add_product(uow, actor, body)
 
 
-@router.patch("/{sku}", response_model=ProductRead)
+@router.patch("/{sku:path}", response_model=ProductRead)
 def update_product(
     sku: SkuPath,
     body: ProductUpdate,
