@@ -595,3 +595,41 @@ def test_huge_bodies_are_413_before_parsing(api: Api) -> None:
     assert len(json.dumps(body)) < MAX_BODY_BYTES / 4
     r = api.post("/api/orders", json=body)
     assert r.status_code == 422 and "unknown SKU" in detail(r)
+
+
+def test_named_tokens(api: Api) -> None:
+    r = api.post("/api/auth/tokens", role=Role.VIEWER, json={"name": "cron", "expires": "7d"})
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["token"]["user"] == "api-viewer" and made["token"]["name"] == "cron"
+    bearer = {"Authorization": f"Bearer {made['access_token']}"}
+    assert api.client.get("/api/auth/me", headers=bearer).json()["username"] == "api-viewer"
+    names = [t["name"] for t in api.get("/api/auth/tokens", role=Role.VIEWER).json()]
+    assert "cron" in names
+    r = api.get("/api/auth/tokens?all=true", role=Role.VIEWER)
+    assert r.status_code == 403
+    r = api.post("/api/auth/tokens", role=Role.VIEWER, json={"name": "x", "user": "api-admin"})
+    assert r.status_code == 403
+    r = api.post("/api/auth/tokens", json={"name": "for-viewer", "user": "api-viewer"})
+    assert r.status_code == 201 and r.json()["token"]["user"] == "api-viewer"
+    never = api.post("/api/auth/tokens", json={"name": "forever", "expires": "never"}).json()
+    assert never["token"]["expires_at"] is None
+    for bad in (
+        {"name": "x", "expires": "soon"},
+        {"name": "x", "expires": "0d"},
+        {"name": ""},
+        {"name": "x" * 101},
+        {"name": "nul\x00"},
+        {"name": "x", "user": "nobody"},
+        {"name": "x", "colour": "blue"},
+    ):
+        r = api.post("/api/auth/tokens", json=bad)
+        assert r.status_code in (404, 422), (bad, r.text)
+    token_id = made["token"]["id"]
+    r = api.request("DELETE", f"/api/auth/tokens/{token_id}", role=Role.VIEWER)
+    assert r.status_code == 200 and r.json()["revoked_at"] is not None
+    assert api.client.get("/api/auth/me", headers=bearer).status_code == 401
+    admin_token = never["token"]["id"]
+    r = api.request("DELETE", f"/api/auth/tokens/{admin_token}", role=Role.VIEWER)
+    assert r.status_code == 403
+    assert api.request("DELETE", "/api/auth/tokens/99999999999").status_code == 404

@@ -7,15 +7,18 @@ every OAuth2 client sends for the password grant. Multipart bodies are refused (
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from orderctl.api.deps import CurrentActor, ReadUow, WriteUow, bearer
+from orderctl.api.deps import CurrentActor, ReadUow, WriteUow, bearer, role_of
+from orderctl.durations import parse_duration
 from orderctl.errors import NotAuthenticated, NotFound, ValidationFailed
-from orderctl.schemas import Timestamp, UserRead
+from orderctl.schemas import Actor, Timestamp, TokenRead, UserRead
+from orderctl.services import auth
 from orderctl.services.auth import login, logout
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -117,3 +120,62 @@ def me(actor: CurrentActor, uow: ReadUow) -> UserRead:
     if user is None:
         raise NotFound("the token's user no longer exists")
     return UserRead.model_validate(user)
+
+
+# ---- named tokens for automation (`orderctl auth token create/list/revoke`) ----
+
+
+class TokenRequest(BaseModel):
+    """A named, long-lived token: for yourself, or (admin) for `user`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    expires: str = Field(default="90d", description="A duration such as 90d or 12h, or `never`.")
+    user: str | None = None
+
+
+class CreatedToken(BaseModel):
+    """The secret is shown once, here; only its hash is stored."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    token: TokenRead
+
+
+def _ttl(text: str) -> timedelta | None:
+    if text.strip().lower() == "never":
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise ValidationFailed(f"expires: {exc} (or `never`)") from None
+
+
+@router.get("/tokens", response_model=list[TokenRead])
+def list_tokens(
+    uow: ReadUow,
+    actor: Annotated[Actor, role_of(auth.list_tokens)],
+    all_users: Annotated[bool, Query(alias="all", description="Everyone's (admin).")] = False,
+) -> list[TokenRead]:
+    """Your tokens (or everyone's with `all=true`, admin), oldest first, revoked ones too."""
+    return auth.list_tokens(uow, actor, all_users=all_users)
+
+
+@router.post("/tokens", response_model=CreatedToken, status_code=201)
+def create_named_token(
+    body: TokenRequest, uow: WriteUow, actor: Annotated[Actor, role_of(auth.create_token)]
+) -> CreatedToken:
+    """Create a named token (default 90 days); another user's needs the admin role."""
+    secret, token = auth.create_token(
+        uow, actor, name=body.name, ttl=_ttl(body.expires), username=body.user
+    )
+    return CreatedToken(access_token=secret, token=token)
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenRead)
+def revoke_named_token(
+    token_id: int, uow: WriteUow, actor: Annotated[Actor, role_of(auth.revoke_token)]
+) -> TokenRead:
+    """Revoke one of your tokens, or (admin) anyone's. Revoking twice changes nothing."""
+    return auth.revoke_token(uow, actor, token_id)
