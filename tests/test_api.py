@@ -416,7 +416,8 @@ def _matrix_setup(api: Api) -> dict[str, Any]:
     add_product(api, "MUG-01", "12.50", 1000)
     ids = {}
     for role in Role:
-        r = api.post("/api/orders", json=order_body(f"{role.value}@example.com"))
+        body = order_body(f"{role.value}@example.com", external_ref=f"m-{role.value}")
+        r = api.post("/api/orders", json=body)
         assert r.status_code == 201, r.text
         ids[role] = r.json()["id"]
         r = api.post(
@@ -433,6 +434,9 @@ MATRIX: list[tuple[str, str, Any, Role]] = [
     ("GET", "/api/orders", None, Role.VIEWER),
     ("GET", "/api/orders/{order}", None, Role.VIEWER),
     ("GET", "/api/orders/{order}/history", None, Role.VIEWER),
+    ("GET", "/api/orders/ref/m-{role}", None, Role.VIEWER),
+    ("GET", "/api/auth/tokens", None, Role.VIEWER),
+    ("GET", "/api/auth/tokens?all=true", None, Role.ADMIN),
     ("POST", "/api/orders", lambda r: order_body(f"new-{r}@example.com"), Role.OPERATOR),
     ("POST", "/api/orders/{order}/status", lambda r: {"status": "paid"}, Role.OPERATOR),
     ("GET", "/api/products", None, Role.VIEWER),
