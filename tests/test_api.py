@@ -62,18 +62,6 @@ class Api:
         return self.request("PATCH", path, **kwargs)
 
 
-@pytest.fixture(autouse=True, name="cheap_password_hashing")
-def cheap_password_hashing_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 at its defaults costs ~0.3 s a hash; these tests are about HTTP, not hashing."""
-    from argon2 import PasswordHasher
-
-    from orderctl.services import auth
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", cheap)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("orderctl-dummy-password"))
-
-
 @pytest.fixture(name="api")
 def api_fixture(database: Database) -> Iterator[Api]:
     app = create_app(database=database)

@@ -20,7 +20,6 @@ from tests.test_api import (
     Api,
     add_product,
     api_fixture,  # noqa: F401
-    cheap_password_hashing_fixture,  # noqa: F401
 )
 
 from orderctl.enums import Role
