@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -31,8 +32,80 @@ if TYPE_CHECKING:
     from typer._click.core import Context as ClickContext
 
 
+class _LazyGroups(MutableMapping[str, Any]):
+    """The root's commands, where a command group (a Typer app) becomes a Click group only
+    when it is looked up: building one inspects the signature and type hints of each of its
+    commands, which for all groups costs about as much as importing typer (start-up).
+    """
+
+    def __init__(self, built: Mapping[str, Any], lazy: dict[str, typer.Typer]) -> None:
+        self._built = dict(built)
+        self._lazy = {name: sub for name, sub in lazy.items() if name not in built}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built and name in self._lazy:
+            from typer.main import get_group_from_info
+            from typer.models import TyperInfo
+
+            self._built[name] = get_group_from_info(
+                TyperInfo(self._lazy[name], name=name),
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+                suggest_commands=app.suggest_commands,
+            )
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        self._built.pop(name, None)
+        self._lazy.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._built
+        yield from (name for name in self._lazy if name not in self._built)
+
+    def __len__(self) -> int:
+        return len(set(self._built) | set(self._lazy))
+
+    def short_help(self, name: str) -> str | None:
+        """The help of a group not built yet (None once built: ask the command)."""
+        if name in self._built or name not in self._lazy:
+            return None
+        return str(self._lazy[name].info.help or "")
+
+
 class OrderctlGroup(TyperGroup):
     """Maps every error to `error: <message>` on stderr and the exit code of DESIGN.md §9."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _LazyGroups(self.commands, _GROUPS)
+
+    def format_commands(self, ctx: ClickContext, formatter: Any) -> None:
+        """The command list of `--help`, without building the groups to read their help."""
+        from typer._click.utils import make_default_short_help
+
+        commands = self.commands
+        if not isinstance(commands, _LazyGroups):
+            return super().format_commands(ctx, formatter)
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            lazy_help = commands.short_help(name)
+            if lazy_help is not None:
+                rows.append((name, make_default_short_help(lazy_help, limit)))
+                continue
+            command = commands[name]
+            if not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def list_commands(self, ctx: ClickContext) -> list[str]:
+        return list(self.commands)
 
     def invoke(self, ctx: ClickContext) -> Any:
         try:
@@ -104,6 +177,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain Click help: Rich help formatting imports rich.markdown & co. (~2x `import typer`).
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -145,6 +220,8 @@ def root(
 
 
 app.command("init")(init.init)
+#: Command groups, joined lazily by `OrderctlGroup` (see `_LazyGroups`), in help order.
+_GROUPS: dict[str, typer.Typer] = {}
 for _name, _module in (
     ("config", config),
     ("db", db),
@@ -156,7 +233,7 @@ for _name, _module in (
     ("import", imports),
     ("maintenance", maintenance),
 ):
-    app.add_typer(_module.app, name=_name)
+    _GROUPS[_name] = _module.app
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 

@@ -8,10 +8,7 @@ import re
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Concatenate, ParamSpec, TypeVar
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from orderctl import clock
 from orderctl.enums import Role
@@ -31,21 +28,53 @@ LOGIN_FAILED = "login failed: unknown user or wrong password"
 #: controls) cannot impersonate someone in the audit trail. Anything else names no user.
 USERNAME_RE = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
 
-_hasher = PasswordHasher()  # argon2id with the library's current defaults
-# Verified against when the user does not exist, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("orderctl-dummy-password")
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+def __getattr__(name: str) -> Any:
+    """`_hasher` (argon2id with the library's current defaults) and `_DUMMY_HASH` (verified
+    against when the user does not exist, so both failures take the same time), made on first
+    use: argon2 and one hash cost ~0.1-0.3 s, which a token check must not pay (start-up).
+    """
+    if name == "_hasher":
+        from argon2 import PasswordHasher
+
+        value: Any = PasswordHasher()
+    elif name == "_DUMMY_HASH":
+        from argon2 import PasswordHasher
+
+        # The production parameters even while a test has swapped `_hasher`.
+        value = PasswordHasher().hash("orderctl-dummy-password")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def _password_hasher() -> PasswordHasher:
+    hasher = globals().get("_hasher")
+    return hasher if hasher is not None else __getattr__("_hasher")  # type: ignore[no-any-return]
+
+
+def _dummy_hash() -> str:
+    dummy = globals().get("_DUMMY_HASH")
+    return str(dummy if dummy is not None else __getattr__("_DUMMY_HASH"))
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _password_hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
-        return _hasher.verify(password_hash, password)
+        return _password_hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -136,10 +165,10 @@ def login(
     # The row stays locked until the commit, so concurrent failures all count (PostgreSQL).
     user = uow.users.get_by_username(name, for_update=True) if USERNAME_RE.fullmatch(name) else None
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         raise NotAuthenticated(LOGIN_FAILED)
     if user.locked_until is not None and user.locked_until > now:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         raise NotAuthenticated(
             f"account {user.username!r} is locked after {MAX_FAILED_LOGINS} failed logins "
             f"until {user.locked_until:%Y-%m-%dT%H:%M:%SZ}"
