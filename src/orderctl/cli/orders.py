@@ -320,7 +320,9 @@ def list_orders(
 
     Example: orderctl orders list --status paid --status shipped --since 2026-11-01 -o jsonl
     """
-    from orderctl.cli.render import message, render_list
+    import json
+
+    from orderctl.cli.render import message, render_json_text, render_list
     from orderctl.errors import UsageError
     from orderctl.schemas import parse
     from orderctl.services import orders
@@ -341,9 +343,15 @@ def list_orders(
     table = output is OutputFormat.TABLE
     with state.uow(write=False) as uow:
         if all_:
-            rows = orders.iter_orders(uow, actor, filters, sort=sort)
+            # JSON text written by the database in keyset batches (no ORM, no Pydantic per
+            # order): flat memory, and json/jsonl pass it through untouched.
+            texts = orders.iter_order_json(uow, actor, filters, sort=sort)
+            if output in (OutputFormat.JSON, OutputFormat.JSONL):
+                render_json_text(texts, output)
+                return
+            docs = (json.loads(text) for text in texts)
             render_list(
-                (_list_row(o) for o in rows) if table else rows,
+                (_list_row(doc) for doc in docs) if table else docs,
                 output,
                 LIST_COLUMNS,
                 empty="no orders",

@@ -143,6 +143,25 @@ def render_list(
     return count
 
 
+def render_json_text(documents: Iterable[str], fmt: OutputFormat) -> int:
+    """Print JSON documents that are already text (streamed `orders list --all`) as `jsonl`
+    or one `json` array, without parsing them again. Returns the count."""
+    count = 0
+    write = sys.stdout.write
+    if fmt is OutputFormat.JSONL:
+        for text in documents:
+            write(text + "\n")
+            count += 1
+    else:
+        write("[")
+        for text in documents:
+            write(("," if count else "") + "\n  " + text)
+            count += 1
+        write("\n]\n" if count else "]\n")
+    sys.stdout.flush()
+    return count
+
+
 def _is_numeric(key: str) -> bool:
     return key.split(".")[-1] in {
         "id",
