@@ -134,3 +134,26 @@ def test_compare_and_set_refuses_a_stale_status(
         u.commit()
     with uow(write=False) as u:
         assert orders.get_order(u, operator, order.id).status is OrderStatus.PAID
+
+
+def test_racing_creates_of_one_ref_for_a_new_customer_all_succeed(
+    cli: Cli, database: Database
+) -> None:
+    """Same external_ref, same new customer, at once: one order, the others replay it (exit 0)."""
+    with UnitOfWork(database) as u:
+        u.products.add(Product(sku="MUG-01", name="Mug", unit_price=Decimal("12.50"), stock=100))
+        u.commit()
+    command = [
+        "orders", "create", "--customer", "new.person@example.com", "--item", "MUG-01:2",
+        "--external-ref", "RACE-1",
+    ]  # fmt: skip
+    results = _race(cli, [command] * 5)
+    assert [code for code, _ in results] == [0] * 5, results
+    with UnitOfWork(database, write=False) as u:
+        assert u.orders.get_by_external_ref("RACE-1") is not None
+        assert u.customers.get_by_email("new.person@example.com") is not None
+    assert _stock(database, "MUG-01") == 98
+    other = [*command[:-1], "RACE-2"]
+    other[other.index("--customer") + 1] = "second.person@example.com"
+    results = _race(cli, [other, [*other[:-2], "--external-ref", "RACE-3"]])
+    assert [code for code, _ in results] == [0, 0], results

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from orderctl.errors import NotFound
@@ -40,7 +41,15 @@ class CustomerRepository:
         """
         customer = self.get_by_email(email)
         if customer is None:
-            return self.add(Customer(email=email, name=name or None, created_by=created_by))
+            try:
+                # A savepoint: when a concurrent transaction creates the same customer first
+                # (PostgreSQL), only this insert is undone and theirs is used.
+                with self.session.begin_nested():
+                    return self.add(Customer(email=email, name=name or None, created_by=created_by))
+            except IntegrityError:
+                customer = self.get_by_email(email)
+                if customer is None:
+                    raise
         if name and not customer.name:
             customer.name = name
         return customer

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 
 from orderctl import clock
 from orderctl.enums import TRANSITIONS, EventAction, OrderSort, OrderStatus, Role
@@ -21,7 +22,7 @@ from orderctl.errors import (
     NotFound,
     ValidationFailed,
 )
-from orderctl.models import Order, OrderEvent, OrderItem
+from orderctl.models import Order, OrderEvent, OrderItem, Product
 from orderctl.schemas import (
     MONEY_MAX,
     NOTES_MAX,
@@ -105,15 +106,9 @@ def create_order(
     error nothing is written.
     """
     currency = data.currency or default_currency
-    if data.external_ref is not None:
-        existing = uow.orders.get_by_external_ref(data.external_ref)
-        if existing is not None:
-            if _same_content(existing, data, currency):
-                return OrderRead.model_validate(existing), False
-            raise Conflict(
-                f"external_ref {data.external_ref!r} is already used by order {existing.id} "
-                "with different content"
-            )
+    replay = _replay(uow, data, currency)
+    if replay is not None:
+        return replay, False
     if data.status is not OrderStatus.PENDING:
         raise ValidationFailed(
             f"status: a new order is pending (got {data.status.value!r}); change it afterwards "
@@ -152,6 +147,49 @@ def create_order(
             f"total: {format_money(total)} exceeds the maximum {MONEY_MAX} (Numeric(12, 2))"
         )
 
+    try:
+        # A savepoint, so a concurrent create of the same external_ref that commits first
+        # (PostgreSQL: our INSERT waits for it, then fails) undoes only this attempt.
+        with uow.session.begin_nested():
+            order = _insert(uow, actor, data, currency, lines, total, products)
+    except IntegrityError:
+        replay = _replay(uow, data, currency)
+        if replay is None:
+            raise
+        return replay, False
+    read = OrderRead.model_validate(order)
+    uow.commit()
+    return read, True
+
+
+def _replay(uow: UnitOfWork, data: OrderCreate, currency: str) -> OrderRead | None:
+    """The stored order when `data` repeats its external_ref with the same content.
+
+    Raises `Conflict` when the ref is taken by an order with other content.
+    """
+    if data.external_ref is None:
+        return None
+    existing = uow.orders.get_by_external_ref(data.external_ref)
+    if existing is None:
+        return None
+    if not _same_content(existing, data, currency):
+        raise Conflict(
+            f"external_ref {data.external_ref!r} is already used by order {existing.id} "
+            "with different content"
+        )
+    return OrderRead.model_validate(existing)
+
+
+def _insert(
+    uow: UnitOfWork,
+    actor: Actor,
+    data: OrderCreate,
+    currency: str,
+    lines: list[OrderItem],
+    total: Decimal,
+    products: dict[str, Product],
+) -> Order:
+    """Reserve stock and write the order, its lines and its `created` event."""
     # Ascending product id: two orders sharing products lock them in the same order.
     # Products read as untracked (stock NULL) need no reservation.
     for line in sorted(lines, key=lambda item: item.product_id):
@@ -188,9 +226,7 @@ def create_order(
         )
     )
     uow.orders.add(order)
-    read = OrderRead.model_validate(order)
-    uow.commit()
-    return read, True
+    return order
 
 
 # ---- read ----
