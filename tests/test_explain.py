@@ -106,7 +106,7 @@ def test_every_list_query_shape_uses_an_index(
 
     statements = _statements(seeded, run)
     order_queries = [(s, p) for s, p in statements if "FROM orders" in s]
-    assert len(order_queries) == 3, statements
+    assert len([s for s, _ in order_queries if "ORDER BY" in s]) == 3, statements
     for sql, params in order_queries:
         plan = _plan(seeded, sql, params)
         assert "Seq Scan on orders" not in plan, f"{sql}\n{plan}"

@@ -259,3 +259,34 @@ def test_all_formats_of_a_streamed_listing(cli: Cli, database: Database) -> None
     empty = cli("orders", "list", "--all", "-o", "json", "--status", "refunded",
                 "--customer", "nobody@example.com", role=Role.VIEWER)  # fmt: skip
     assert empty.exit_code == 0 and json.loads(empty.stdout) == []
+
+
+def test_create_and_set_status_take_as_many_statements_for_one_line_as_for_five(
+    database: Database, uow: Callable[..., UnitOfWork], operator: Actor
+) -> None:
+    """The statement count of a write does not grow with the order's lines (untracked stock:
+    nothing to reserve or restock). List/show counts: tests/test_orders_list.py; an import
+    batch: tests/test_import.py."""
+    from orderctl.schemas import OrderCreate
+
+    with uow() as u:
+        for n in range(5):
+            u.products.add(Product(sku=f"S-{n}", name=f"P{n}", unit_price=Decimal("2.00")))
+        u.commit()
+    counts: dict[int, tuple[int, int]] = {}
+    for lines in (1, 5):
+        data = OrderCreate.model_validate(
+            {"customer_email": f"c{lines}@example.com", "external_ref": f"R-{lines}",
+             "items": [{"sku": f"S-{n}", "quantity": 2} for n in range(lines)]}
+        )  # fmt: skip
+        with uow() as u, count_statements(database) as created:
+            order, _ = orders.create_order(u, operator, data)
+        with uow() as u, count_statements(database) as changed:
+            orders.set_status(u, operator, order.id, OrderStatus.PAID)
+        counts[lines] = (len(created), len(changed))
+    if database.is_sqlite:
+        # SQLite: the ORM inserts the lines one statement each (it cannot match a batched
+        # INSERT's RETURNING rows to the lines there); everything else is fixed.
+        assert counts[5] == (counts[1][0] + 4, counts[1][1]), counts
+    else:
+        assert counts[1] == counts[5], counts

@@ -7,7 +7,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Text, cast, func, literal, literal_column, select, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from orderctl.models import Customer, Order, OrderEvent, OrderItem
@@ -243,12 +256,15 @@ class OrderRepository:
             ("unit_price", sql.money(OrderItem.unit_price)),
             ("line_total", sql.money(OrderItem.line_total)),
         )
+        ids: Any = OrderItem.order_id.in_(list(items))
+        if not sql.sqlite:  # one array parameter, not a thousand (compiling those is slow)
+            ids = OrderItem.order_id == any_(bindparam("ids", list(items), ARRAY(BigInteger)))
         item_stmt = (
             select(OrderItem.order_id, item_doc)
-            .where(OrderItem.order_id.in_(list(items)))
+            .where(ids)
             .order_by(OrderItem.order_id, OrderItem.id)
         )
-        for order_id, doc in connection.execute(item_stmt):
+        for order_id, doc in connection.execute(item_stmt).all():
             items[order_id].append(doc)
         # `{...}` + `"items":[...]` spliced as text: the order object ends in its customer.
         return [
