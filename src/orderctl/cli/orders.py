@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -56,47 +56,37 @@ def _parse_item(value: str) -> dict[str, Any]:
     return {"sku": sku, "quantity": int(qty)}
 
 
-def _parse_when(value: str, *, end_of_day: bool, flag: str) -> datetime:
-    """An ISO date (a whole UTC day) or datetime (UTC when it has no zone)."""
-    text = value.strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = date.fromisoformat(text)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            if end_of_day:
-                return (
-                    start + timedelta(days=1)
-                    if day < date.max
-                    else datetime.max.replace(tzinfo=UTC)
-                )
-            return start
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise _usage(
-            f"{flag}: expected an ISO date or datetime such as 2026-11-26 or 2026-11-26T13:45:00Z, "
-            f"got {value!r}"
-        ) from None
+def _parse_when(value: str | None, *, end_of_day: bool, flag: str) -> datetime | None:
+    from orderctl.parsing import parse_when
 
-
-def _parse_since(value: str | None) -> datetime | None:
-    return None if value is None else _parse_when(value, end_of_day=False, flag="--since")
-
-
-def _parse_until(value: str | None) -> datetime | None:
-    return None if value is None else _parse_when(value, end_of_day=True, flag="--until")
-
-
-def _parse_amount(value: str | None, flag: str) -> Decimal | None:
     if value is None:
         return None
     try:
-        amount = Decimal(value.strip())
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite():
-        raise _usage(f"{flag}: expected an amount such as 12.50, got {value!r}")
-    return amount
+        return parse_when(value, end_of_day=end_of_day)
+    except ValueError as exc:
+        raise _usage(f"{flag}: {exc}") from None
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    return _parse_when(value, end_of_day=False, flag="--since")
+
+
+def _parse_until(value: str | None) -> datetime | None:
+    return _parse_when(value, end_of_day=True, flag="--until")
+
+
+def _parse_amount(value: str | None, flag: str) -> Decimal | None:
+    from orderctl.errors import ValidationFailed
+    from orderctl.parsing import OutOfRange, parse_amount
+
+    if value is None:
+        return None
+    try:
+        return parse_amount(value)
+    except OutOfRange as exc:
+        raise ValidationFailed(f"{flag}: {exc}") from None
+    except ValueError as exc:
+        raise _usage(f"{flag}: {exc}") from None
 
 
 # ---- views ----

@@ -7,9 +7,8 @@ the same key and the same content answers 200 with the stored order; other conte
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -19,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from orderctl.api.deps import ReadUow, WriteUow, role_of
 from orderctl.enums import OrderSort, OrderStatus
 from orderctl.errors import ValidationFailed
+from orderctl.parsing import parse_amount, parse_when
 from orderctl.schemas import (
-    MONEY_MAX,
     NOTES_MAX,
     Actor,
     EventRead,
@@ -32,11 +31,6 @@ from orderctl.schemas import (
 from orderctl.services import orders
 
 router = APIRouter(prefix="/orders", tags=["orders"])
-
-#: Filters beyond this can match nothing a Numeric(12, 2) column holds; refusing them keeps
-#: absurd numbers (1e999999) away from the database, where PostgreSQL would overflow.
-AMOUNT_LIMIT = MONEY_MAX * 10
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class StatusChange(BaseModel):
@@ -58,33 +52,19 @@ def _when(value: str | None, *, name: str, end_of_day: bool) -> datetime | None:
     """An ISO date (a whole UTC day) or datetime (UTC when it has no zone), as in the CLI."""
     if value is None:
         return None
-    text = value.strip()
     try:
-        if _DATE.fullmatch(text):
-            day = date.fromisoformat(text)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return start + timedelta(days=1) if end_of_day else start
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise ValidationFailed(
-            f"{name}: expected an ISO date or datetime such as 2026-11-26 or "
-            f"2026-11-26T13:45:00Z, got {value[:40]!r}"
-        ) from None
+        return parse_when(value, end_of_day=end_of_day)
+    except ValueError as exc:
+        raise ValidationFailed(f"{name}: {exc}") from None
 
 
 def _amount(value: str | None, *, name: str) -> Decimal | None:
     if value is None:
         return None
     try:
-        amount = Decimal(value.strip())
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite():
-        raise ValidationFailed(f"{name}: expected an amount such as 12.50, got {value[:40]!r}")
-    if abs(amount) > AMOUNT_LIMIT:
-        raise ValidationFailed(f"{name}: must be between -{AMOUNT_LIMIT} and {AMOUNT_LIMIT}")
-    return amount
+        return parse_amount(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"{name}: {exc}") from None
 
 
 @router.get("", response_model=orders.OrderPage)
