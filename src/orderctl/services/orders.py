@@ -343,35 +343,6 @@ def list_orders(
 
 
 @requires(Role.VIEWER)
-def iter_orders(
-    uow: UnitOfWork,
-    actor: Actor,
-    filters: OrderFilters | None = None,
-    *,
-    sort: OrderSort = OrderSort.CREATED_DESC,
-    batch_size: int | None = None,
-) -> Iterator[OrderRead]:
-    """Every matching order, fetched in keyset batches (default `STREAM_BATCH`) so memory
-    stays flat. The role is checked when called, before the first row is read.
-    """
-    filters = filters or OrderFilters()
-    size = batch_size or STREAM_BATCH
-
-    def stream() -> Iterator[OrderRead]:
-        cursor: str | None = None
-        while True:
-            rows, cursor = _page(uow, filters, sort, size, cursor)
-            reads = [OrderRead.model_validate(order) for order in rows]
-            # Forget this batch's ORM objects before the next one is loaded.
-            uow.session.expunge_all()
-            yield from reads
-            if cursor is None:
-                return
-
-    return stream()
-
-
-@requires(Role.VIEWER)
 def iter_order_json(
     uow: UnitOfWork,
     actor: Actor,
