@@ -299,18 +299,25 @@ def decode_cursor(sort: OrderSort, cursor: str) -> tuple[Any, int]:
     return parsed, order_id
 
 
+def _where(filters: OrderFilters) -> dict[str, Any]:
+    """The filters as the keyword arguments of `OrderRepository.page` and `page_json`."""
+    return {
+        "statuses": [status.value for status in filters.statuses],
+        "customer_email": filters.customer_email,
+        "since": filters.since,
+        "until": filters.until,
+        "min_total": filters.min_total,
+        "max_total": filters.max_total,
+    }
+
+
 def _page(
     uow: UnitOfWork, filters: OrderFilters, sort: OrderSort, limit: int, cursor: str | None
 ) -> tuple[list[Order], str | None]:
     after = decode_cursor(sort, cursor) if cursor else None
     rows = list(
         uow.orders.page(
-            statuses=[status.value for status in filters.statuses],
-            customer_email=filters.customer_email,
-            since=filters.since,
-            until=filters.until,
-            min_total=filters.min_total,
-            max_total=filters.max_total,
+            **_where(filters),
             sort=sort.value,
             after=after,
             limit=limit + 1,
@@ -365,12 +372,7 @@ def iter_order_json(
         after: tuple[Any, int] | None = None
         while True:
             rows = uow.orders.page_json(
-                statuses=[status.value for status in filters.statuses],
-                customer_email=filters.customer_email,
-                since=filters.since,
-                until=filters.until,
-                min_total=filters.min_total,
-                max_total=filters.max_total,
+                **_where(filters),
                 sort=sort.value,
                 after=after,
                 limit=size,
