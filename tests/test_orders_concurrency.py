@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -157,3 +159,61 @@ def test_racing_creates_of_one_ref_for_a_new_customer_all_succeed(
     other[other.index("--customer") + 1] = "second.person@example.com"
     results = _race(cli, [other, [*other[:-2], "--external-ref", "RACE-3"]])
     assert [code for code, _ in results] == [0, 0], results
+
+
+class _HeldCommitUow(UnitOfWork):
+    """A unit of work that pauses before committing, so another create overlaps it."""
+
+    def __init__(self, db: Database, ready: threading.Event, release: threading.Event) -> None:
+        super().__init__(db)
+        self.ready, self.release = ready, release
+
+    def commit(self) -> None:
+        self.ready.set()
+        assert self.release.wait(30)
+        super().commit()
+
+
+def test_a_create_overlapping_an_uncommitted_one_replays_it(cli: Cli, database: Database) -> None:
+    """Forces the collision: the second create runs while the first holds its new order and
+    new customer uncommitted; on PostgreSQL its INSERTs then fail and must replay, not exit 6."""
+    actor = cli.actor(Role.OPERATOR)
+    with UnitOfWork(database) as u:
+        u.products.add(Product(sku="MUG-01", name="Mug", unit_price=Decimal("12.50"), stock=9))
+        u.commit()
+    data = OrderCreate.model_validate(
+        {
+            "customer_email": "first.time@example.com",
+            "external_ref": "HELD-1",
+            "items": [{"sku": "MUG-01", "quantity": 2}],
+        }
+    )
+    ready, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def first() -> None:
+        with _HeldCommitUow(database, ready, release) as u:
+            results["first"] = orders.create_order(u, actor, data)
+
+    def second() -> None:
+        try:
+            with UnitOfWork(database) as u:
+                results["second"] = orders.create_order(u, actor, data)
+        except Exception as exc:  # reported below, with the first thread's result
+            results["second"] = exc
+
+    t1 = threading.Thread(target=first)
+    t1.start()
+    assert ready.wait(30)
+    t2 = threading.Thread(target=second)
+    t2.start()
+    time.sleep(0.5)  # the second create is now waiting on the first one's locks
+    release.set()
+    t1.join(30)
+    t2.join(30)
+    first_read, first_created = results["first"]  # type: ignore[misc]
+    assert first_created is True
+    assert not isinstance(results["second"], Exception), results["second"]
+    second_read, second_created = results["second"]  # type: ignore[misc]
+    assert second_created is False and second_read.id == first_read.id
+    assert _stock(database, "MUG-01") == 7
