@@ -26,6 +26,22 @@ N_ORDERS = 6000
 BATCH = 50
 
 
+def _children(pid: int) -> set[int]:
+    """Live children of `pid` (Linux /proc; an empty set elsewhere)."""
+    pids: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        pids.update(int(p) for p in task.read_text().split())
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def _order_count(database: Database) -> int:
     with UnitOfWork(database, write=False) as u:
         return u.session.scalar(select(func.count()).select_from(Order)) or 0
@@ -76,8 +92,13 @@ def test_sigkill_mid_import_then_rerun_completes_without_duplicates(
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "no batch committed within 60 s"
             time.sleep(0.005)
+        readers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        # The forked reading process dies with it (it would otherwise hold the pipes open).
+        while readers and any(_alive(pid) for pid in readers):
+            assert time.monotonic() < deadline + 10, f"reader {readers} outlived the import"
+            time.sleep(0.01)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -38,20 +38,23 @@ def _no_nul(value: str) -> str:
     return value
 
 
+_CENT = Decimal("0.01")
+_ZERO = Decimal(0)
+
+
 def _money(value: Decimal) -> Decimal:
+    # Runs for every price of every imported line: plain comparisons only (as_tuple() was 4x
+    # slower). The bound is checked before quantize(), which fails beyond 28 digits (1e308).
     if not value.is_finite():
         raise ValueError("must be a finite number")
-    if value < 0:
+    if value < _ZERO:
         raise ValueError("must not be negative")
-    if value > MONEY_MAX:  # before quantize(), which fails beyond 28 digits (1e308)
-        raise ValueError(f"must be at most {MONEY_MAX}")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
-        raise ValueError("must have at most two decimals")
-    value = value.quantize(Decimal("0.01"))
     if value > MONEY_MAX:
         raise ValueError(f"must be at most {MONEY_MAX}")
-    return value
+    cents = value.quantize(_CENT)
+    if cents != value:
+        raise ValueError("must have at most two decimals")
+    return cents
 
 
 def _utc(value: datetime) -> datetime:

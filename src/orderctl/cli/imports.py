@@ -155,6 +155,7 @@ def import_orders(
                 dry_run=dry_run,
                 on_reject=on_reject,
                 on_progress=progress.update,
+                keep_rows=reject_file is not None,
             )
     finally:
         if reject_file is not None:

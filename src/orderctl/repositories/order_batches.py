@@ -49,8 +49,11 @@ class NewOrder:
 
 
 def _sqlite_ts(value: datetime) -> str:
-    # The text SQLAlchemy's SQLite DateTime stores (naive UTC), so ORM reads see the same thing.
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # The text SQLAlchemy's SQLite DateTime stores (naive UTC, always with microseconds), so ORM
+    # reads and keyset comparisons see the same thing. isoformat is 2x faster than strftime.
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class OrderBatchWriter:
@@ -58,6 +61,11 @@ class OrderBatchWriter:
         self.session = session
         #: Statements sent so far (an `executemany` or a COPY counts as one).
         self.statements = 0
+
+    @property
+    def server_side(self) -> bool:
+        """True when a database server does the writing (PostgreSQL), not this process."""
+        return self.session.get_bind().dialect.name == "postgresql"
 
     def _raw(self) -> tuple[bool, Any]:
         """(is_postgresql, the DBAPI connection of the unit of work's current transaction)."""
