@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Select,
     Text,
     any_,
     bindparam,
@@ -21,7 +24,9 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql import Executable
 
 from orderctl.models import Customer, Order, OrderEvent, OrderItem
 
@@ -63,8 +68,10 @@ class _JsonSql:
         return _Kind(cast(column, Text), "quoted")  # numeric(12, 2) prints two decimals
 
     def timestamp(self, column: Any) -> Any:
-        if self.sqlite:  # stored as UTC text
-            return func.strftime(literal_column("'%Y-%m-%dT%H:%M:%SZ'"), column)
+        if self.sqlite:
+            # Stored as UTC text, `YYYY-MM-DD HH:MM:SS.ffffff` (SQLAlchemy's format, and the
+            # bulk import's): cutting it is ~15 % cheaper per order than strftime's parse.
+            return func.substr(column, 1, 10) + "T" + func.substr(column, 12, 8) + "Z"
         text = func.to_char(
             func.timezone(literal_column("'UTC'"), column),
             literal_column('\'YYYY-MM-DD"T"HH24:MI:SS"Z"\''),
@@ -97,6 +104,24 @@ class _JsonSql:
 
     def text(self, document: Any) -> Any:
         return document.value if isinstance(document, _Kind) else document
+
+
+@dataclass(slots=True)
+class JsonPage:
+    """A page of `page_json`: the documents, and `(sort key, id)` of the last (None if empty)."""
+
+    docs: list[str]
+    last: tuple[Any, int] | None
+
+
+def _driver_rows(connection: Connection, stmt: Executable) -> list[Any]:
+    """The rows of `stmt` as the DBAPI driver returns them (SQLAlchemy compiles and binds,
+    but makes no row objects and runs no result type processing)."""
+    result = connection.execute(stmt)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 class OrderRepository:
@@ -232,12 +257,15 @@ class OrderRepository:
         sort: str = "-created",
         after: tuple[Any, int] | None = None,
         limit: int = 1000,
-    ) -> list[tuple[Any, int, str]]:
-        """One keyset page for streaming: `(sort key, id, JSON document)` per order.
+    ) -> JsonPage:
+        """One keyset page for streaming: the JSON document of each order, and the keyset of
+        the last one.
 
         The database writes each document (DESIGN.md §6, the keys and values of
-        `OrderRead.model_dump(mode="json")`), so no ORM object, Decimal or datetime is made
-        per row. Items come from one IN query for the whole page: 2 statements per page.
+        `OrderRead.model_dump(mode="json")`), and rows are fetched straight from the driver's
+        cursor: no ORM object, SQLAlchemy row, Decimal or datetime is made per row (only the
+        last sort key is converted). Items come from one IN query for the whole page:
+        2 statements per page.
         """
         sql = _JsonSql(self.session.get_bind().dialect.name)
         column, _ = SORT_COLUMNS[sort]
@@ -274,9 +302,9 @@ class OrderRepository:
         ).limit(limit)
         # Core execution on the session's connection: no ORM row processing per row.
         connection = self.session.connection()
-        rows = connection.execute(stmt).all()
+        rows = _driver_rows(connection, stmt)
         if not rows:
-            return []
+            return JsonPage([], None)
         ids = [row[1] for row in rows]
         item_doc = sql.obj(
             ("sku", OrderItem.sku),
@@ -288,13 +316,17 @@ class OrderRepository:
         # Each order's lines as one text `{…},{…}`, in line order.
         items: dict[int, str] = {}
         if sql.sqlite:
+            # The ids as one JSON array parameter, not a thousand bound parameters to render.
+            page_ids: Select[Any] = select(literal_column("value")).select_from(
+                func.json_each(bindparam("ids", json.dumps(ids)))
+            )
             item_stmt = (
                 select(OrderItem.order_id, item_doc)
-                .where(OrderItem.order_id.in_(ids))
+                .where(OrderItem.order_id.in_(page_ids))
                 .order_by(OrderItem.order_id, OrderItem.id)
             )
             lines: dict[int, list[str]] = {order_id: [] for order_id in ids}
-            for order_id, doc in connection.execute(item_stmt).all():
+            for order_id, doc in _driver_rows(connection, item_stmt):
                 lines[order_id].append(doc)
             items = {order_id: ",".join(docs) for order_id, docs in lines.items()}
         else:
@@ -310,12 +342,12 @@ class OrderRepository:
                 .where(OrderItem.order_id == any_(bindparam("ids", ids, ARRAY(BigInteger))))
                 .group_by(OrderItem.order_id)
             )
-            items = {row[0]: row[1] for row in connection.execute(item_stmt).all()}
+            items = dict(_driver_rows(connection, item_stmt))
         # `{...}` + `"items":[...]` spliced as text: the order object ends in its customer.
-        return [
-            (key, order_id, f'{doc[:-1]},"items":[{items.get(order_id, "")}]}}')
-            for key, order_id, doc in rows
-        ]
+        docs = [f'{doc[:-1]},"items":[{items.get(order_id, "")}]}}' for _, order_id, doc in rows]
+        key, last_id = rows[-1][0], rows[-1][1]
+        to_python = column.type.result_processor(connection.dialect, None)
+        return JsonPage(docs, (to_python(key) if to_python else key, int(last_id)))
 
     def page(
         self,

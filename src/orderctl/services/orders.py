@@ -371,17 +371,16 @@ def iter_order_json(
     def stream() -> Iterator[str]:
         after: tuple[Any, int] | None = None
         while True:
-            rows = uow.orders.page_json(
+            page = uow.orders.page_json(
                 **_where(filters),
                 sort=sort.value,
                 after=after,
                 limit=size,
             )
-            for row in rows:
-                yield row[2]
-            if len(rows) < size:
+            yield from page.docs
+            if len(page.docs) < size:
                 return
-            after = (rows[-1][0], rows[-1][1])
+            after = page.last
 
     return stream()
 
