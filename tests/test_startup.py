@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from enum import Enum
 from pathlib import Path
+from typing import Any, get_args, get_origin
 
 import pytest
 import typer
@@ -92,3 +94,66 @@ def test_unknown_flag_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["--no-such-flag"])
     assert result.exit_code == 2
     assert isinstance(app, typer.Typer)
+
+
+def _all_params() -> list[tuple[str, Any]]:
+    """(command path, parameter) for every option and argument of every command."""
+    from typer._click import Context as ClickContext
+
+    found: list[tuple[str, Any]] = []
+
+    def walk(command: Any, path: str) -> None:
+        found.extend((path, p) for p in command.params)
+        if hasattr(command, "list_commands"):
+            ctx = ClickContext(command)
+            for name in command.list_commands(ctx):
+                walk(command.get_command(ctx, name), f"{path} {name}")
+
+    walk(get_command(app), "orderctl")
+    return found
+
+
+def _samples(annotation: Any) -> list[Any]:
+    leaf = get_args(annotation)[0] if get_origin(annotation) is list else annotation
+    values: list[Any] = ["", "x", " 7", "1.5", "-1", "0", "30", "99999999999999999999", "ünï"]
+    if isinstance(leaf, type) and issubclass(leaf, Enum):
+        for member in leaf:
+            values += [member.value, member.value.upper(), member.value.title(), member]
+    if get_origin(annotation) is list:
+        return [[v] for v in values] + [values[:3], ("x", "y"), []]
+    return values
+
+
+def _outcome(runtime: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
+    try:
+        return "ok", runtime._coerce_value(value, param=param, ctx=ctx)
+    except Exception as exc:  # the error typer shows is its type and message
+        return type(exc).__name__, str(exc)
+
+
+def test_fast_option_values_match_typers_own_on_every_option() -> None:
+    """cli/fastparams.py converts plain option types without a TypeAdapter; whatever it
+    returns or raises must be exactly what typer's adapter would, for every option."""
+    from typer._click import Context as ClickContext
+    from typer._coercion import build_runtime_param as typers_own
+
+    from orderctl.cli.fastparams import FastParam, build_runtime_param
+
+    fast_count = 0
+    for path, param in _all_params():
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is None:
+            continue
+        fast = build_runtime_param(descriptor)
+        if not isinstance(fast, FastParam):
+            continue
+        fast_count += 1
+        typer_param = typers_own(descriptor)
+        ctx = ClickContext(get_command(app))
+        for value in _samples(descriptor.annotation):
+            assert _outcome(fast, value, param, ctx) == _outcome(typer_param, value, param, ctx), (
+                path,
+                param.name,
+                value,
+            )
+    assert fast_count > 50  # the fast path is in use (str, int, enum options)

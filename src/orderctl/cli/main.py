@@ -17,6 +17,7 @@ from orderctl.cli import (
     customers,
     db,
     demo,
+    fastparams,
     imports,
     init,
     maintenance,
@@ -30,6 +31,9 @@ from orderctl.cli.render import error
 
 if TYPE_CHECKING:
     from typer._click.core import Context as ClickContext
+
+
+fastparams.install()
 
 
 class _LazyGroups(MutableMapping[str, Any]):

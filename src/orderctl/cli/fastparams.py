@@ -1,0 +1,98 @@
+"""Option values without a Pydantic `TypeAdapter` per option (start-up).
+
+typer 0.29 builds a Pydantic `TypeAdapter` for every option of the command being run, given or
+not, the first time it parses: `orders list` has 14, which cost more than the listing itself.
+orderctl's options are plain — str, int without bounds, enums, lists of those — and such a
+value converts in a line of Python. This installs a `build_runtime_param` that does that, and
+hands everything else to typer's own. A value the fast path does not accept also goes to
+typer's adapter, so every error reads exactly as typer writes it (tests/test_startup.py
+compares the two on every option of every command).
+
+typer is pinned to 0.29.x (pyproject.toml): this touches its private `_coercion` module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, get_args, get_origin
+
+from typer import _coercion, core
+from typer._click import Context
+from typer._param_types import coerce_cli_choice
+
+_typer_build = _coercion.build_runtime_param
+
+Convert = Callable[[Any, Context], Any]
+
+
+def _as_str(value: Any, ctx: Context) -> str:
+    if type(value) is not str:
+        raise TypeError(value)
+    return value
+
+
+def _as_int(value: Any, ctx: Context) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is str and value.isascii() and value.isdigit():
+        return int(value)
+    raise ValueError(value)
+
+
+def _choice(choices: tuple[Any, ...], case_sensitive: bool) -> Convert:
+    def convert(value: Any, ctx: Context) -> Any:
+        return coerce_cli_choice(value, choices=choices, case_sensitive=case_sensitive, ctx=ctx)
+
+    return convert
+
+
+def _leaf(annotation: Any, info: Any) -> Convert | None:
+    if annotation is str:
+        return _as_str
+    if annotation is int and info.min is None and info.max is None and not info.clamp:
+        return _as_int
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return _choice(tuple(annotation), info.case_sensitive)
+    return None
+
+
+@dataclass(frozen=True)
+class FastParam(_coercion.RuntimeParam):
+    """Converts with `convert` (each item of a list with it); typer's adapter otherwise."""
+
+    convert: Convert
+    many: bool
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Context) -> Any:
+        try:
+            if self.many:
+                items = value if isinstance(value, (list, tuple)) else [value]
+                return [self.convert(item, ctx) for item in items]
+            return self.convert(value, ctx)
+        except Exception:
+            return self.typer_param()._coerce_value(value, param=param, ctx=ctx)
+
+    def typer_param(self) -> _coercion.RuntimeParam:
+        descriptor = _coercion.TypeDescriptor(
+            annotation=self.annotation, parameter_info=self.parameter_info, file_annotation=None
+        )
+        return _typer_build(descriptor)
+
+
+def build_runtime_param(descriptor: _coercion.TypeDescriptor) -> _coercion.RuntimeParam:
+    """A `FastParam` for plain option types, typer's own runtime param for the rest."""
+    info = descriptor.parameter_info
+    annotation: Any = descriptor.annotation
+    if descriptor.file_annotation is None and info.parser is None:
+        many = get_origin(annotation) is list
+        convert = _leaf(get_args(annotation)[0] if many else annotation, info)
+        if convert is not None:
+            return FastParam(annotation=annotation, parameter_info=info, convert=convert, many=many)
+    return _typer_build(descriptor)
+
+
+def install() -> None:
+    """Make typer build orderctl's runtime params through `build_runtime_param`."""
+    core.build_runtime_param = build_runtime_param  # type: ignore[attr-defined]
