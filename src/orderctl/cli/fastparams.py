@@ -2,7 +2,7 @@
 
 typer 0.29 builds a Pydantic `TypeAdapter` for every option of the command being run, given or
 not, the first time it parses: `orders list` has 14, which cost more than the listing itself.
-orderctl's options are plain — str, int without bounds, enums, lists of those — and such a
+orderctl's options are plain — str, bool, int without bounds, enums, lists of those — and a
 value converts in a line of Python. This installs a `build_runtime_param` that does that, and
 hands everything else to typer's own. A value the fast path does not accept also goes to
 typer's adapter, so every error reads exactly as typer writes it (tests/test_startup.py
@@ -33,6 +33,12 @@ def _as_str(value: Any, ctx: Context) -> str:
     return value
 
 
+def _as_bool(value: Any, ctx: Context) -> bool:
+    if type(value) is not bool:
+        raise TypeError(value)
+    return value
+
+
 def _as_int(value: Any, ctx: Context) -> int:
     if type(value) is int:
         return value
@@ -51,6 +57,8 @@ def _choice(choices: tuple[Any, ...], case_sensitive: bool) -> Convert:
 def _leaf(annotation: Any, info: Any) -> Convert | None:
     if annotation is str:
         return _as_str
+    if annotation is bool:
+        return _as_bool
     if annotation is int and info.min is None and info.max is None and not info.clamp:
         return _as_int
     if isinstance(annotation, type) and issubclass(annotation, Enum):
