@@ -10,10 +10,12 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import Result
@@ -515,3 +517,56 @@ def test_installed_binary_logs_in_and_shows_status(second_db_url: str, tmp_path:
     )
     assert closed.returncode == 2, closed.stderr
     assert closed.stderr == "error: no password on stdin (expected it on the first line)\n"
+
+
+def _token_last_used(database: Database, name: str) -> datetime | None:
+    return next(t for t in tokens_in_db(database) if t.name == name).last_used_at
+
+
+def _hold_locks(db_url: str, database: Database, token_name: str) -> Any:
+    """Another connection holding what recording a token's use needs: SQLite's write lock,
+    or PostgreSQL's row lock on the token. Returns it; close() releases."""
+    if database.is_sqlite:
+        import sqlite3
+
+        conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        return conn
+    import psycopg
+
+    pg = psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://", 1))
+    pg.execute("SELECT id FROM api_tokens WHERE name = %s FOR UPDATE", (token_name,))
+    return pg
+
+
+def test_a_read_does_not_wait_for_locks_to_record_token_use(
+    cli: Cli, admin: Actor, db_url: str
+) -> None:
+    """An import on SQLite holds the write lock for its whole run: reads must not queue
+    behind it just to write `last_used_at` (skipped, and recorded by a later command)."""
+    made = cli("auth", "token", "create", "--name", "reader")
+    secret = made.stdout.strip()
+    held = _hold_locks(db_url, cli.database, "reader")
+    try:
+        started = time.monotonic()
+        result = cli("products", "list", role=None, env={"ORDERCTL_TOKEN": secret})
+        assert result.exit_code == 0, result.stderr
+        assert time.monotonic() - started < 5  # the busy timeout is 30 s
+    finally:
+        held.close()
+    assert _token_last_used(cli.database, "reader") is None  # skipped, not waited for
+    assert cli("products", "list", role=None, env={"ORDERCTL_TOKEN": secret}).exit_code == 0
+    assert _token_last_used(cli.database, "reader") is not None
+
+
+def test_token_use_is_written_at_most_once_a_minute(
+    cli: Cli, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = cli("auth", "token", "create", "--name", "loop")
+    secret = made.stdout.strip()
+    start = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    env = {"ORDERCTL_TOKEN": secret}
+    for offset, expected in [(0, 0), (30, 0), (59, 0), (60, 60), (61, 60), (125, 125)]:
+        monkeypatch.setattr(clock, "utcnow", lambda o=offset: start + timedelta(seconds=o))
+        assert cli("products", "list", role=None, env=env).exit_code == 0
+        assert _token_last_used(cli.database, "loop") == start + timedelta(seconds=expected)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from orderctl.config import default_database_url, mask_url
-from orderctl.errors import Conflict, DatabaseUnavailable, OrderctlError
+from orderctl.errors import Conflict, DatabaseBusy, DatabaseUnavailable, OrderctlError
 
 #: The Alembic head this code needs; a test checks it equals the newest migration.
 SCHEMA_REVISION = "0001"
@@ -32,6 +32,11 @@ class Database:
         # failing with "database is locked" when one upgrades a stale read snapshot.
         self.write_sessions = sessionmaker(
             self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False
+        )
+        # A writer that gives up at once when the lock it needs is held (`DatabaseBusy`).
+        self.nowait_sessions = sessionmaker(
+            self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE", orderctl_nowait=True),
+            expire_on_commit=False,
         )
 
     @property
@@ -77,7 +82,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     kwargs["connect_args"] = {"connect_timeout": 5, "application_name": "orderctl"}
     kwargs["pool_pre_ping"] = False
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("orderctl_nowait"):
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
+
+    return engine
 
 
 def _setup_sqlite(engine: Engine) -> None:
@@ -94,12 +106,24 @@ def _setup_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+        options = conn.get_execution_options()
+        begin = options.get("sqlite_begin", "BEGIN")
+        if not options.get("orderctl_nowait"):
+            conn.exec_driver_sql(begin)
+            return
+        # Only taking the write lock at BEGIN IMMEDIATE waits; try it once, then wait again.
+        conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+        try:
+            conn.exec_driver_sql(begin)
+        finally:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 30000")
 
 
 def translate(error: BaseException, db: Database | None = None) -> OrderctlError | None:
     """Map a SQLAlchemy error to an orderctl error, or None when it is not one we know."""
     where = f" {db.display_url}" if db is not None else ""
+    if isinstance(error, exc.OperationalError) and _is_lock_busy(error.orig):
+        return DatabaseBusy(f"database{where} is busy: another transaction holds a lock")
     if isinstance(error, exc.OperationalError | exc.InterfaceError):
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         return DatabaseUnavailable(f"cannot use database{where}: {reason}")
@@ -109,6 +133,14 @@ def translate(error: BaseException, db: Database | None = None) -> OrderctlError
     if isinstance(error, exc.ArgumentError | exc.NoSuchModuleError):
         return DatabaseUnavailable(f"bad database URL{where}: {error}")
     return None
+
+
+def _is_lock_busy(orig: BaseException | None) -> bool:
+    """SQLite's "database is locked" or PostgreSQL's lock_not_available (55P03)."""
+    name = getattr(orig, "sqlite_errorname", None)
+    if name is not None:
+        return str(name).startswith("SQLITE_BUSY")
+    return getattr(orig, "sqlstate", None) == "55P03"
 
 
 @contextmanager
@@ -123,5 +155,7 @@ def translate_errors(db: Database | None = None) -> Iterator[None]:
         raise mapped from error
 
 
-def new_session(db: Database, *, write: bool) -> Session:
+def new_session(db: Database, *, write: bool, wait: bool = True) -> Session:
+    if write and not wait:
+        return db.nowait_sessions()
     return (db.write_sessions if write else db.read_sessions)()

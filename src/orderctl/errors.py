@@ -71,6 +71,10 @@ class DatabaseUnavailable(OrderctlError):
     exit_code = 7
 
 
+class DatabaseBusy(DatabaseUnavailable):
+    """A lock this work needs is held by another transaction, and it chose not to wait."""
+
+
 class JobAlreadyRunning(OrderctlError):
     """Another run of the same maintenance job holds its lock (exit 75, EX_TEMPFAIL)."""
 

@@ -62,8 +62,7 @@ def current_actor(db: ReadyDatabase, token: Annotated[str | None, Depends(bearer
     """The user behind `Authorization: Bearer <token>` (401 when missing or not valid)."""
     if not token:
         raise NotAuthenticated("not authenticated: send `Authorization: Bearer <token>`")
-    with UnitOfWork(db) as uow:
-        return authenticate(uow, token)
+    return authenticate(db, token)
 
 
 # `scope="function"`: the unit of work ends (rolls back, returns its connection) before the

@@ -66,8 +66,7 @@ class AppState:
         cached = load_token(db.url)
         if cached is None:
             raise NotAuthenticated(f"not logged in to {db.display_url}: run `orderctl auth login`")
-        with self.uow() as uow:
-            return authenticate(uow, cached.token)
+        return authenticate(db, cached.token)
 
     def close(self) -> None:
         if self._db is not None:

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from orderctl import clock
 from orderctl.enums import Role
-from orderctl.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from orderctl.errors import (
+    DatabaseBusy,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from orderctl.models import ApiToken, User
 from orderctl.schemas import Actor, TokenCreate, TokenRead, UserCreate, UserRead, parse
 from orderctl.services.uow import UnitOfWork
@@ -30,6 +36,8 @@ USERNAME_RE = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
+
+    from orderctl.db import Database
 
 
 def __getattr__(name: str) -> Any:
@@ -190,33 +198,51 @@ def login(
     return secret, read
 
 
-def authenticate(uow: UnitOfWork, secret: str) -> Actor:
-    """Resolve a token to its actor and record its use. Raises `NotAuthenticated` (exit 3)."""
+#: A token check writes `last_used_at` only when it is older than this, so commands run in a
+#: loop do not write at all (docs/auth.md).
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def authenticate(db: Database, secret: str) -> Actor:
+    """Resolve a token to its actor and record its use. Raises `NotAuthenticated` (exit 3).
+
+    The check is a read. `last_used_at` is then written (at most once a minute) in a
+    transaction of its own that does not wait for locks: an import on SQLite holds the write
+    lock for its whole run, and a read command must not queue behind it for a timestamp; a
+    skipped write is made by the next command.
+    """
     secret = secret.strip()
     if not secret.startswith(TOKEN_PREFIX) or not secret.isascii() or len(secret) > 200:
         raise NotAuthenticated("invalid token: run `orderctl auth login`")
-    token = uow.tokens.get_by_hash(hash_token(secret))
-    if token is None:
-        raise NotAuthenticated(
-            "invalid token (not known to this database): run `orderctl auth login`"
+    with UnitOfWork(db, write=False) as uow:
+        token = uow.tokens.get_by_hash(hash_token(secret))
+        if token is None:
+            raise NotAuthenticated(
+                "invalid token (not known to this database): run `orderctl auth login`"
+            )
+        now = clock.utcnow()
+        if token.revoked_at is not None:
+            raise NotAuthenticated("token has been revoked: run `orderctl auth login`")
+        if token.expires_at is not None and token.expires_at <= now:
+            raise NotAuthenticated(
+                f"token expired at {token.expires_at:%Y-%m-%dT%H:%M:%SZ}: run `orderctl auth login`"
+            )
+        if not token.user.active:
+            raise NotAuthenticated(f"user {token.user.username!r} is disabled")
+        actor = Actor(
+            user_id=token.user.id,
+            username=token.user.username,
+            role=Role(token.user.role),
+            token_id=token.id,
         )
-    now = clock.utcnow()
-    if token.revoked_at is not None:
-        raise NotAuthenticated("token has been revoked: run `orderctl auth login`")
-    if token.expires_at is not None and token.expires_at <= now:
-        raise NotAuthenticated(
-            f"token expired at {token.expires_at:%Y-%m-%dT%H:%M:%SZ}: run `orderctl auth login`"
-        )
-    if not token.user.active:
-        raise NotAuthenticated(f"user {token.user.username!r} is disabled")
-    token.last_used_at = now
-    actor = Actor(
-        user_id=token.user.id,
-        username=token.user.username,
-        role=Role(token.user.role),
-        token_id=token.id,
-    )
-    uow.commit()
+        stale = token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL
+    if stale:
+        try:
+            with UnitOfWork(db, wait=False) as touch:
+                touch.tokens.touch(actor.token_id or 0, now)
+                touch.commit()
+        except DatabaseBusy:
+            pass
     return actor
 
 

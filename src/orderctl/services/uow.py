@@ -19,7 +19,9 @@ class UnitOfWork:
     """`with UnitOfWork(db) as uow: ...; uow.commit()`; leaving without commit rolls back.
 
     `write=False` opens a plain read transaction; on SQLite a write unit takes the write lock
-    at BEGIN so concurrent writers queue. SQLAlchemy errors leave as orderctl errors.
+    at BEGIN so concurrent writers queue. `wait=False` makes a writer give up at once
+    (`DatabaseBusy`) instead of queueing: SQLite's write lock, PostgreSQL row locks (after
+    100 ms). SQLAlchemy errors leave as orderctl errors.
     """
 
     session: Session
@@ -29,12 +31,13 @@ class UnitOfWork:
     products: ProductRepository
     orders: OrderRepository
 
-    def __init__(self, db: Database, *, write: bool = True) -> None:
+    def __init__(self, db: Database, *, write: bool = True, wait: bool = True) -> None:
         self.db = db
         self.write = write
+        self.wait = wait
 
     def __enter__(self) -> UnitOfWork:
-        self.session = new_session(self.db, write=self.write)
+        self.session = new_session(self.db, write=self.write, wait=self.wait)
         self.users = UserRepository(self.session)
         self.tokens = TokenRepository(self.session)
         self.customers = CustomerRepository(self.session)
