@@ -5,6 +5,7 @@ Runs the real `orderctl` executable in a subprocess (DESIGN.md §7, crash safety
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -118,3 +119,37 @@ def test_sigkill_mid_import_then_rerun_completes_without_duplicates(
     assert rerun.returncode == 0, rerun.stderr
     assert f'"skipped": {orders}' in rerun.stdout
     assert _consistency(database) == (N_ORDERS, 0, 0, 0)
+
+
+def test_real_stdin_pipe_through_the_forked_reader(
+    cli: Cli, database: Database, db_url: str, samples: Path
+) -> None:
+    """`producer | orderctl import orders - --format X` as a script runs it: the reading
+    process reads the real pipe; an invalid order aborts and leaves no reader behind (one
+    left would hold stdout and stderr open, and communicate() would time out)."""
+    seed_products(database, samples)
+    env = dict(
+        os.environ,
+        ORDERCTL_DATABASE_URL=db_url,
+        ORDERCTL_TOKEN=cli.token(Role.OPERATOR),
+        ORDERCTL_CONFIG_DIR=str(cli.config_dir),
+    )
+    for fmt, orders in (("csv", 3), ("jsonl", 2)):
+        data = (samples / f"orders.{fmt}").read_bytes()
+        done = subprocess.run(
+            [str(ORDERCTL), "import", "orders", "-", "--format", fmt, "-o", "json"],
+            input=data, env=env, capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout)
+        assert summary["imported"] == orders, (fmt, summary)
+    bad = HEADER + "".join(f"P-{n},p@example.com,,,,,,MUG-01,1,\n" for n in range(500))
+    bad += "P-X,p@example.com,,,,,,MUG-01,zero,\n"
+    proc = subprocess.Popen(
+        [str(ORDERCTL), "import", "orders", "-", "--format", "csv", "--batch-size", "7"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    _, err = proc.communicate(bad.encode(), timeout=60)
+    assert proc.returncode == 6, err
+    assert err.decode().startswith("error: line 502: quantity:"), err
+    assert _order_count(database) == 5  # nothing of the aborted file
