@@ -12,6 +12,7 @@ The summaries below are the JSON documents of `-o json`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -102,6 +103,24 @@ def _elapsed(start: float) -> float:
     return round(time.monotonic() - start, 3)
 
 
+def _in_batches(
+    uow: UnitOfWork,
+    job: str,
+    next_ids: Callable[[], list[int]],
+    handle: Callable[[list[int]], None],
+) -> int:
+    """Run `job` under its lock: take the next batch's ids, handle them and commit, until no
+    ids are left. Each batch is its own short transaction. Returns the number of batches."""
+    batches = 0
+    with job_lock(uow.db, job):
+        while ids := next_ids():
+            handle(ids)
+            uow.commit()
+            batches += 1
+        uow.rollback()
+    return batches
+
+
 @requires(Role.ADMIN)
 def expire_pending(
     uow: UnitOfWork,
@@ -132,39 +151,36 @@ def expire_pending(
             batches=batches,
             seconds=_elapsed(start),
         )
-    total_orders = total_units = batches = 0
-    with job_lock(uow.db, "expire-pending"):
-        while True:
-            ids = repo.pending_ids_before(cutoff, batch_size)
-            if not ids:
-                uow.rollback()
-                break
-            now = clock.utcnow()
-            cancelled = repo.cancel_pending(ids, now)
-            units = _restock(uow, repo, cancelled)
-            repo.add_events(
-                [
-                    {
-                        "order_id": order_id,
-                        "at": now,
-                        "actor": actor.username,
-                        "action": EventAction.STATUS_CHANGED.value,
-                        "from_status": OrderStatus.PENDING.value,
-                        "to_status": OrderStatus.CANCELLED.value,
-                        "reason": EXPIRED_REASON,
-                    }
-                    for order_id in cancelled
-                ]
-            )
-            uow.commit()
-            total_orders += len(cancelled)
-            total_units += units
-            batches += 1
+    totals = {"orders": 0, "units": 0}
+
+    def expire(ids: list[int]) -> None:
+        now = clock.utcnow()
+        cancelled = repo.cancel_pending(ids, now)
+        totals["units"] += _restock(uow, repo, cancelled)
+        repo.add_events(
+            [
+                {
+                    "order_id": order_id,
+                    "at": now,
+                    "actor": actor.username,
+                    "action": EventAction.STATUS_CHANGED.value,
+                    "from_status": OrderStatus.PENDING.value,
+                    "to_status": OrderStatus.CANCELLED.value,
+                    "reason": EXPIRED_REASON,
+                }
+                for order_id in cancelled
+            ]
+        )
+        totals["orders"] += len(cancelled)
+
+    batches = _in_batches(
+        uow, "expire-pending", lambda: repo.pending_ids_before(cutoff, batch_size), expire
+    )
     return ExpireSummary(
         dry_run=False,
         cutoff=cutoff,
-        orders=total_orders,
-        units_restocked=total_units,
+        orders=totals["orders"],
+        units_restocked=totals["units"],
         batches=batches,
         seconds=_elapsed(start),
     )
@@ -211,18 +227,16 @@ def purge_tokens(
             batches=-(-count // batch_size),
             seconds=_elapsed(start),
         )
-    deleted = batches = 0
-    with job_lock(uow.db, "purge-tokens"):
-        while True:
-            ids = repo.dead_token_ids(cutoff, batch_size)
-            if not ids:
-                uow.rollback()
-                break
-            deleted += repo.delete_tokens(ids, cutoff)
-            uow.commit()
-            batches += 1
+    deleted = [0]
+
+    def purge(ids: list[int]) -> None:
+        deleted[0] += repo.delete_tokens(ids, cutoff)
+
+    batches = _in_batches(
+        uow, "purge-tokens", lambda: repo.dead_token_ids(cutoff, batch_size), purge
+    )
     return PurgeTokensSummary(
-        dry_run=False, cutoff=cutoff, tokens=deleted, batches=batches, seconds=_elapsed(start)
+        dry_run=False, cutoff=cutoff, tokens=deleted[0], batches=batches, seconds=_elapsed(start)
     )
 
 
@@ -270,23 +284,25 @@ def purge_orders(
             batches=-(-orders // batch_size),
             seconds=_elapsed(start),
         )
-    orders = items = events = batches = 0
-    with job_lock(uow.db, "purge-orders"):
-        while True:
-            ids = repo.final_order_ids_before(status.value, cutoff, batch_size)
-            if not ids:
-                uow.rollback()
-                break
-            o, i, e = repo.delete_orders(ids, status.value)
-            uow.commit()
-            orders, items, events, batches = orders + o, items + i, events + e, batches + 1
+    totals = [0, 0, 0]  # orders, items, events
+
+    def purge(ids: list[int]) -> None:
+        for n, count in enumerate(repo.delete_orders(ids, status.value)):
+            totals[n] += count
+
+    batches = _in_batches(
+        uow,
+        "purge-orders",
+        lambda: repo.final_order_ids_before(status.value, cutoff, batch_size),
+        purge,
+    )
     return PurgeOrdersSummary(
         dry_run=False,
         status=status,
         cutoff=cutoff,
-        orders=orders,
-        items=items,
-        events=events,
+        orders=totals[0],
+        items=totals[1],
+        events=totals[2],
         batches=batches,
         seconds=_elapsed(start),
     )
