@@ -296,3 +296,19 @@ TEST_SAMPLES = Path(__file__).resolve().parent / "samples"
 def samples() -> Path:
     """The sample import files (a copy lives in tests/samples so the repo stands alone)."""
     return TEST_SAMPLES
+
+
+def hold_row(db_url: str, database: Database, table: str, column: str, value: str) -> Any:
+    """Another connection holding a row: its row lock (`FOR UPDATE`, PostgreSQL) or the whole
+    write lock (SQLite has no row locks). `close()` releases it."""
+    if database.is_sqlite:
+        import sqlite3
+
+        conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        return conn
+    import psycopg
+
+    pg = psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://", 1))
+    pg.execute(f"SELECT 1 FROM {table} WHERE {column} = %s FOR UPDATE", (value,))  # type: ignore[arg-type]
+    return pg

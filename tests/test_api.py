@@ -277,6 +277,12 @@ def test_products_crud(api: Api) -> None:
     assert [p["sku"] for p in api.get("/api/products").json()] == ["MUG-01"]
     assert [p["sku"] for p in api.get("/api/products?active=false").json()] == ["TEE-M"]
     assert len(api.get("/api/products?active=all").json()) == 2
+    r = api.patch("/api/products/MUG-01", json={"add_stock": -2})
+    assert r.status_code == 200 and r.json()["stock"] == 98
+    r = api.patch("/api/products/MUG-01", json={"add_stock": -99})
+    assert r.status_code == 422 and "would leave" in detail(r)
+    r = api.patch("/api/products/MUG-01", json={"add_stock": 1, "stock": 5})
+    assert r.status_code == 422 and "not both" in detail(r)
     r = api.patch("/api/products/MUG-01", json={"stock": None})
     assert r.status_code == 200 and r.json()["stock"] is None
     r = api.post("/api/products", json={"sku": "MUG-01", "name": "again", "unit_price": "1"})

@@ -15,12 +15,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import Result
 
-from conftest import Cli, Templates, create_user
+from conftest import Cli, Templates, create_user, hold_row
 from orderctl import clock
 from orderctl.credentials import cache_key
 from orderctl.db import Database
@@ -523,22 +522,6 @@ def _token_last_used(database: Database, name: str) -> datetime | None:
     return next(t for t in tokens_in_db(database) if t.name == name).last_used_at
 
 
-def _hold_locks(db_url: str, database: Database, token_name: str) -> Any:
-    """Another connection holding what recording a token's use needs: SQLite's write lock,
-    or PostgreSQL's row lock on the token. Returns it; close() releases."""
-    if database.is_sqlite:
-        import sqlite3
-
-        conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        return conn
-    import psycopg
-
-    pg = psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://", 1))
-    pg.execute("SELECT id FROM api_tokens WHERE name = %s FOR UPDATE", (token_name,))
-    return pg
-
-
 def test_a_read_does_not_wait_for_locks_to_record_token_use(
     cli: Cli, admin: Actor, db_url: str
 ) -> None:
@@ -546,7 +529,7 @@ def test_a_read_does_not_wait_for_locks_to_record_token_use(
     behind it just to write `last_used_at` (skipped, and recorded by a later command)."""
     made = cli("auth", "token", "create", "--name", "reader")
     secret = made.stdout.strip()
-    held = _hold_locks(db_url, cli.database, "reader")
+    held = hold_row(db_url, cli.database, "api_tokens", "name", "reader")
     try:
         started = time.monotonic()
         result = cli("products", "list", role=None, env={"ORDERCTL_TOKEN": secret})

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select
-from tests.conftest import Cli
+from tests.conftest import Cli, hold_row
 
 from orderctl.db import Database
 from orderctl.enums import Role
@@ -269,3 +270,79 @@ def test_services_check_the_role_before_validating(
     assert read.stock is None  # stock=None given explicitly: stop tracking (API)
     with uow(write=False) as u:
         assert products.get_product(u, viewer, " S ").stock is None
+
+
+# ---- --add-stock: relative, atomic ----
+
+
+def stock_of(database: Database, sku: str) -> int | None:
+    with UnitOfWork(database, write=False) as u:
+        return u.session.scalar(select(Product.stock).where(Product.sku == sku))
+
+
+def test_add_stock_changes_the_level_by_n(cli: Cli, database: Database) -> None:
+    assert add(cli, "MUG-01", "--stock", "10").exit_code == 0
+    r = cli("products", "update", "MUG-01", "--add-stock", "5", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["stock"] == 15
+    r = cli("products", "update", "MUG-01", "--add-stock", "-15", "--name", "Big mug")
+    assert r.exit_code == 0, r.stderr
+    assert stock_of(database, "MUG-01") == 0
+    assert catalog(database)[0][1] == "Big mug"
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "code", "needle"),
+    [
+        (["--stock", "3"], ["--add-stock", "-4"], 6, "stock of 'MUG-01' is 3; adding -4"),
+        (["--stock", "3"], ["--add-stock", "1999999998"], 6, "would leave 0..2000000000"),
+        ([], ["--add-stock", "1"], 6, "does not track stock"),
+        (["--stock", "3"], ["--add-stock", "3000000000"], 6, "add_stock"),
+        (["--stock", "3"], ["--add-stock", "1.5"], 2, "--add-stock"),
+        (["--stock", "3"], ["--add-stock", "x'; DROP TABLE products; --"], 2, "--add-stock"),
+        (["--stock", "3"], ["--add-stock", "1", "--stock", "9"], 2, "not both"),
+    ],
+    ids=["below-zero", "above-max", "untracked", "huge", "decimal", "sql", "with-stock"],
+)
+def test_add_stock_refusals_change_nothing(
+    cli: Cli, database: Database, setup: list[str], args: list[str], code: int, needle: str
+) -> None:
+    assert add(cli, "MUG-01", *setup).exit_code == 0
+    before = catalog(database)
+    one_error(cli("products", "update", "MUG-01", *args), code, needle)
+    assert catalog(database) == before
+
+
+def test_concurrent_add_stock_loses_no_update(cli: Cli, database: Database, db_url: str) -> None:
+    """Six real processes add 1 each while another transaction holds the product (its row
+    on PostgreSQL, the write lock on SQLite), then all go at once: all six arrive. On
+    PostgreSQL a read-modify-write would read 10 six times and store 11 (checked)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert add(cli, "MUG-01", "--stock", "10").exit_code == 0
+    env = dict(
+        os.environ,
+        ORDERCTL_DATABASE_URL=db_url,
+        ORDERCTL_TOKEN=cli.token(Role.ADMIN),
+        ORDERCTL_CONFIG_DIR=str(cli.config_dir),
+    )
+    orderctl = str(Path(sys.executable).parent / "orderctl")
+    held = hold_row(db_url, database, "products", "sku", "MUG-01")
+    procs = [
+        subprocess.Popen(
+            [orderctl, "products", "update", "MUG-01", "--add-stock", "1", "-o", "json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(6)
+    ]
+    time.sleep(3)  # let all six start and queue behind the held lock
+    held.close()
+    for proc in procs:
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert stock_of(database, "MUG-01") == 16

@@ -127,7 +127,9 @@ Currency = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")
 ]
 Quantity = Annotated[int, Field(ge=1, le=QUANTITY_MAX)]
-Stock = Annotated[int, Field(ge=0, le=2_000_000_000)]
+STOCK_MAX = 2_000_000_000
+Stock = Annotated[int, Field(ge=0, le=STOCK_MAX)]
+StockDelta = Annotated[int, Field(ge=-STOCK_MAX, le=STOCK_MAX)]
 
 
 # defer_build: a model's validator is built on its first use, not at import; a command uses
@@ -273,12 +275,19 @@ class ProductUpdate(InputModel):
     name: Name | None = None
     unit_price: Money | None = None
     stock: Stock | None = None
+    #: Added to the stock atomically (negative takes away): returns and corrections that
+    #: must not race orders reserving stock at the same moment.
+    add_stock: StockDelta | None = None
     active: bool | None = None
 
     @model_validator(mode="after")
     def _something(self) -> ProductUpdate:
         if not self.model_fields_set:
-            raise ValueError("nothing to update: give at least one of name, price, stock, active")
+            raise ValueError(
+                "nothing to update: give at least one of name, price, stock, add_stock, active"
+            )
+        if "stock" in self.model_fields_set and self.add_stock is not None:
+            raise ValueError("give stock (a new level) or add_stock (a change), not both")
         return self
 
 

@@ -125,6 +125,15 @@ def update(
     stock: Annotated[
         int | None, typer.Option("--stock", help="New stock level.", show_default=False)
     ] = None,
+    add_stock: Annotated[
+        int | None,
+        typer.Option(
+            "--add-stock",
+            help="Add N to the stock (negative: take away), atomically: for returns and "
+            "corrections while orders come in.",
+            show_default=False,
+        ),
+    ] = None,
     active: Annotated[
         bool | None,
         typer.Option("--active/--inactive", help="Offer or withdraw it.", show_default=False),
@@ -136,6 +145,7 @@ def update(
     Existing orders keep the prices they were created with.
 
     Example: orderctl products update MUG-01 --price 13.00 --stock 80
+    Example: orderctl products update MUG-01 --add-stock 2   (two returned mugs)
     """
     from orderctl.cli.render import render_one
     from orderctl.errors import UsageError
@@ -147,12 +157,17 @@ def update(
             ("name", name),
             ("unit_price", _price(price)),
             ("stock", stock),
+            ("add_stock", add_stock),
             ("active", active),
         )
         if value is not None
     }
     if not given:
-        raise UsageError("nothing to update: give --name, --price, --stock or --active/--inactive")
+        raise UsageError(
+            "nothing to update: give --name, --price, --stock, --add-stock or --active/--inactive"
+        )
+    if stock is not None and add_stock is not None:
+        raise UsageError("give --stock (a new level) or --add-stock (a change), not both")
     state = get_state(ctx)
     actor = state.actor()
     with state.uow() as uow:

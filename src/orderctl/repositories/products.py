@@ -70,6 +70,20 @@ class ProductRepository:
         tracked = self.session.scalar(select(Product.stock).where(Product.id == product_id))
         return tracked is None
 
+    def adjust_stock(self, product_id: int, delta: int, maximum: int) -> bool:
+        """Add `delta` (negative takes away) to a tracked product's stock in one conditional
+        UPDATE, atomic on both backends. False when the product does not track stock or the
+        result would leave 0..`maximum` (nothing changed)."""
+        new_stock = Product.stock + delta
+        stmt = (
+            update(Product)
+            .where(Product.id == product_id, Product.stock.is_not(None))
+            .where(new_stock >= 0, new_stock <= maximum)
+            .values(stock=new_stock)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(self.session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+
     def release_stock(self, product_id: int, quantity: int) -> None:
         """Give `quantity` back to a tracked product (a cancelled order); untracked: no-op."""
         stmt = (

@@ -16,9 +16,16 @@ from pydantic import BaseModel
 
 from orderctl import clock
 from orderctl.enums import Role
-from orderctl.errors import Conflict, ValidationFailed
+from orderctl.errors import Conflict, RuleViolation, ValidationFailed
 from orderctl.models import Product
-from orderctl.schemas import Actor, ProductCreate, ProductRead, ProductUpdate, parse
+from orderctl.schemas import (
+    STOCK_MAX,
+    Actor,
+    ProductCreate,
+    ProductRead,
+    ProductUpdate,
+    parse,
+)
 from orderctl.services.auth import requires
 from orderctl.services.uow import UnitOfWork
 
@@ -133,11 +140,30 @@ def update_product(
         product.active = data.active
     if "stock" in data.model_fields_set:
         product.stock = data.stock
+    if data.add_stock is not None:
+        _add_stock(uow, product, data.add_stock)
     product.updated_by = actor.username
     product.updated_at = clock.utcnow()
     read = ProductRead.model_validate(product)
     uow.commit()
     return read
+
+
+def _add_stock(uow: UnitOfWork, product: Product, delta: int) -> None:
+    """Change the stock by `delta` in the database, not from the value read above, so a
+    reservation made meanwhile is not lost. Raises `RuleViolation` (exit 6) when the product
+    does not track stock or the result would leave 0..STOCK_MAX."""
+    if uow.products.adjust_stock(product.id, delta, STOCK_MAX):
+        uow.session.refresh(product, ["stock"])
+        return
+    uow.session.refresh(product, ["stock"])
+    if product.stock is None:
+        raise RuleViolation(
+            f"product {product.sku!r} does not track stock: set a level with --stock first"
+        )
+    raise RuleViolation(
+        f"stock of {product.sku!r} is {product.stock}; adding {delta} would leave 0..{STOCK_MAX}"
+    )
 
 
 # ---- import ----
