@@ -96,8 +96,10 @@ def iterate_in_child(
     if not fork or not hasattr(os, "fork"):
         yield from produce()
         return
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
     parent = os.getpid()
     read_fd, write_fd = os.pipe()
     pid = os.fork()

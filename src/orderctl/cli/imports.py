@@ -10,7 +10,7 @@ from typing import IO, Annotated
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import Output, stdin_bytes
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Batch imports.", no_args_is_help=True)
@@ -33,7 +33,7 @@ def _open_input(file: str) -> IO[bytes]:
     from orderctl.errors import UsageError
 
     if file == "-":
-        return sys.stdin.buffer
+        return stdin_bytes()
     try:
         return Path(file).open("rb")
     except OSError as exc:
@@ -162,7 +162,7 @@ def import_orders(
             reject_file.close()
         if reject_stream is not None:
             reject_stream.close()
-        if stream is not sys.stdin.buffer:
+        if file != "-":
             stream.close()
     if output is OutputFormat.TABLE:
         title = "import (dry run: nothing written)" if dry_run else "import"

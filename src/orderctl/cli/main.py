@@ -242,8 +242,18 @@ app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 
 
+def _open_closed_streams() -> None:
+    """A process started with stdout or stderr closed (`>&-`) has None there, and every print
+    would fail after the work is done; its output is discarded instead, as asked."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+
+
 def run() -> None:
     """Console-script entry point."""
+    _open_closed_streams()
     try:
         app()
     except BrokenPipeError:

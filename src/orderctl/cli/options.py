@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
@@ -44,3 +44,17 @@ def read_password(*, from_stdin: bool, confirm: bool, prompt: str = "Password") 
         raise UsageError("stdin is not a terminal: pass the password with --password-stdin")
     value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
     return value
+
+
+def stdin_bytes() -> IO[bytes]:
+    """stdin as a binary stream, for a FILE argument of `-`.
+
+    Raises `UsageError` (exit 2) when the process was started with stdin closed (`<&-`).
+    """
+    import sys
+
+    from orderctl.errors import UsageError
+
+    if sys.stdin is None:
+        raise UsageError("stdin is closed: pipe the input in, or give a file path")
+    return sys.stdin.buffer

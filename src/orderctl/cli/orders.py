@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import Output, stdin_bytes
 from orderctl.enums import OrderSort, OrderStatus, OutputFormat
 
 if TYPE_CHECKING:
@@ -243,13 +243,12 @@ def _where(path: str) -> str:
 def _read_order_file(path: str) -> Any:
     """The JSON document in FILE or stdin. Unreadable: exit 2; empty or not JSON: exit 6."""
     import json
-    import sys
 
     from orderctl.errors import UsageError, ValidationFailed
 
     where = _where(path)
     try:
-        raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
+        raw = stdin_bytes().read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
     except OSError as exc:
         raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
     try:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import Output, stdin_bytes
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Manage the product catalog.", no_args_is_help=True)
@@ -196,7 +196,6 @@ def import_(
 
     Example: orderctl products import catalog.csv
     """
-    import sys
 
     from orderctl.cli.render import render_one
     from orderctl.errors import UsageError
@@ -206,7 +205,7 @@ def import_(
     actor = state.actor()
     if file == "-":
         name = "<stdin>"
-        stream = sys.stdin.buffer
+        stream = stdin_bytes()
     else:
         name = file
         try:
@@ -217,6 +216,6 @@ def import_(
         with state.uow() as uow:
             summary = products.import_products(uow, actor, stream, name)
     finally:
-        if stream is not sys.stdin.buffer:
+        if file != "-":
             stream.close()
     render_one(summary, output)
