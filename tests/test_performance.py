@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from tests.conftest import Cli
+from tests.conftest import Cli, hold_row
 from tests.test_orders_list import count_statements, seed
 
 from orderctl.db import Database
@@ -211,12 +212,57 @@ def test_streaming_takes_two_statements_per_batch(
     the batch size: never a query per order."""
     seed(database, 45)
     with uow(write=False) as u, count_statements(database) as statements:
-        count = sum(1 for _ in orders.iter_order_json(u, viewer, batch_size=batch))
+        count = sum(1 for _ in orders.iter_order_json(u, viewer, batch_size=batch, fork=False))
     assert count == 45
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     batches = -(-45 // batch)  # the last batch is short: no extra empty query
     assert len(selects) == 2 * batches, selects
     assert sum("order_items" in s for s in selects) == batches
+
+
+def test_sqlite_streams_in_two_processes_on_one_snapshot(
+    database: Database, db_url: str, uow: Callable[..., UnitOfWork], viewer: Actor
+) -> None:
+    """SQLite: a forked child pages through the orders while this process adds the lines.
+    Same output as one process; here only the item query of each batch runs (plus the read
+    that starts the snapshot); and an order deleted and committed mid-stream is still
+    streamed whole, as both processes read the snapshot taken at the start."""
+    seed(database, 45)
+    with uow(write=False) as u:
+        serial = list(orders.iter_order_json(u, viewer, batch_size=7, fork=False))
+    with uow(write=False) as u, count_statements(database) as statements:
+        forked = list(orders.iter_order_json(u, viewer, batch_size=7))
+    assert forked == serial
+    if not database.is_sqlite:
+        return
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert sum("order_items" in s for s in selects) == 7 and len(selects) == 8, selects
+    victim = json.loads(serial[-1])["id"]  # streamed in the last batch
+    with uow(write=False) as u:
+        stream = orders.iter_order_json(u, viewer, batch_size=7)
+        head = [next(stream) for _ in range(7)]
+        other = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+        for table, column in (("order_items", "order_id"), ("order_events", "order_id")):
+            other.execute(f"DELETE FROM {table} WHERE {column} = ?", (victim,))
+        other.execute("DELETE FROM orders WHERE id = ?", (victim,))
+        other.close()
+        assert head + list(stream) == serial
+
+
+def test_sqlite_streams_in_one_process_while_a_writer_holds_the_lock(
+    database: Database, db_url: str, uow: Callable[..., UnitOfWork], viewer: Actor
+) -> None:
+    """The snapshot needs the write lock for a moment; a long writer (an import) holds it, so
+    the stream does not wait for it and reads in one process instead."""
+    seed(database, 20)
+    with uow(write=False) as u:
+        serial = list(orders.iter_order_json(u, viewer, batch_size=7, fork=False))
+    held = hold_row(db_url, database, "orders", "id", "1")
+    try:
+        with uow(write=False) as u:
+            assert list(orders.iter_order_json(u, viewer, batch_size=7)) == serial
+    finally:
+        held.close()
 
 
 def test_stream_holds_one_batch_of_rows(
@@ -234,7 +280,7 @@ def test_stream_holds_one_batch_of_rows(
     with uow(write=False) as u:
         event.listen(database.engine, "before_cursor_execute", record)
         try:
-            stream = orders.iter_order_json(u, viewer, batch_size=10)
+            stream = orders.iter_order_json(u, viewer, batch_size=10, fork=False)
             first = [next(stream) for _ in range(10)]
             assert len(fetched) == 1 and len(first) == 10
             assert len(u.session.identity_map) == 0

@@ -107,6 +107,15 @@ class _JsonSql:
 
 
 @dataclass(slots=True)
+class OrderRows:
+    """A page of `order_rows`: `(order id, document without items)`, and `(sort key, id)` of
+    the last order (None if empty)."""
+
+    docs: list[tuple[int, str]]
+    last: tuple[Any, int] | None
+
+
+@dataclass(slots=True)
 class JsonPage:
     """A page of `page_json`: the documents, and `(sort key, id)` of the last (None if empty)."""
 
@@ -259,13 +268,40 @@ class OrderRepository:
         limit: int = 1000,
     ) -> JsonPage:
         """One keyset page for streaming: the JSON document of each order, and the keyset of
-        the last one.
+        the last one (`order_rows`, then `with_items`: 2 statements per page)."""
+        rows = self.order_rows(
+            statuses=statuses,
+            customer_email=customer_email,
+            since=since,
+            until=until,
+            min_total=min_total,
+            max_total=max_total,
+            sort=sort,
+            after=after,
+            limit=limit,
+        )
+        return JsonPage(self.with_items(rows.docs), rows.last)
+
+    def order_rows(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        customer_email: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        min_total: Decimal | None = None,
+        max_total: Decimal | None = None,
+        sort: str = "-created",
+        after: tuple[Any, int] | None = None,
+        limit: int = 1000,
+    ) -> OrderRows:
+        """One keyset page of `(order id, JSON document without its items)`, and the keyset
+        of the last order.
 
         The database writes each document (DESIGN.md §6, the keys and values of
         `OrderRead.model_dump(mode="json")`), and rows are fetched straight from the driver's
         cursor: no ORM object, SQLAlchemy row, Decimal or datetime is made per row (only the
-        last sort key is converted). Items come from one IN query for the whole page:
-        2 statements per page.
+        last sort key is converted).
         """
         sql = _JsonSql(self.session.get_bind().dialect.name)
         column, _ = SORT_COLUMNS[sort]
@@ -300,12 +336,24 @@ class OrderRepository:
             sort=sort,
             after=after,
         ).limit(limit)
-        # Core execution on the session's connection: no ORM row processing per row.
         connection = self.session.connection()
         rows = _driver_rows(connection, stmt)
         if not rows:
-            return JsonPage([], None)
-        ids = [row[1] for row in rows]
+            return OrderRows([], None)
+        key, last_id = rows[-1][0], rows[-1][1]
+        to_python = column.type.result_processor(connection.dialect, None)
+        return OrderRows(
+            [(int(order_id), doc) for _, order_id, doc in rows],
+            (to_python(key) if to_python else key, int(last_id)),
+        )
+
+    def with_items(self, docs: list[tuple[int, str]]) -> list[str]:
+        """The documents of `order_rows` with their `"items":[…]`, from one IN query."""
+        if not docs:
+            return []
+        sql = _JsonSql(self.session.get_bind().dialect.name)
+        connection = self.session.connection()
+        ids = [order_id for order_id, _ in docs]
         item_doc = sql.obj(
             ("sku", OrderItem.sku),
             ("name", OrderItem.name),
@@ -344,10 +392,12 @@ class OrderRepository:
             )
             items = dict(_driver_rows(connection, item_stmt))
         # `{...}` + `"items":[...]` spliced as text: the order object ends in its customer.
-        docs = [f'{doc[:-1]},"items":[{items.get(order_id, "")}]}}' for _, order_id, doc in rows]
-        key, last_id = rows[-1][0], rows[-1][1]
-        to_python = column.type.result_processor(connection.dialect, None)
-        return JsonPage(docs, (to_python(key) if to_python else key, int(last_id)))
+        return [f'{doc[:-1]},"items":[{items.get(order_id, "")}]}}' for order_id, doc in docs]
+
+    def start_snapshot(self) -> None:
+        """Begin this session's read transaction now (one cheap read): on SQLite its view of
+        the data is fixed from here on."""
+        self.session.execute(select(Order.id).limit(1)).all()
 
     def page(
         self,
