@@ -102,7 +102,8 @@ def test_every_list_query_shape_uses_an_index(
     def run(u: UnitOfWork) -> None:
         u.orders.page(sort=sort, limit=31, **filters)
         u.orders.page(sort=sort, after=after, limit=31, **filters)
-        u.orders.page_json(sort=sort, after=after, limit=1000, **filters)
+        rows = u.orders.order_rows(sort=sort, after=after, limit=1000, **filters)
+        u.orders.with_items(rows.docs)
 
     statements = _statements(seeded, run)
     order_queries = [(s, p) for s, p in statements if "FROM orders" in s]

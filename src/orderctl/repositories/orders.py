@@ -115,14 +115,6 @@ class OrderRows:
     last: tuple[Any, int] | None
 
 
-@dataclass(slots=True)
-class JsonPage:
-    """A page of `page_json`: the documents, and `(sort key, id)` of the last (None if empty)."""
-
-    docs: list[str]
-    last: tuple[Any, int] | None
-
-
 def _driver_rows(connection: Connection, stmt: Executable) -> list[Any]:
     """The rows of `stmt` as the DBAPI driver returns them (SQLAlchemy compiles and binds,
     but makes no row objects and runs no result type processing)."""
@@ -253,34 +245,6 @@ class OrderRepository:
         inner = probe.limit(FEW).subquery()
         count = self.session.scalar(select(func.count()).select_from(inner))
         return bool(count is not None and count < FEW)
-
-    def page_json(
-        self,
-        *,
-        statuses: Sequence[str] = (),
-        customer_email: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        min_total: Decimal | None = None,
-        max_total: Decimal | None = None,
-        sort: str = "-created",
-        after: tuple[Any, int] | None = None,
-        limit: int = 1000,
-    ) -> JsonPage:
-        """One keyset page for streaming: the JSON document of each order, and the keyset of
-        the last one (`order_rows`, then `with_items`: 2 statements per page)."""
-        rows = self.order_rows(
-            statuses=statuses,
-            customer_email=customer_email,
-            since=since,
-            until=until,
-            min_total=min_total,
-            max_total=max_total,
-            sort=sort,
-            after=after,
-            limit=limit,
-        )
-        return JsonPage(self.with_items(rows.docs), rows.last)
 
     def order_rows(
         self,

@@ -305,7 +305,7 @@ def decode_cursor(sort: OrderSort, cursor: str) -> tuple[Any, int]:
 
 
 def _where(filters: OrderFilters) -> dict[str, Any]:
-    """The filters as the keyword arguments of `OrderRepository.page` and `page_json`."""
+    """The filters as the keyword arguments of `OrderRepository.page` and `order_rows`."""
     return {
         "statuses": [status.value for status in filters.statuses],
         "customer_email": filters.customer_email,
@@ -384,11 +384,11 @@ def iter_order_json(
                 return
         after: tuple[Any, int] | None = None
         while True:
-            page = uow.orders.page_json(**where, sort=sort.value, after=after, limit=size)
-            yield from page.docs
-            if len(page.docs) < size:
+            rows = uow.orders.order_rows(**where, sort=sort.value, after=after, limit=size)
+            yield from uow.orders.with_items(rows.docs)
+            if len(rows.docs) < size:
                 return
-            after = page.last
+            after = rows.last
 
     return stream()
 
