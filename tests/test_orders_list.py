@@ -344,3 +344,20 @@ def test_colours_on_a_terminal_and_no_color(cli: Cli, backend: str, tmp_path: Pa
     assert b"SEED-0000" in coloured and b"\x1b[" in coloured and b"36m" in coloured
     plain = _run_in_pty([exe, "orders", "show", "1"], {**env, "NO_COLOR": "1"})
     assert b"SEED-0000" in plain and b"36m" not in plain
+
+
+def test_a_read_only_sqlite_database_can_be_read(cli: Cli, database: Database) -> None:
+    """Reads need no write: the token check skips `last_used_at` and `--all` streams in one
+    process when the database cannot be written (here SQLite's read-only URI mode)."""
+    if not database.is_sqlite:
+        pytest.skip("read-only mode is a SQLite URI option")
+    seed(database, 12)
+    token = cli.token(Role.VIEWER)  # made while writable; never used yet, so stale
+    path = cli.db_url.removeprefix("sqlite:///")
+    env = {"ORDERCTL_DATABASE_URL": f"sqlite:///file:{path}?mode=ro&uri=true"}
+    env["ORDERCTL_TOKEN"] = token
+    listed = cli("orders", "list", "--all", "-o", "jsonl", role=None, env=env)
+    assert listed.exit_code == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == 12
+    page = cli("orders", "list", "-o", "json", role=None, env=env)
+    assert page.exit_code == 0 and len(json.loads(page.stdout)) == 12

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from orderctl import clock
 from orderctl.enums import Role
 from orderctl.errors import (
-    DatabaseBusy,
+    DatabaseUnavailable,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
@@ -241,8 +241,8 @@ def authenticate(db: Database, secret: str) -> Actor:
             with UnitOfWork(db, wait=False) as touch:
                 touch.tokens.touch(actor.token_id or 0, now)
                 touch.commit()
-        except DatabaseBusy:
-            pass
+        except DatabaseUnavailable:
+            pass  # busy, or a read-only database: the use is recorded by a later command
     return actor
 
 

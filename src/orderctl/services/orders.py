@@ -19,7 +19,7 @@ from orderctl import clock
 from orderctl.enums import TRANSITIONS, EventAction, OrderSort, OrderStatus, Role
 from orderctl.errors import (
     Conflict,
-    DatabaseBusy,
+    DatabaseUnavailable,
     InsufficientStock,
     InvalidTransition,
     NotFound,
@@ -422,6 +422,7 @@ def _sqlite_stream_in_two(
     """
     if uow.db.engine.url.database in (None, "", ":memory:"):
         return None  # a second connection would open another, empty database
+    pages = None
     try:
         with UnitOfWork(uow.db, wait=False) as lock:
             lock.session.connection()  # BEGIN IMMEDIATE, or DatabaseBusy at once
@@ -429,7 +430,9 @@ def _sqlite_stream_in_two(
             pages = iterate_in_child(lambda: _order_pages(uow.db.url, where, sort, size))
             next(pages)  # the child's snapshot is taken too
         # Leaving rolled the lock's transaction back: the write lock is free again.
-    except DatabaseBusy:
+    except DatabaseUnavailable:  # busy, or a read-only database file
+        if pages is not None:
+            pages.close()
         return None
 
     def stream() -> Iterator[str]:
