@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import (
     ARRAY,
@@ -106,6 +106,17 @@ class _JsonSql:
         return document.value if isinstance(document, _Kind) else document
 
 
+class ListFilters(TypedDict, total=False):
+    """The filters of an order listing (DESIGN.md §5); a missing or None one does not filter."""
+
+    statuses: Sequence[str]
+    customer_email: str | None
+    since: datetime | None
+    until: datetime | None
+    min_total: Decimal | None
+    max_total: Decimal | None
+
+
 @dataclass(slots=True)
 class OrderRows:
     """A page of `order_rows`: `(order id, document without items)`, and `(sort key, id)` of
@@ -182,17 +193,16 @@ class OrderRepository:
         self,
         stmt: Any,
         *,
-        statuses: Sequence[str],
-        customer_email: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        min_total: Decimal | None,
-        max_total: Decimal | None,
         sort: str,
         after: tuple[Any, int] | None,
+        **filters: Unpack[ListFilters],
     ) -> Any:
         """`stmt` with the filters, the keyset bound and the order of one page applied."""
         column, descending = SORT_COLUMNS[sort]
+        statuses = filters.get("statuses", ())
+        customer_email = filters.get("customer_email")
+        since, until = filters.get("since"), filters.get("until")
+        min_total, max_total = filters.get("min_total"), filters.get("max_total")
         if statuses:
             stmt = stmt.where(Order.status.in_(list(statuses)))
         if customer_email is not None:
@@ -249,15 +259,10 @@ class OrderRepository:
     def order_rows(
         self,
         *,
-        statuses: Sequence[str] = (),
-        customer_email: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        min_total: Decimal | None = None,
-        max_total: Decimal | None = None,
         sort: str = "-created",
         after: tuple[Any, int] | None = None,
         limit: int = 1000,
+        **filters: Unpack[ListFilters],
     ) -> OrderRows:
         """One keyset page of `(order id, JSON document without its items)`, and the keyset
         of the last order.
@@ -291,14 +296,9 @@ class OrderRepository:
             select(column, Order.id, sql.text(order_doc)).join(
                 Customer, Customer.id == Order.customer_id
             ),
-            statuses=statuses,
-            customer_email=customer_email,
-            since=since,
-            until=until,
-            min_total=min_total,
-            max_total=max_total,
             sort=sort,
             after=after,
+            **filters,
         ).limit(limit)
         connection = self.session.connection()
         rows = _driver_rows(connection, stmt)
@@ -366,15 +366,10 @@ class OrderRepository:
     def page(
         self,
         *,
-        statuses: Sequence[str] = (),
-        customer_email: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        min_total: Decimal | None = None,
-        max_total: Decimal | None = None,
         sort: str = "-created",
         after: tuple[Any, int] | None = None,
         limit: int = 30,
+        **filters: Unpack[ListFilters],
     ) -> Sequence[Order]:
         """One keyset page: the orders after `(sort key, id)` in `sort` order, with their items
         and customers loaded in one IN query each (3 statements whatever the page size).
@@ -383,13 +378,8 @@ class OrderRepository:
         """
         stmt = self._filtered(
             select(Order).options(selectinload(Order.items), selectinload(Order.customer)),
-            statuses=statuses,
-            customer_email=customer_email,
-            since=since,
-            until=until,
-            min_total=min_total,
-            max_total=max_total,
             sort=sort,
             after=after,
+            **filters,
         )
         return self.session.scalars(stmt.limit(limit)).all()

@@ -27,6 +27,7 @@ from orderctl.errors import (
 )
 from orderctl.forked import iterate_in_child
 from orderctl.models import Order, OrderEvent, OrderItem, Product
+from orderctl.repositories.orders import ListFilters
 from orderctl.schemas import (
     MONEY_MAX,
     NOTES_MAX,
@@ -304,7 +305,7 @@ def decode_cursor(sort: OrderSort, cursor: str) -> tuple[Any, int]:
     return parsed, order_id
 
 
-def _where(filters: OrderFilters) -> dict[str, Any]:
+def _where(filters: OrderFilters) -> ListFilters:
     """The filters as the keyword arguments of `OrderRepository.page` and `order_rows`."""
     return {
         "statuses": [status.value for status in filters.statuses],
@@ -393,7 +394,7 @@ def iter_order_json(
     return stream()
 
 
-def _order_pages(url: str, where: dict[str, Any], sort: str, size: int) -> Iterator[Any]:
+def _order_pages(url: str, where: ListFilters, sort: str, size: int) -> Iterator[Any]:
     """Runs in the forked child of `_sqlite_stream_in_two`, on a connection of its own: first
     None once its read snapshot is taken, then each page of `order_rows`."""
     from orderctl.db import Database
@@ -411,7 +412,7 @@ def _order_pages(url: str, where: dict[str, Any], sort: str, size: int) -> Itera
 
 
 def _sqlite_stream_in_two(
-    uow: UnitOfWork, where: dict[str, Any], sort: str, size: int
+    uow: UnitOfWork, where: ListFilters, sort: str, size: int
 ) -> Iterator[str] | None:
     """SQLite: a forked child pages through the orders while this process adds each page's
     lines and writes, so the two queries run on two cores (~25 % faster, docs/performance.md).
