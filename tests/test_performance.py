@@ -249,6 +249,39 @@ def test_sqlite_streams_in_two_processes_on_one_snapshot(
         assert head + list(stream) == serial
 
 
+def test_sqlite_stream_holds_the_write_lock_while_the_two_snapshots_start(
+    database: Database,
+    db_url: str,
+    uow: Callable[..., UnitOfWork],
+    viewer: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Between the parent's snapshot and the child's, nobody may commit (else the two would
+    read different data): a writer trying right then finds the lock taken."""
+    if not database.is_sqlite:
+        pytest.skip("the two-process stream is SQLite's")
+    seed(database, 10)
+    attempts: list[str] = []
+    real = orders.iterate_in_child
+
+    def fork_after_a_write_attempt(*args: Any, **kwargs: Any) -> Any:
+        other = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0)
+        try:
+            other.execute("DELETE FROM order_events")
+            other.commit()
+            attempts.append("committed")
+        except sqlite3.OperationalError as exc:
+            attempts.append(str(exc))
+        finally:
+            other.close()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(orders, "iterate_in_child", fork_after_a_write_attempt)
+    with uow(write=False) as u:
+        assert len(list(orders.iter_order_json(u, viewer, batch_size=4))) == 10
+    assert attempts == ["database is locked"]
+
+
 def test_sqlite_streams_in_one_process_while_a_writer_holds_the_lock(
     database: Database, db_url: str, uow: Callable[..., UnitOfWork], viewer: Actor
 ) -> None:
