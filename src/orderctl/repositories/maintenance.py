@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from orderctl import tables
 from orderctl.enums import OrderStatus
 from orderctl.models import ApiToken, Order, OrderEvent, OrderItem, Product
 
@@ -94,8 +95,7 @@ class MaintenanceRepository:
         """Insert order events with one Core executemany (cheaper per row than the ORM's bulk
         path, and no RETURNING: nothing is read back)."""
         if rows:
-            table = cast(Table, OrderEvent.__table__)
-            self.session.execute(insert(table), list(rows))
+            self.session.execute(insert(tables.order_events), list(rows))
 
     # ---- purge-tokens ----
 

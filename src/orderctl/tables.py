@@ -1,0 +1,212 @@
+"""The database schema as SQLAlchemy Core tables (DESIGN.md §1, §3–§5): the one definition
+that the ORM models map, Alembic compares against, and the read queries use directly.
+
+Read paths run many times a day (`orders list`, the token check of every command) query these
+tables with Core and never import the ORM models, whose class construction and mapper
+configuration cost about a tenth of a command's start-up (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+from orderctl import clock
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Numeric(12, 2): at most 9,999,999,999.99.
+MONEY_MAX = Decimal("9999999999.99")
+
+# SQLite only auto-increments INTEGER PRIMARY KEY, so big ids are INTEGER there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; orderctl stores UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text, e.g. from a bulk insert
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Money = Numeric(12, 2)
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True)
+
+
+def _big_id() -> Column[int]:
+    return Column("id", BigId, primary_key=True)
+
+
+def _required(name: str, *args: Any, **kwargs: Any) -> Column[Any]:
+    return Column(name, *args, nullable=False, **kwargs)
+
+
+def _optional(name: str, *args: Any, **kwargs: Any) -> Column[Any]:
+    return Column(name, *args, nullable=True, **kwargs)
+
+
+def _created_at() -> Column[datetime]:
+    return _required("created_at", UTCDateTime(), default=clock.utcnow)
+
+
+def _updated_at() -> Column[datetime]:
+    return _required("updated_at", UTCDateTime(), default=clock.utcnow, onupdate=clock.utcnow)
+
+
+def _who(name: str) -> Column[str]:
+    """The username behind a write (`created_by`, `updated_by`)."""
+    return _optional(name, String(64))
+
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    _required("username", String(64), unique=True),
+    _required("password_hash", String(255)),
+    _required("role", String(16)),
+    _required("active", Boolean, default=True),
+    _required("failed_logins", Integer, default=0),
+    _optional("locked_until", UTCDateTime()),
+    _created_at(),
+    _updated_at(),
+    _who("updated_by"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _required("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True),
+    _required("name", String(100)),
+    _required("token_hash", String(64), unique=True),
+    _required("prefix", String(16)),
+    _created_at(),
+    _optional("expires_at", UTCDateTime(), index=True),
+    _optional("last_used_at", UTCDateTime()),
+    _optional("revoked_at", UTCDateTime()),
+    _who("created_by"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    _id(),
+    _required("email", String(254), unique=True),
+    _optional("name", String(200)),
+    _created_at(),
+    _who("created_by"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    _id(),
+    _required("sku", String(64), unique=True),
+    _required("name", String(200)),
+    _required("unit_price", Money),
+    #: NULL means stock is not tracked for this product.
+    _optional("stock", Integer),
+    _required("active", Boolean, default=True),
+    _created_at(),
+    _updated_at(),
+    _who("updated_by"),
+    CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    _big_id(),
+    _optional("external_ref", String(100), unique=True),
+    _required("customer_id", Integer, ForeignKey("customers.id")),
+    _required("status", String(16)),
+    _required("currency", String(3)),
+    _required("total", Money),
+    _optional("notes", Text),
+    _created_at(),
+    # No onupdate: a status change sets it to the change's time (which may be backdated).
+    _required("updated_at", UTCDateTime(), default=clock.utcnow),
+    _who("created_by"),
+    # Keyset paging: every list sort ends in id, and each filter leads an index.
+    Index("ix_orders_created_at_id", "created_at", "id"),
+    Index("ix_orders_status_created_at_id", "status", "created_at", "id"),
+    Index("ix_orders_customer_id_created_at_id", "customer_id", "created_at", "id"),
+    Index("ix_orders_total_id", "total", "id"),
+    Index("ix_orders_status_updated_at", "status", "updated_at"),
+)
+
+order_items = Table(
+    "order_items",
+    metadata,
+    _big_id(),
+    _required("order_id", BigId, ForeignKey("orders.id", ondelete="CASCADE")),
+    _required("product_id", Integer, ForeignKey("products.id"), index=True),
+    # sku and name are copied so an order shows what was sold even if the catalog changes.
+    _required("sku", String(64)),
+    _required("name", String(200)),
+    _required("quantity", Integer),
+    _required("unit_price", Money),
+    _required("line_total", Money),
+    UniqueConstraint("order_id", "sku", name="uq_order_items_order_id_sku"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+order_events = Table(
+    "order_events",
+    metadata,
+    _big_id(),
+    _required("order_id", BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True),
+    _required("at", UTCDateTime(), default=clock.utcnow),
+    _required("actor", String(64)),
+    _required("action", String(32)),
+    _optional("from_status", String(16)),
+    _optional("to_status", String(16)),
+    _optional("reason", Text),
+)
