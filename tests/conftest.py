@@ -22,8 +22,8 @@ from typer.testing import CliRunner, Result
 from orderctl.cli.main import app
 from orderctl.db import Database
 from orderctl.enums import Role
-from orderctl.schemas import Actor
 from orderctl.services import schema
+from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 BACKENDS = ["sqlite", "postgresql"]

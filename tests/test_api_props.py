@@ -27,11 +27,11 @@ from orderctl.schemas import (
     CustomerDetail,
     CustomerRead,
     EventRead,
+    OrderPageRead,
     OrderRead,
     ProductRead,
     UserRead,
 )
-from orderctl.services.orders import OrderPage
 
 #: 40 examples per property in the normal run; ORDERCTL_API_EXAMPLES=1000 for a deep one.
 PROPS = settings(
@@ -186,7 +186,7 @@ def test_order_list_and_status_never_500(api: Api) -> None:
     @PROPS
     @given(query=params, status=JSON, order_id=st.sampled_from([oid, 0, -1, 2**63, 10**30]))
     def run(query: dict[str, Any], status: Any, order_id: int) -> None:
-        check(api.get("/api/orders", role=Role.VIEWER, params=query), OrderPage)
+        check(api.get("/api/orders", role=Role.VIEWER, params=query), OrderPageRead)
         r = send(api, "POST", f"/api/orders/{order_id}/status", status, role=Role.OPERATOR)
         check(r, OrderRead)
 

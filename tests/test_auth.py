@@ -24,8 +24,8 @@ from orderctl import clock
 from orderctl.credentials import cache_key
 from orderctl.db import Database
 from orderctl.enums import Role
-from orderctl.schemas import Actor
-from orderctl.services import auth
+from orderctl.services import access, auth
+from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 PASSWORD = "correct horse 1"  # what conftest.create_user gives every test user
@@ -359,7 +359,7 @@ def test_token_create_prints_the_secret_once_and_list_never_does(cli: Cli, admin
     doc = json.loads(as_json.stdout)
     assert list(doc) == [*TOKEN_KEYS, "token"]
     assert doc["user"] == "test-admin" and doc["token"].startswith("oct_")
-    created = auth.hash_token(doc["token"])
+    created = access.hash_token(doc["token"])
     assert created in {t.token_hash for t in tokens_in_db(cli.database)}
 
     for fmt in ("table", "json", "jsonl", "csv"):

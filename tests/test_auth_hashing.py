@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher, Type
 
-from orderctl.services import auth
+from orderctl.services import access, auth
 
 
 @pytest.fixture(autouse=True)
@@ -33,4 +33,4 @@ def test_tokens_are_random_prefixed_and_stored_hashed() -> None:
     assert len(secrets) == 50
     for secret in secrets:
         assert secret.startswith("oct_") and len(secret) >= 4 + 43  # 32 bytes, base64url
-        assert len(auth.hash_token(secret)) == 64 and secret not in auth.hash_token(secret)
+        assert len(access.hash_token(secret)) == 64 and secret not in access.hash_token(secret)

@@ -12,8 +12,8 @@ from typer.testing import CliRunner, Result
 from conftest import Cli
 from orderctl.cli.main import app
 from orderctl.db import Database
-from orderctl.schemas import Actor
 from orderctl.services import schema
+from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 

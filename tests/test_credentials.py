@@ -12,7 +12,7 @@ import pytest
 from conftest import Cli
 from orderctl import credentials
 from orderctl.credentials import cache_key, cached_login, load_token, remove_token, save_token
-from orderctl.schemas import Actor
+from orderctl.services.access import Actor
 
 PASSWORD = "correct horse 1"
 

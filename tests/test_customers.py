@@ -16,8 +16,8 @@ from tests.test_products import one_error
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 from orderctl.models import Customer, Order
-from orderctl.schemas import Actor
 from orderctl.services import customers as customer_service
+from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 

@@ -16,8 +16,9 @@ from tests.conftest import Cli
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 from orderctl.models import Product
-from orderctl.schemas import Actor, OrderCreate
+from orderctl.schemas import OrderCreate
 from orderctl.services import orders
+from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 ORDERCTL = str(Path(sys.executable).with_name("orderctl"))

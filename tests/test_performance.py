@@ -23,8 +23,8 @@ from tests.test_orders_list import count_statements, seed
 from orderctl.db import Database
 from orderctl.enums import OrderSort, OrderStatus, Role
 from orderctl.models import Customer, Order, OrderEvent, OrderItem, Product
-from orderctl.schemas import Actor, OrderRead
-from orderctl.services import orders
+from orderctl.services import order_listing, orders
+from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 _PROBE = """
@@ -110,7 +110,7 @@ def test_argon2_is_loaded_on_first_password_use_only() -> None:
         "import sys\n"
         "from orderctl.services import auth\n"
         "assert 'argon2' not in sys.modules\n"
-        "assert auth.authenticate and 'argon2' not in sys.modules\n"
+        "assert auth.login and 'argon2' not in sys.modules\n"
         "stored = auth.hash_password('a long password')\n"
         "assert auth.verify_password(stored, 'a long password')\n"
         "assert not auth.verify_password(stored, 'a long passworD')\n"
@@ -178,29 +178,34 @@ def test_streamed_documents_equal_the_order_read_json(
     the same order as the paged listing."""
     _hostile_orders(database)
     with uow(write=False) as u:
-        streamed = [json.loads(t) for t in orders.iter_order_json(u, viewer, sort=sort)]
-        paged = orders.list_orders(u, viewer, sort=sort, limit=1000).items
+        streamed = [json.loads(t) for t in order_listing.iter_order_json(u, viewer, sort=sort)]
+        paged = order_listing.list_orders(u, viewer, sort=sort, limit=1000).items
+        # The oracle: each order loaded as an ORM entity and dumped by its Pydantic schema.
+        dumped = [orders.get_order(u, viewer, doc["id"]).model_dump(mode="json") for doc in paged]
     assert len(streamed) == len(paged) == len(HOSTILE) * 3
-    assert streamed == [OrderRead.model_dump(o, mode="json") for o in paged]
+    assert streamed == paged == dumped
     # Keys in the order of DESIGN.md §6, as the other outputs.
-    assert list(streamed[0]) == list(paged[0].model_dump())
+    assert list(streamed[0]) == list(dumped[0]) and list(paged[0]) == list(dumped[0])
 
 
 def test_streamed_documents_equal_with_filters_and_small_batches(
     database: Database, uow: Callable[..., UnitOfWork], viewer: Actor
 ) -> None:
     seed(database, 40)
-    filters = orders.OrderFilters(statuses=(OrderStatus.PAID, OrderStatus.PENDING),
+    filters = order_listing.OrderFilters(statuses=(OrderStatus.PAID, OrderStatus.PENDING),
                                   min_total=Decimal("30"))  # fmt: skip
     with uow(write=False) as u:
         streamed = [
             json.loads(t)
-            for t in orders.iter_order_json(
+            for t in order_listing.iter_order_json(
                 u, viewer, filters, sort=OrderSort.TOTAL_DESC, batch_size=3
             )
         ]
-        paged = orders.list_orders(u, viewer, filters, sort=OrderSort.TOTAL_DESC, limit=1000)
-    assert streamed == [o.model_dump(mode="json") for o in paged.items]
+        paged = order_listing.list_orders(u, viewer, filters, sort=OrderSort.TOTAL_DESC, limit=1000)
+        dumped = [
+            orders.get_order(u, viewer, doc["id"]).model_dump(mode="json") for doc in paged.items
+        ]
+    assert streamed == paged.items == dumped
     assert 0 < len(streamed) < 40
 
 
@@ -212,7 +217,9 @@ def test_streaming_takes_two_statements_per_batch(
     the batch size: never a query per order."""
     seed(database, 45)
     with uow(write=False) as u, count_statements(database) as statements:
-        count = sum(1 for _ in orders.iter_order_json(u, viewer, batch_size=batch, fork=False))
+        count = sum(
+            1 for _ in order_listing.iter_order_json(u, viewer, batch_size=batch, fork=False)
+        )
     assert count == 45
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     batches = -(-45 // batch)  # the last batch is short: no extra empty query
@@ -229,9 +236,9 @@ def test_sqlite_streams_in_two_processes_on_one_snapshot(
     streamed whole, as both processes read the snapshot taken at the start."""
     seed(database, 45)
     with uow(write=False) as u:
-        serial = list(orders.iter_order_json(u, viewer, batch_size=7, fork=False))
+        serial = list(order_listing.iter_order_json(u, viewer, batch_size=7, fork=False))
     with uow(write=False) as u, count_statements(database) as statements:
-        forked = list(orders.iter_order_json(u, viewer, batch_size=7))
+        forked = list(order_listing.iter_order_json(u, viewer, batch_size=7))
     assert forked == serial
     if not database.is_sqlite:
         return
@@ -239,7 +246,7 @@ def test_sqlite_streams_in_two_processes_on_one_snapshot(
     assert sum("order_items" in s for s in selects) == 7 and len(selects) == 8, selects
     victim = json.loads(serial[-1])["id"]  # streamed in the last batch
     with uow(write=False) as u:
-        stream = orders.iter_order_json(u, viewer, batch_size=7)
+        stream = order_listing.iter_order_json(u, viewer, batch_size=7)
         head = [next(stream) for _ in range(7)]
         other = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
         for table, column in (("order_items", "order_id"), ("order_events", "order_id")):
@@ -262,7 +269,7 @@ def test_sqlite_stream_holds_the_write_lock_while_the_two_snapshots_start(
         pytest.skip("the two-process stream is SQLite's")
     seed(database, 10)
     attempts: list[str] = []
-    real = orders.iterate_in_child
+    real = order_listing.iterate_in_child
 
     def fork_after_a_write_attempt(*args: Any, **kwargs: Any) -> Any:
         other = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0)
@@ -276,9 +283,9 @@ def test_sqlite_stream_holds_the_write_lock_while_the_two_snapshots_start(
             other.close()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(orders, "iterate_in_child", fork_after_a_write_attempt)
+    monkeypatch.setattr(order_listing, "iterate_in_child", fork_after_a_write_attempt)
     with uow(write=False) as u:
-        assert len(list(orders.iter_order_json(u, viewer, batch_size=4))) == 10
+        assert len(list(order_listing.iter_order_json(u, viewer, batch_size=4))) == 10
     assert attempts == ["database is locked"]
 
 
@@ -289,11 +296,11 @@ def test_sqlite_streams_in_one_process_while_a_writer_holds_the_lock(
     the stream does not wait for it and reads in one process instead."""
     seed(database, 20)
     with uow(write=False) as u:
-        serial = list(orders.iter_order_json(u, viewer, batch_size=7, fork=False))
+        serial = list(order_listing.iter_order_json(u, viewer, batch_size=7, fork=False))
     held = hold_row(db_url, database, "orders", "id", "1")
     try:
         with uow(write=False) as u:
-            assert list(orders.iter_order_json(u, viewer, batch_size=7)) == serial
+            assert list(order_listing.iter_order_json(u, viewer, batch_size=7)) == serial
     finally:
         held.close()
 
@@ -313,7 +320,7 @@ def test_stream_holds_one_batch_of_rows(
     with uow(write=False) as u:
         event.listen(database.engine, "before_cursor_execute", record)
         try:
-            stream = orders.iter_order_json(u, viewer, batch_size=10, fork=False)
+            stream = order_listing.iter_order_json(u, viewer, batch_size=10, fork=False)
             first = [next(stream) for _ in range(10)]
             assert len(fetched) == 1 and len(first) == 10
             assert len(u.session.identity_map) == 0

@@ -14,7 +14,7 @@ from tests.conftest import Cli, hold_row
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.models import Customer, Order, OrderItem, Product
-from orderctl.schemas import Actor
+from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 

@@ -1,4 +1,5 @@
-"""Start-up stays light: `--help` loads no database stack, SQLite commands never load psycopg."""
+"""Start-up stays light: `--help` loads no database stack, SQLite commands never load psycopg,
+`orders list` loads no ORM models and no Pydantic."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from typing import Any, get_args, get_origin
 
 import pytest
 import typer
+from tests.conftest import Cli
 from typer.main import get_command
 from typer.testing import CliRunner
 
 from orderctl.cli.main import app
+from orderctl.enums import Role
 
 HEAVY = ("sqlalchemy.orm", "psycopg", "alembic", "fastapi", "uvicorn", "argon2")
 
@@ -31,7 +34,8 @@ sys.__stdout__.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
 """
 
 
-def _modules_after(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+def _run_probe(args: list[str], env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    """The modules loaded by `orderctl ARGS` in a fresh interpreter, and its output."""
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(args)],
         capture_output=True,
@@ -41,7 +45,11 @@ def _modules_after(args: list[str], env: dict[str, str] | None = None) -> set[st
         timeout=60,
     )
     line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
-    return set(json.loads(line[len("MODULES ") :]))
+    return set(json.loads(line[len("MODULES ") :])), proc.stdout
+
+
+def _modules_after(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    return _run_probe(args, env)[0]
 
 
 def _loaded(modules: set[str], package: str) -> bool:
@@ -157,3 +165,33 @@ def test_fast_option_values_match_typers_own_on_every_option() -> None:
                 value,
             )
     assert fast_count > 50  # the fast path is in use (str, int, enum options)
+
+
+#: What the listing path must not import: the ORM models and mapper set-up, Pydantic's model
+#: machinery and our schemas (about a fifth of `orders list`'s start-up, docs/performance.md).
+LISTING_AVOIDS = ("orderctl.models", "orderctl.schemas", "pydantic.main", "argon2")
+
+
+def test_orders_list_imports_no_orm_models_and_no_pydantic(cli: Cli, tmp_path: Path) -> None:
+    """A logged-in `orders list` (a page with items, a filter, and `--all`) runs on Core
+    tables and plain documents, on both backends; `orders show` may load the rest."""
+    from tests.test_orders_list import seed
+
+    seed(cli.database, 3)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
+        "ORDERCTL_DATABASE_URL": cli.db_url,
+        "ORDERCTL_TOKEN": cli.token(Role.VIEWER),
+    }
+    for args in (
+        ["orders", "list"],
+        ["orders", "list", "--customer", "KOFI@example.com", "--sort", "total", "-o", "json"],
+        ["orders", "list", "--all", "-o", "jsonl"],
+    ):
+        modules, stdout = _run_probe(args, env)
+        assert "SEED-" in stdout or "EUR" in stdout, (args, stdout)
+        assert [m for m in LISTING_AVOIDS if _loaded(modules, m)] == [], args
+    modules, _ = _run_probe(["orders", "show", "1"], env)
+    assert _loaded(modules, "orderctl.models")  # the probe can see them when they load

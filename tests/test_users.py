@@ -13,8 +13,8 @@ from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.errors import RuleViolation
 from orderctl.models import User
-from orderctl.schemas import Actor
 from orderctl.services import users
+from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 PASSWORD = "correct horse 1"

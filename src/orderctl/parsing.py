@@ -1,4 +1,5 @@
-"""Parsing of filter values shared by the CLI and the HTTP API (stdlib only, a leaf).
+"""Parsing and checks of values shared by the CLI, the HTTP API and the schemas (stdlib
+only, a leaf).
 
 Both faces accept the same dates and amounts; each maps the errors to its own codes.
 """
@@ -50,3 +51,34 @@ def parse_amount(text: str) -> Decimal:
     if abs(amount) > AMOUNT_LIMIT:
         raise OutOfRange(f"must be between -{AMOUNT_LIMIT} and {AMOUNT_LIMIT}")
     return amount
+
+
+def no_nul(value: str) -> str:
+    """`value`, unless it holds a NUL: PostgreSQL cannot store or even compare one, so both
+    backends refuse it everywhere. Raises ValueError."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def normalize_email(value: str) -> str:
+    """An email address stripped and in lower case (how orderctl stores and compares them).
+    Raises ValueError."""
+    value = no_nul(value.strip().lower())
+    if len(value) > 254 or not _EMAIL.fullmatch(value):
+        raise ValueError("is not a valid email address")
+    return value
+
+
+def to_utc(value: datetime) -> datetime:
+    """`value` in UTC; a timestamp without a zone is taken as UTC, the only zone orderctl
+    stores. Raises ValueError."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
+        raise ValueError("is out of the supported range of dates") from None

@@ -6,7 +6,6 @@ API both serialise them with `model_dump(mode="json")`.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -25,17 +24,11 @@ from pydantic import (
 
 from orderctl.enums import OrderStatus, Role
 from orderctl.errors import ValidationFailed
+from orderctl.parsing import no_nul, normalize_email, to_utc
+from orderctl.tables import MONEY_MAX
 
-MONEY_MAX = Decimal("9999999999.99")
 NOTES_MAX = 2000
 QUANTITY_MAX = 100_000
-
-
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store NUL in text; refuse it everywhere so both backends agree.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
 
 
 _CENT = Decimal("0.01")
@@ -57,30 +50,12 @@ def _money(value: Decimal) -> Decimal:
     return cents
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        # A timestamp without a zone is taken as UTC, the only zone orderctl stores.
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
-        raise ValueError("is out of the supported range of dates") from None
-
-
 def format_money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
 def format_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _email(value: str) -> str:
-    value = value.strip().lower()
-    _no_nul(value)  # PostgreSQL cannot store or even compare NUL; both backends refuse it
-    if len(value) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s.]+", value):
-        raise ValueError("is not a valid email address")
-    return value
 
 
 #: Money in and out: Decimal with two places, a string with two decimals in JSON.
@@ -92,32 +67,32 @@ Money = Annotated[
 ]
 Timestamp = Annotated[
     datetime,
-    AfterValidator(_utc),
+    AfterValidator(to_utc),
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
 ]
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[str, AfterValidator(normalize_email)]
 
 
 Sku = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
 OptionalName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=200),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
-Notes = Annotated[str, StringConstraints(max_length=NOTES_MAX), AfterValidator(_no_nul)]
+Notes = Annotated[str, StringConstraints(max_length=NOTES_MAX), AfterValidator(no_nul)]
 ExternalRef = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
 Username = Annotated[
     str,
@@ -192,6 +167,13 @@ class OrderRead(ReadModel):
     items: list[OrderItemRead]
 
 
+class OrderPageRead(ReadModel):
+    """A page of `GET /api/orders` (`services.order_listing.OrderPage`, validated)."""
+
+    items: list[OrderRead]
+    next_cursor: str | None
+
+
 class EventRead(ReadModel):
     at: Timestamp
     actor: str
@@ -218,17 +200,6 @@ class TokenRead(ReadModel):
     expires_at: Timestamp | None
     last_used_at: Timestamp | None
     revoked_at: Timestamp | None
-
-
-class Actor(BaseModel):
-    """Who is acting: the user behind a verified token (or a system job)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    user_id: int | None
-    username: str
-    role: Role
-    token_id: int | None = None
 
 
 # ---- input ----
@@ -314,7 +285,7 @@ class TokenCreate(InputModel):
     name: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-        AfterValidator(_no_nul),
+        AfterValidator(no_nul),
     ]
 
 

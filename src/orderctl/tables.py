@@ -44,6 +44,9 @@ NAMING_CONVENTION = {
 #: Numeric(12, 2): at most 9,999,999,999.99.
 MONEY_MAX = Decimal("9999999999.99")
 
+#: Order ids are BIGINT: a larger number cannot name an order (and must not reach the database).
+ORDER_ID_MAX = 2**63 - 1
+
 # SQLite only auto-increments INTEGER PRIMARY KEY, so big ids are INTEGER there.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -16,8 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.errors import NotAuthenticated
-from orderctl.schemas import Actor
-from orderctl.services.auth import authenticate, check_role
+from orderctl.services.access import Actor, authenticate, check_role
 from orderctl.services.uow import UnitOfWork
 
 #: Reads `Authorization: Bearer <token>`; `auto_error=False` so a missing token goes through

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from orderctl.config import Settings
     from orderctl.db import Database
-    from orderctl.schemas import Actor
+    from orderctl.services.access import Actor
     from orderctl.services.uow import UnitOfWork
 
 
@@ -60,7 +60,7 @@ class AppState:
         """The logged-in user: the database is checked first, then the token (exit 7, then 3)."""
         from orderctl.credentials import load_token
         from orderctl.errors import NotAuthenticated
-        from orderctl.services.auth import authenticate
+        from orderctl.services.access import authenticate
 
         db = self.ready_database()
         cached = load_token(db.url)

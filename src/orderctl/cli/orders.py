@@ -313,20 +313,20 @@ def list_orders(
 
     from orderctl.cli.render import message, render_json_text, render_list
     from orderctl.errors import UsageError
-    from orderctl.schemas import parse
-    from orderctl.services import orders
+    from orderctl.services import order_listing
 
-    raw = {
-        "statuses": tuple(status or ()),
-        "customer_email": customer,
-        "since": _parse_since(since),
-        "until": _parse_until(until),
-        "min_total": _parse_amount(min_total, "--min-total"),
-        "max_total": _parse_amount(max_total, "--max-total"),
-    }
+    since_at, until_at = _parse_since(since), _parse_until(until)
+    low, high = _parse_amount(min_total, "--min-total"), _parse_amount(max_total, "--max-total")
     if all_ and (limit is not None or cursor is not None):
         raise UsageError("--all cannot be combined with --limit or --cursor")
-    filters = parse(orders.OrderFilters, raw)
+    filters = order_listing.OrderFilters(
+        statuses=tuple(status or ()),
+        customer_email=customer,
+        since=since_at,
+        until=until_at,
+        min_total=low,
+        max_total=high,
+    )
     state = get_state(ctx)
     actor = state.actor()
     table = output is OutputFormat.TABLE
@@ -334,7 +334,7 @@ def list_orders(
         if all_:
             # JSON text written by the database in keyset batches (no ORM, no Pydantic per
             # order): flat memory, and json/jsonl pass it through untouched.
-            texts = orders.iter_order_json(uow, actor, filters, sort=sort)
+            texts = order_listing.iter_order_json(uow, actor, filters, sort=sort)
             if output in (OutputFormat.JSON, OutputFormat.JSONL):
                 render_json_text(texts, output)
                 return
@@ -346,12 +346,12 @@ def list_orders(
                 empty="no orders",
             )
             return
-        page = orders.list_orders(
+        page = order_listing.list_orders(
             uow,
             actor,
             filters,
             sort=sort,
-            limit=orders.DEFAULT_LIMIT if limit is None else limit,
+            limit=order_listing.DEFAULT_LIMIT if limit is None else limit,
             cursor=cursor,
         )
     render_list(

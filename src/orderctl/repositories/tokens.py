@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from orderctl.models import ApiToken
@@ -27,12 +26,6 @@ class TokenRepository:
             .where(ApiToken.token_hash == token_hash)
         )
         return self.session.scalars(stmt).one_or_none()
-
-    def touch(self, token_id: int, now: datetime) -> None:
-        """Set a token's `last_used_at` (one UPDATE; no ORM load)."""
-        self.session.execute(
-            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
-        )
 
     def get(self, token_id: int) -> ApiToken | None:
         return self.session.get(ApiToken, token_id, options=[joinedload(ApiToken.user)])

@@ -1,29 +1,25 @@
-"""Passwords, tokens, login and role checks (DESIGN.md §3)."""
+"""Passwords, logins, tokens and the first admin (DESIGN.md §3); the token check of every
+command and the role checks are in `services.access`."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import re
 import secrets
-from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from orderctl import clock
 from orderctl.enums import Role
 from orderctl.errors import (
-    DatabaseUnavailable,
     NotAuthenticated,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from orderctl.models import ApiToken, User
-from orderctl.schemas import Actor, TokenCreate, TokenRead, UserCreate, UserRead, parse
+from orderctl.schemas import TokenCreate, TokenRead, UserCreate, UserRead, parse
+from orderctl.services.access import TOKEN_PREFIX, Actor, check_role, hash_token, requires
 from orderctl.services.uow import UnitOfWork
 
-TOKEN_PREFIX = "oct_"
 DEFAULT_LOGIN_TTL = timedelta(days=30)
 #: `auth token create` without `--expires`; `--expires never` is allowed (docs/auth.md).
 DEFAULT_TOKEN_TTL = timedelta(days=90)
@@ -36,8 +32,6 @@ USERNAME_RE = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
-
-    from orderctl.db import Database
 
 
 def __getattr__(name: str) -> Any:
@@ -70,10 +64,6 @@ def _dummy_hash() -> str:
     return str(dummy if dummy is not None else __getattr__("_DUMMY_HASH"))
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
 def hash_password(password: str) -> str:
     return _password_hasher().hash(password)
 
@@ -85,10 +75,6 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _password_hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def new_token_secret() -> str:
@@ -107,36 +93,6 @@ def token_read(token: ApiToken) -> TokenRead:
         last_used_at=token.last_used_at,
         revoked_at=token.revoked_at,
     )
-
-
-def requires(
-    role: Role,
-) -> Callable[
-    [Callable[Concatenate[UnitOfWork, Actor, P], R]], Callable[Concatenate[UnitOfWork, Actor, P], R]
-]:
-    """Declare the least role a service function needs; its first two arguments are uow, actor."""
-
-    def decorate(
-        func: Callable[Concatenate[UnitOfWork, Actor, P], R],
-    ) -> Callable[Concatenate[UnitOfWork, Actor, P], R]:
-        @functools.wraps(func)
-        def wrapper(uow: UnitOfWork, actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            check_role(actor, role)
-            return func(uow, actor, *args, **kwargs)
-
-        wrapper.required_role = role  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
-
-
-def check_role(actor: Actor, role: Role) -> None:
-    """Raise `PermissionDenied` (exit 4) unless the actor has at least `role`."""
-    if actor.role.rank < role.rank:
-        raise PermissionDenied(
-            f"permission denied: this needs the {role.value} role "
-            f"({actor.username} is {actor.role.value})"
-        )
 
 
 def _issue_token(
@@ -196,54 +152,6 @@ def login(
     read = token_read(token)
     uow.commit()
     return secret, read
-
-
-#: A token check writes `last_used_at` only when it is older than this, so commands run in a
-#: loop do not write at all (docs/auth.md).
-TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-def authenticate(db: Database, secret: str) -> Actor:
-    """Resolve a token to its actor and record its use. Raises `NotAuthenticated` (exit 3).
-
-    The check is a read. `last_used_at` is then written (at most once a minute) in a
-    transaction of its own that does not wait for locks: an import on SQLite holds the write
-    lock for its whole run, and a read command must not queue behind it for a timestamp; a
-    skipped write is made by the next command.
-    """
-    secret = secret.strip()
-    if not secret.startswith(TOKEN_PREFIX) or not secret.isascii() or len(secret) > 200:
-        raise NotAuthenticated("invalid token: run `orderctl auth login`")
-    with UnitOfWork(db, write=False) as uow:
-        token = uow.tokens.get_by_hash(hash_token(secret))
-        if token is None:
-            raise NotAuthenticated(
-                "invalid token (not known to this database): run `orderctl auth login`"
-            )
-        now = clock.utcnow()
-        if token.revoked_at is not None:
-            raise NotAuthenticated("token has been revoked: run `orderctl auth login`")
-        if token.expires_at is not None and token.expires_at <= now:
-            raise NotAuthenticated(
-                f"token expired at {token.expires_at:%Y-%m-%dT%H:%M:%SZ}: run `orderctl auth login`"
-            )
-        if not token.user.active:
-            raise NotAuthenticated(f"user {token.user.username!r} is disabled")
-        actor = Actor(
-            user_id=token.user.id,
-            username=token.user.username,
-            role=Role(token.user.role),
-            token_id=token.id,
-        )
-        stale = token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL
-    if stale:
-        try:
-            with UnitOfWork(db, wait=False) as touch:
-                touch.tokens.touch(actor.token_id or 0, now)
-                touch.commit()
-        except DatabaseUnavailable:
-            pass  # busy, or a read-only database: the use is recorded by a later command
-    return actor
 
 
 def bootstrap_admin(uow: UnitOfWork, username: str, password: str) -> UserRead:

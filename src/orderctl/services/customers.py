@@ -9,8 +9,8 @@ from typing import Any
 from orderctl.enums import SPENDING_STATUSES, Role
 from orderctl.errors import Conflict, NotFound, ValidationFailed
 from orderctl.models import Customer
-from orderctl.schemas import Actor, CustomerCreate, CustomerDetail, CustomerRead, parse
-from orderctl.services.auth import requires
+from orderctl.schemas import CustomerCreate, CustomerDetail, CustomerRead, parse
+from orderctl.services.access import Actor, requires
 from orderctl.services.uow import UnitOfWork
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -18,9 +18,9 @@ from orderctl import clock
 from orderctl.enums import TRANSITIONS, OrderStatus, Role
 from orderctl.errors import InsufficientStock
 from orderctl.models import Product
-from orderctl.schemas import Actor, OrderCreate
+from orderctl.schemas import OrderCreate
 from orderctl.services import orders
-from orderctl.services.auth import requires
+from orderctl.services.access import Actor, requires
 from orderctl.services.uow import UnitOfWork
 
 #: sku, name, price, stock (None: not tracked)

@@ -39,10 +39,11 @@ from orderctl.enums import Role
 from orderctl.errors import UsageError, ValidationFailed
 from orderctl.forked import bulk_gc, iterate_in_child
 from orderctl.repositories.order_batches import CatalogEntry, NewOrder, OrderBatchWriter
-from orderctl.schemas import MONEY_MAX, Actor, OrderCreate
-from orderctl.services.auth import requires
+from orderctl.schemas import OrderCreate
+from orderctl.services.access import Actor, requires
 from orderctl.services.import_reader import RawOrder
 from orderctl.services.uow import UnitOfWork
+from orderctl.tables import MONEY_MAX
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 50_000

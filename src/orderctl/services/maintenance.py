@@ -23,8 +23,8 @@ from orderctl.enums import TRANSITIONS, EventAction, OrderStatus, Role
 from orderctl.errors import RuleViolation, ValidationFailed
 from orderctl.locks import job_lock
 from orderctl.repositories.maintenance import MaintenanceRepository
-from orderctl.schemas import Actor, Timestamp
-from orderctl.services.auth import requires
+from orderctl.schemas import Timestamp
+from orderctl.services.access import Actor, requires
 from orderctl.services.uow import UnitOfWork
 
 DEFAULT_BATCH_SIZE = 1000

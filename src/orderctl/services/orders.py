@@ -1,78 +1,33 @@
-"""Orders: create, list, show, change status, history (DESIGN.md §5)."""
+"""Orders: create, show, change status, history (DESIGN.md §5). Listing is in
+`services.order_listing`."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import os
-from collections.abc import Iterator
-from contextlib import closing
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from orderctl import clock
-from orderctl.enums import TRANSITIONS, EventAction, OrderSort, OrderStatus, Role
+from orderctl.enums import TRANSITIONS, EventAction, OrderStatus, Role
 from orderctl.errors import (
     Conflict,
-    DatabaseUnavailable,
     InsufficientStock,
     InvalidTransition,
     NotFound,
     ValidationFailed,
 )
-from orderctl.forked import iterate_in_child
 from orderctl.models import Order, OrderEvent, OrderItem, Product
-from orderctl.repositories.orders import ListFilters
 from orderctl.schemas import (
-    MONEY_MAX,
     NOTES_MAX,
-    Actor,
-    Email,
     EventRead,
     OrderCreate,
     OrderRead,
-    Timestamp,
     format_money,
 )
-from orderctl.services.auth import requires
+from orderctl.services.access import Actor, requires
 from orderctl.services.uow import UnitOfWork
-
-DEFAULT_LIMIT = 30
-MAX_LIMIT = 1000
-#: Orders per keyset batch when streaming every match (`orders list --all`): 5,000 streamed
-#: ~10 % faster than 1,000 (fewer statements to build and run) for ~3 MB more memory.
-STREAM_BATCH = 5000
-#: Ids are BIGINT; a larger number cannot name an order (and must not reach the database).
-_ID_MAX = 2**63 - 1
-
-
-class OrderFilters(BaseModel):
-    """The filters of `orders list` and `GET /api/orders` (all optional, combined with AND).
-
-    `since` is inclusive and `until` exclusive, both UTC.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    statuses: tuple[OrderStatus, ...] = ()
-    customer_email: Email | None = None
-    since: Timestamp | None = None
-    until: Timestamp | None = None
-    min_total: Decimal | None = Field(default=None, allow_inf_nan=False)
-    max_total: Decimal | None = Field(default=None, allow_inf_nan=False)
-
-
-class OrderPage(BaseModel):
-    """One page of orders and the opaque cursor of the next one (None on the last page)."""
-
-    items: list[OrderRead]
-    next_cursor: str | None
-
+from orderctl.tables import MONEY_MAX, ORDER_ID_MAX
 
 # ---- create ----
 
@@ -240,7 +195,7 @@ def _insert(
 
 def _load(uow: UnitOfWork, key: int | str, *, with_events: bool = False) -> Order:
     if isinstance(key, int):
-        order = uow.orders.get(key, with_events=with_events) if 0 < key <= _ID_MAX else None
+        order = uow.orders.get(key, with_events=with_events) if 0 < key <= ORDER_ID_MAX else None
         what = f"order {key}"
     else:
         order = uow.orders.get_by_external_ref(key, with_events=with_events)
@@ -268,180 +223,9 @@ def get_order_with_history(
 @requires(Role.VIEWER)
 def order_history(uow: UnitOfWork, actor: Actor, order_id: int) -> list[EventRead]:
     """The audit trail of an order, oldest first. Raises `NotFound`."""
-    if not (0 < order_id <= _ID_MAX and uow.orders.exists(order_id)):
+    if not (0 < order_id <= ORDER_ID_MAX and uow.orders.exists(order_id)):
         raise NotFound(f"order {order_id} not found")
     return [EventRead.model_validate(event) for event in uow.orders.events(order_id)]
-
-
-def encode_cursor(sort: OrderSort, order: Order) -> str:
-    """An opaque cursor: the sort and the last row's (sort key, id), base64url JSON."""
-    key = order.created_at.isoformat() if sort.lstrip("-") == "created" else str(order.total)
-    raw = json.dumps([sort.value, key, order.id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(sort: OrderSort, cursor: str) -> tuple[Any, int]:
-    """The (sort key, id) inside a cursor. Raises `ValidationFailed` for any other string."""
-    bad = ValidationFailed("cursor: not a cursor from this listing (or made for another --sort)")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-        name, key, order_id = value
-        if name != sort.value or not isinstance(key, str):
-            raise bad
-        # Out-of-range values would reach the database as overflowing parameters.
-        if type(order_id) is not int or not 0 < order_id <= _ID_MAX:
-            raise bad
-        if sort.lstrip("-") == "created":
-            parsed: Any = datetime.fromisoformat(key)
-            if parsed.tzinfo is None:
-                raise bad
-        else:
-            parsed = Decimal(key)
-            if not parsed.is_finite() or abs(parsed) > MONEY_MAX:
-                raise bad
-    except (ValueError, TypeError, binascii.Error, InvalidOperation, UnicodeDecodeError):
-        raise bad from None
-    return parsed, order_id
-
-
-def _where(filters: OrderFilters) -> ListFilters:
-    """The filters as the keyword arguments of `OrderRepository.page` and `order_rows`."""
-    return {
-        "statuses": [status.value for status in filters.statuses],
-        "customer_email": filters.customer_email,
-        "since": filters.since,
-        "until": filters.until,
-        "min_total": filters.min_total,
-        "max_total": filters.max_total,
-    }
-
-
-def _page(
-    uow: UnitOfWork, filters: OrderFilters, sort: OrderSort, limit: int, cursor: str | None
-) -> tuple[list[Order], str | None]:
-    after = decode_cursor(sort, cursor) if cursor else None
-    rows = list(
-        uow.orders.page(
-            **_where(filters),
-            sort=sort.value,
-            after=after,
-            limit=limit + 1,
-        )
-    )
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(sort, rows[-1])
-
-
-@requires(Role.VIEWER)
-def list_orders(
-    uow: UnitOfWork,
-    actor: Actor,
-    filters: OrderFilters | None = None,
-    *,
-    sort: OrderSort = OrderSort.CREATED_DESC,
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> OrderPage:
-    """One page of matching orders (keyset pagination; `cursor` from the previous page).
-
-    Raises `ValidationFailed` for a limit outside 1..1000 or a cursor that is not ours.
-    """
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed(f"limit: must be between 1 and {MAX_LIMIT} (got {limit})")
-    rows, next_cursor = _page(uow, filters or OrderFilters(), sort, limit, cursor)
-    return OrderPage(items=[OrderRead.model_validate(o) for o in rows], next_cursor=next_cursor)
-
-
-@requires(Role.VIEWER)
-def iter_order_json(
-    uow: UnitOfWork,
-    actor: Actor,
-    filters: OrderFilters | None = None,
-    *,
-    sort: OrderSort = OrderSort.CREATED_DESC,
-    batch_size: int | None = None,
-    fork: bool = True,
-) -> Iterator[str]:
-    """Every matching order as one line of JSON text that parses to exactly
-    `OrderRead.model_dump(mode="json")` (DESIGN.md §6), for `orders list --all`.
-    `fork=False` keeps SQLite in one process (`_sqlite_stream_in_two`).
-
-    Keyset batches (default `STREAM_BATCH`) whose documents the database writes, each batch's
-    items in one IN query: no ORM objects, no Pydantic and no `json.dumps` per order, so
-    memory stays flat and a million orders stream in seconds. The role is checked when called.
-    """
-    filters = filters or OrderFilters()
-    size = batch_size or STREAM_BATCH
-    where = _where(filters)
-
-    def stream() -> Iterator[str]:
-        if uow.db.is_sqlite and fork and hasattr(os, "fork"):
-            parallel = _sqlite_stream_in_two(uow, where, sort.value, size)
-            if parallel is not None:
-                yield from parallel
-                return
-        after: tuple[Any, int] | None = None
-        while True:
-            rows = uow.orders.order_rows(**where, sort=sort.value, after=after, limit=size)
-            yield from uow.orders.with_items(rows.docs)
-            if len(rows.docs) < size:
-                return
-            after = rows.last
-
-    return stream()
-
-
-def _order_pages(url: str, where: ListFilters, sort: str, size: int) -> Iterator[Any]:
-    """Runs in the forked child of `_sqlite_stream_in_two`, on a connection of its own: first
-    None once its read snapshot is taken, then each page of `order_rows`."""
-    from orderctl.db import Database
-
-    with UnitOfWork(Database(url), write=False) as child:
-        child.orders.start_snapshot()
-        yield None
-        after: tuple[Any, int] | None = None
-        while True:
-            rows = child.orders.order_rows(**where, sort=sort, after=after, limit=size)
-            yield rows
-            if len(rows.docs) < size:
-                return
-            after = rows.last
-
-
-def _sqlite_stream_in_two(
-    uow: UnitOfWork, where: ListFilters, sort: str, size: int
-) -> Iterator[str] | None:
-    """SQLite: a forked child pages through the orders while this process adds each page's
-    lines and writes, so the two queries run on two cores (~25 % faster, docs/performance.md).
-
-    Both must read the same data, and two SQLite connections only do when their read
-    transactions start while nobody can commit: the write lock is taken (without waiting)
-    just while both start. None when it is busy (an import running): stream in one process.
-    """
-    if uow.db.engine.url.database in (None, "", ":memory:"):
-        return None  # a second connection would open another, empty database
-    pages = None
-    try:
-        with UnitOfWork(uow.db, wait=False) as lock:
-            lock.session.connection()  # BEGIN IMMEDIATE, or DatabaseBusy at once
-            uow.orders.start_snapshot()
-            pages = iterate_in_child(lambda: _order_pages(uow.db.url, where, sort, size))
-            next(pages)  # the child's snapshot is taken too
-        # Leaving rolled the lock's transaction back: the write lock is free again.
-    except DatabaseUnavailable:  # busy, or a read-only database file
-        if pages is not None:
-            pages.close()
-        return None
-
-    def stream() -> Iterator[str]:
-        with closing(pages):
-            for rows in pages:
-                yield from uow.orders.with_items(rows.docs)
-
-    return stream()
 
 
 # ---- status ----

@@ -18,15 +18,8 @@ from orderctl import clock
 from orderctl.enums import Role
 from orderctl.errors import Conflict, RuleViolation, ValidationFailed
 from orderctl.models import Product
-from orderctl.schemas import (
-    STOCK_MAX,
-    Actor,
-    ProductCreate,
-    ProductRead,
-    ProductUpdate,
-    parse,
-)
-from orderctl.services.auth import requires
+from orderctl.schemas import STOCK_MAX, ProductCreate, ProductRead, ProductUpdate, parse
+from orderctl.services.access import Actor, requires
 from orderctl.services.uow import UnitOfWork
 
 #: The columns of a catalog CSV file, in the documented order (any order is accepted).

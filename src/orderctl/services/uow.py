@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
 from orderctl.db import Database, new_session, translate
-from orderctl.repositories.customers import CustomerRepository
-from orderctl.repositories.orders import OrderRepository
-from orderctl.repositories.products import ProductRepository
-from orderctl.repositories.tokens import TokenRepository
-from orderctl.repositories.users import UserRepository
+
+if TYPE_CHECKING:
+    from orderctl.repositories.access import AccessRepository
+    from orderctl.repositories.customers import CustomerRepository
+    from orderctl.repositories.order_listing import OrderListing
+    from orderctl.repositories.orders import OrderRepository
+    from orderctl.repositories.products import ProductRepository
+    from orderctl.repositories.tokens import TokenRepository
+    from orderctl.repositories.users import UserRepository
+
+_REPOSITORIES = ("access", "listing", "users", "tokens", "customers", "products", "orders")
 
 
 class UnitOfWork:
@@ -22,14 +30,13 @@ class UnitOfWork:
     at BEGIN so concurrent writers queue. `wait=False` makes a writer give up at once
     (`DatabaseBusy`) instead of queueing: SQLite's write lock, PostgreSQL row locks (after
     100 ms). SQLAlchemy errors leave as orderctl errors.
+
+    Each repository is made (and its module imported) on first use: the read paths of
+    `access` and `listing` use Core tables only, so a command that just checks its token and
+    lists orders never imports the ORM models (start-up, docs/performance.md).
     """
 
     session: Session
-    users: UserRepository
-    tokens: TokenRepository
-    customers: CustomerRepository
-    products: ProductRepository
-    orders: OrderRepository
 
     def __init__(self, db: Database, *, write: bool = True, wait: bool = True) -> None:
         self.db = db
@@ -38,12 +45,51 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = new_session(self.db, write=self.write, wait=self.wait)
-        self.users = UserRepository(self.session)
-        self.tokens = TokenRepository(self.session)
-        self.customers = CustomerRepository(self.session)
-        self.products = ProductRepository(self.session)
-        self.orders = OrderRepository(self.session)
+        for name in _REPOSITORIES:  # made again on this session if the unit is reused
+            self.__dict__.pop(name, None)
         return self
+
+    @cached_property
+    def access(self) -> AccessRepository:
+        from orderctl.repositories.access import AccessRepository
+
+        return AccessRepository(self.session)
+
+    @cached_property
+    def listing(self) -> OrderListing:
+        from orderctl.repositories.order_listing import OrderListing
+
+        return OrderListing(self.session)
+
+    @cached_property
+    def users(self) -> UserRepository:
+        from orderctl.repositories.users import UserRepository
+
+        return UserRepository(self.session)
+
+    @cached_property
+    def tokens(self) -> TokenRepository:
+        from orderctl.repositories.tokens import TokenRepository
+
+        return TokenRepository(self.session)
+
+    @cached_property
+    def customers(self) -> CustomerRepository:
+        from orderctl.repositories.customers import CustomerRepository
+
+        return CustomerRepository(self.session)
+
+    @cached_property
+    def products(self) -> ProductRepository:
+        from orderctl.repositories.products import ProductRepository
+
+        return ProductRepository(self.session)
+
+    @cached_property
+    def orders(self) -> OrderRepository:
+        from orderctl.repositories.orders import OrderRepository
+
+        return OrderRepository(self.session)
 
     def __exit__(
         self,

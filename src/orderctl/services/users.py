@@ -9,8 +9,9 @@ from __future__ import annotations
 from orderctl.enums import Role
 from orderctl.errors import Conflict, RuleViolation
 from orderctl.models import User
-from orderctl.schemas import Actor, PasswordSet, UserCreate, UserRead, parse
-from orderctl.services.auth import check_username, find_user, hash_password, requires
+from orderctl.schemas import PasswordSet, UserCreate, UserRead, parse
+from orderctl.services.access import Actor, requires
+from orderctl.services.auth import check_username, find_user, hash_password
 from orderctl.services.uow import UnitOfWork
 
 

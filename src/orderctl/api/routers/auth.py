@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from orderctl.api.deps import CurrentActor, ReadUow, WriteUow, bearer, role_of
 from orderctl.durations import parse_duration
 from orderctl.errors import NotAuthenticated, NotFound, ValidationFailed
-from orderctl.schemas import Actor, Timestamp, TokenRead, UserRead
+from orderctl.schemas import Timestamp, TokenRead, UserRead
 from orderctl.services import auth
+from orderctl.services.access import Actor
 from orderctl.services.auth import login, logout
 
 router = APIRouter(prefix="/auth", tags=["auth"])

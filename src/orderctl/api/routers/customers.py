@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
-from orderctl.schemas import Actor, CustomerCreate, CustomerDetail, CustomerRead
+from orderctl.schemas import CustomerCreate, CustomerDetail, CustomerRead
 from orderctl.services import customers
+from orderctl.services.access import Actor
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 

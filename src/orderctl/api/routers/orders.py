@@ -21,14 +21,15 @@ from orderctl.errors import ValidationFailed
 from orderctl.parsing import parse_amount, parse_when
 from orderctl.schemas import (
     NOTES_MAX,
-    Actor,
     EventRead,
     ExternalRef,
     OrderCreate,
+    OrderPageRead,
     OrderRead,
     parse,
 )
-from orderctl.services import orders
+from orderctl.services import order_listing, orders
+from orderctl.services.access import Actor
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -67,10 +68,10 @@ def _amount(value: str | None, *, name: str) -> Decimal | None:
         raise ValidationFailed(f"{name}: {exc}") from None
 
 
-@router.get("", response_model=orders.OrderPage)
+@router.get("", response_model=OrderPageRead)
 def list_orders(
     uow: ReadUow,
-    actor: Annotated[Actor, role_of(orders.list_orders)],
+    actor: Annotated[Actor, role_of(order_listing.list_orders)],
     status: Annotated[
         list[OrderStatus] | None, Query(description="Only this status; repeat for several.")
     ] = None,
@@ -89,27 +90,24 @@ def list_orders(
     sort: Annotated[OrderSort, Query(description="`-` means descending.")] = (
         OrderSort.CREATED_DESC
     ),
-    limit: Annotated[int, Query(ge=1, le=orders.MAX_LIMIT)] = orders.DEFAULT_LIMIT,
+    limit: Annotated[int, Query(ge=1, le=order_listing.MAX_LIMIT)] = order_listing.DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
         Query(max_length=512, description="`next_cursor` of the previous page (same sort)."),
     ] = None,
-) -> orders.OrderPage:
+) -> order_listing.OrderPage:
     """Orders, newest first by default; filters combine (AND). Keyset pages: follow
     `next_cursor` until it is null. Rows inserted while paging never cause duplicates or gaps
     among the rows that existed when the first page was read."""
-    filters = parse(
-        orders.OrderFilters,
-        {
-            "statuses": tuple(status or ()),
-            "customer_email": customer,
-            "since": _when(since, name="since", end_of_day=False),
-            "until": _when(until, name="until", end_of_day=True),
-            "min_total": _amount(min_total, name="min_total"),
-            "max_total": _amount(max_total, name="max_total"),
-        },
+    filters = order_listing.OrderFilters(
+        statuses=tuple(status or ()),
+        customer_email=customer,
+        since=_when(since, name="since", end_of_day=False),
+        until=_when(until, name="until", end_of_day=True),
+        min_total=_amount(min_total, name="min_total"),
+        max_total=_amount(max_total, name="max_total"),
     )
-    return orders.list_orders(uow, actor, filters, sort=sort, limit=limit, cursor=cursor)
+    return order_listing.list_orders(uow, actor, filters, sort=sort, limit=limit, cursor=cursor)
 
 
 @router.post(

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
-from orderctl.schemas import Actor, ProductCreate, ProductRead, ProductUpdate
+from orderctl.schemas import ProductCreate, ProductRead, ProductUpdate
 from orderctl.services import products
+from orderctl.services.access import Actor
 
 router = APIRouter(prefix="/products", tags=["products"])
 

@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
 from orderctl.enums import Role
-from orderctl.schemas import Actor, UserCreate, UserRead
+from orderctl.schemas import UserCreate, UserRead
 from orderctl.services import users
+from orderctl.services.access import Actor
 
 router = APIRouter(prefix="/users", tags=["users"])
 
