@@ -142,7 +142,7 @@ def _driver_rows(connection: Connection, stmt: Executable) -> list[Any]:
         result.close()
 
 
-class OrderListing:
+class OrderListingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 

@@ -119,7 +119,7 @@ def decode_cursor(sort: OrderSort, cursor: str) -> tuple[Any, int]:
 
 
 def _where(filters: OrderFilters) -> ListFilters:
-    """The filters as the keyword arguments of `OrderListing.order_rows`."""
+    """The filters as the keyword arguments of `OrderListingRepository.order_rows`."""
     return {
         "statuses": [status.value for status in filters.statuses],
         "customer_email": filters.customer_email,

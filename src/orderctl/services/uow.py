@@ -14,7 +14,7 @@ from orderctl.db import Database, new_session, translate
 if TYPE_CHECKING:
     from orderctl.repositories.access import AccessRepository
     from orderctl.repositories.customers import CustomerRepository
-    from orderctl.repositories.order_listing import OrderListing
+    from orderctl.repositories.order_listing import OrderListingRepository
     from orderctl.repositories.orders import OrderRepository
     from orderctl.repositories.products import ProductRepository
     from orderctl.repositories.tokens import TokenRepository
@@ -56,10 +56,10 @@ class UnitOfWork:
         return AccessRepository(self.session)
 
     @cached_property
-    def listing(self) -> OrderListing:
-        from orderctl.repositories.order_listing import OrderListing
+    def listing(self) -> OrderListingRepository:
+        from orderctl.repositories.order_listing import OrderListingRepository
 
-        return OrderListing(self.session)
+        return OrderListingRepository(self.session)
 
     @cached_property
     def users(self) -> UserRepository:
