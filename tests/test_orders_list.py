@@ -150,6 +150,36 @@ def _cursor(value: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
 
 
+def test_order_filters_are_checked_and_normalised() -> None:
+    """`OrderFilters` is the listing's only check of its filters (no Pydantic on this path):
+    what the schemas did before, it must still do."""
+    naive = datetime(2026, 11, 1, 12, 0)
+    berlin = datetime.fromisoformat("2026-11-01T13:00:00+01:00")
+    filters = order_listing.OrderFilters(
+        statuses=("paid", OrderStatus.SHIPPED),  # type: ignore[arg-type]  # API strings
+        customer_email="  Ana@Example.COM ",
+        since=naive,
+        until=berlin,
+    )
+    assert filters.statuses == (OrderStatus.PAID, OrderStatus.SHIPPED)
+    assert filters.customer_email == "ana@example.com"
+    assert filters.since == naive.replace(tzinfo=UTC)
+    assert filters.until == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    assert filters.until.tzinfo is UTC
+    for kwargs, needle in [
+        ({"statuses": ("lost",)}, "statuses: "),
+        ({"customer_email": "not-an-email"}, "customer_email: is not a valid email"),
+        ({"customer_email": "a\x00@b.io"}, "customer_email: must not contain NUL"),
+        ({"since": datetime.fromisoformat("0001-01-01T00:00:00+01:00")}, "since: is out of"),
+        ({"min_total": Decimal("NaN")}, "min_total: must be a finite number"),
+        ({"max_total": Decimal("-Infinity")}, "max_total: must be a finite number"),
+    ]:
+        with pytest.raises(ValidationFailed, match=needle):
+            order_listing.OrderFilters(**kwargs)  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        filters.customer_email = "x@y.io"  # type: ignore[misc]
+
+
 def test_bad_limits_and_cursors(uow: Callable[..., UnitOfWork], viewer: Actor) -> None:
     with uow(write=False) as u:
         for limit in (0, -1, 1001):
@@ -294,6 +324,9 @@ USAGE = [
     (["--cursor", "nope"], 6, "error: cursor: not a cursor"),
     (["--customer", "not-an-email"], 6, "error: customer_email: is not a valid email address"),
     (["--customer", "';DROP_TABLE_orders;--@x.io"], 0, "no orders"),
+    (["--customer", "a\x00@b.io"], 6, "error: customer_email: must not contain NUL"),
+    (["--customer", "x" * 300 + "@b.io"], 6, "error: customer_email: is not a valid email"),
+    (["--customer", "Zoë.Ünïcode@例え.jp"], 0, "no orders"),
     (["--min-total", "1e400"], 6, "error: --min-total: must be between"),
     (["--max-total", "-1e999999"], 6, "error: --max-total: must be between"),
     (["--min-total", "99999999999", "--max-total", "-5"], 0, "no orders"),
