@@ -251,7 +251,7 @@ def test_bad_tokens_are_401_with_www_authenticate(api: Api) -> None:
 def test_revoked_and_disabled_are_401(api: Api, cli: Cli) -> None:
     token = api.token(Role.VIEWER)
     assert api.get("/api/orders", role=Role.VIEWER).status_code == 200
-    result = cli("users", "disable", "api-viewer")
+    result = cli("users", "disable", "api-viewer", "--yes")
     assert result.exit_code == 0, result.stderr
     r = api.get("/api/orders", role=Role.VIEWER)
     assert r.status_code == 401 and "disabled" in detail(r)

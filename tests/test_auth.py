@@ -38,6 +38,7 @@ TOKEN_KEYS = [
     "expires_at",
     "last_used_at",
     "revoked_at",
+    "state",
 ]
 
 
@@ -217,7 +218,7 @@ def test_disabled_users_tokens_are_refused_at_once(cli: Cli, admin: Actor) -> No
     create_user(cli.database, "bob", Role.OPERATOR)
     assert login(cli, "bob").exit_code == 0
     assert status(cli).exit_code == 0
-    assert cli("users", "disable", "bob").exit_code == 0
+    assert cli("users", "disable", "bob", "--yes").exit_code == 0
     refused = status(cli)
     assert refused.exit_code == 3 and "disabled" in one_error_line(refused)
     again = login(cli, "bob")

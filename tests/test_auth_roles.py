@@ -20,7 +20,7 @@ TABLE: list[tuple[list[str], str | None, Role]] = [
     (["auth", "token", "create", "--name", "theirs", "--user", "target"], None, Role.ADMIN),
     (["users", "list"], None, Role.ADMIN),
     (["users", "create", "newbie", "--role", "viewer", "--password-stdin"], PASSWORD, Role.ADMIN),
-    (["users", "disable", "target"], None, Role.ADMIN),
+    (["users", "disable", "target", "--yes"], None, Role.ADMIN),
     (["users", "enable", "target"], None, Role.ADMIN),
     (["users", "set-role", "target", "operator"], None, Role.ADMIN),
     (["users", "reset-password", "target", "--password-stdin"], PASSWORD, Role.ADMIN),
@@ -48,12 +48,14 @@ def test_service_declarations_match_the_table() -> None:
         users.create_user: Role.ADMIN,
         users.list_users: Role.ADMIN,
         users.disable_user: Role.ADMIN,
+        users.plan_disable: Role.ADMIN,
         users.enable_user: Role.ADMIN,
         users.set_role: Role.ADMIN,
         users.reset_password: Role.ADMIN,
         auth.create_token: Role.VIEWER,
         auth.list_tokens: Role.VIEWER,
         auth.revoke_token: Role.VIEWER,
+        auth.plan_revoke: Role.VIEWER,
         auth.current_login: Role.VIEWER,
     }
     for func, role in declared.items():

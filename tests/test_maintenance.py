@@ -30,6 +30,7 @@ JOBS = {
         "cancelled",
         "--older-than",
         "365d",
+        "--yes",
     ],
     "verify": ["maintenance", "verify"],
 }
@@ -374,7 +375,9 @@ def test_purge_orders_deletes_old_final_orders_with_items_and_events(
     with UnitOfWork(database) as u:
         assert not list(u.session.scalars(select(OrderItem).where(OrderItem.order_id.in_(gone))))
         assert not list(u.session.scalars(select(OrderEvent).where(OrderEvent.order_id.in_(gone))))
-    result = cli("maintenance", "purge-orders", "--status", "REFUNDED", "--older-than", "1d")
+    result = cli(
+        "maintenance", "purge-orders", "--status", "REFUNDED", "--older-than", "1d", "--yes"
+    )
     assert result.exit_code == 0 and shop.status(refunded) is None
     assert "deleted 1 refunded order(s)" in result.stderr
 

@@ -89,7 +89,7 @@ def test_create_list_and_change_users(cli: Cli, admin: Actor) -> None:
     assert changed.exit_code == 0 and json.loads(changed.stdout)["role"] == "admin"
     same = cli("users", "set-role", "alice", "admin", "-o", "jsonl")
     assert same.exit_code == 0 and json.loads(same.stdout)["role"] == "admin"
-    off = cli("users", "disable", "alice", "-o", "json")
+    off = cli("users", "disable", "alice", "--yes", "-o", "json")
     assert off.exit_code == 0 and json.loads(off.stdout)["active"] is False
     assert cli("users", "disable", "alice").exit_code == 0  # already disabled: no change
     on = cli("users", "enable", "alice", "-o", "json")
@@ -212,7 +212,7 @@ def test_the_last_active_admin_cannot_be_disabled_or_demoted(cli: Cli, admin: Ac
 
     # A disabled admin does not count: it cannot be the one that keeps the database usable.
     create_user(cli.database, "frozen", Role.ADMIN)
-    assert cli("users", "disable", "frozen").exit_code == 0
+    assert cli("users", "disable", "frozen", "--yes").exit_code == 0
     assert cli("users", "disable", "test-admin").exit_code == 6
     # With a second active admin, the first may step down (and then loses admin rights).
     assert cli("users", "enable", "frozen").exit_code == 0

@@ -48,6 +48,16 @@ class Role(StrEnum):
 _ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
+class TokenState(StrEnum):
+    """Whether a token works now; a revoked or expired token never works again, while a
+    disabled user's token works again when the user is enabled (so it is named last)."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    USER_DISABLED = "user disabled"
+
+
 class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from orderctl.enums import OrderStatus, Role
+from orderctl.enums import OrderStatus, Role, TokenState
 from orderctl.errors import ValidationFailed
 from orderctl.parsing import no_nul, normalize_email, to_utc
 from orderctl.tables import MONEY_MAX
@@ -200,6 +200,7 @@ class TokenRead(ReadModel):
     expires_at: Timestamp | None
     last_used_at: Timestamp | None
     revoked_at: Timestamp | None
+    state: TokenState
 
 
 # ---- input ----

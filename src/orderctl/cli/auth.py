@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from orderctl.cli.confirm import Yes, confirm
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Output, PasswordStdin, read_password
 from orderctl.enums import OutputFormat
@@ -29,6 +30,7 @@ TOKEN_COLUMNS = [
     ("EXPIRES", "expires_at"),
     ("LAST USED", "last_used_at"),
     ("REVOKED", "revoked_at"),
+    ("STATE", "state"),
 ]
 
 
@@ -77,11 +79,12 @@ def login(
 ) -> None:
     """Log in: check the password, create a token, and cache it for this database.
 
-    The token is saved in <config dir>/credentials.json (one login per database).
+    The token is saved in <config dir>/credentials.json (one login per database); the login
+    it replaces there is revoked.
     Example: echo "$PW" | orderctl auth login -u alice --password-stdin --expires 7d
     """
     from orderctl.cli.render import message, warning
-    from orderctl.credentials import save_token
+    from orderctl.credentials import cached_login, save_token
     from orderctl.services import auth
 
     ttl = parse_expiry(expires, allow_never=False)
@@ -90,8 +93,11 @@ def login(
     db = state.ready_database()
     name = username if username is not None else _ask_username()
     password = read_password(from_stdin=password_stdin, confirm=False)
+    replaced = cached_login(db.url)
     with state.uow() as uow:
-        secret, token = auth.login(uow, name, password, ttl=ttl)
+        secret, token = auth.login(
+            uow, name, password, ttl=ttl, replaces=replaced.token if replaced else None
+        )
     path = save_token(db.url, secret, token.user)
     message(
         f"logged in to {db.display_url} as {token.user} "
@@ -240,10 +246,12 @@ def list_tokens(
 def revoke_token(
     ctx: typer.Context,
     token_id: Annotated[int, typer.Argument(help="The token's id (see `auth token list`).")],
+    yes: Yes = False,
     output: Output = OutputFormat.TABLE,
 ) -> None:
     """Revoke a token at once: your own, or (admin) anyone's. Revoking twice is harmless.
 
+    Another user's token is revoked after a [y/N] question (--yes for scripts).
     Example: orderctl auth token revoke 12
     """
     from orderctl.cli.render import message, render_one
@@ -251,6 +259,14 @@ def revoke_token(
 
     state = get_state(ctx)
     actor = state.actor()
+    with state.uow(write=False) as uow:
+        plan = auth.plan_revoke(uow, actor, token_id)
+    if plan.needs_confirmation:
+        confirm(
+            f"will revoke token {plan.token.id} {plan.token.name!r} of user {plan.token.user}",
+            yes=yes,
+            command="auth token revoke",
+        )
     with state.uow() as uow:
         token = auth.revoke_token(uow, actor, token_id)
     render_one(token, output)

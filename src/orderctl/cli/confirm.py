@@ -3,6 +3,7 @@
 A destructive command first says what it will do, with counts ("will delete 79,858 orders").
 Then: `--yes` answers for scripts; on a terminal it asks `[y/N]`; with no terminal and no
 `--yes` it refuses (exit 2) and nothing is changed. Declining is exit 1 ("aborted").
+The counts come from the services (a plan or a dry run); this module only asks.
 """
 
 from __future__ import annotations
@@ -19,27 +20,35 @@ Yes = Annotated[
 ]
 
 
-def confirm(plan: str, *, yes: bool, command: str) -> None:
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 order`, `79,858 orders`: a count as a plan states it."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def confirm(plan: str, *, yes: bool, command: str, quiet: bool = False) -> None:
     """Show `plan` (what will happen, with counts) on stderr and get a yes for it.
 
-    Raises `UsageError` (exit 2) when there is no terminal to ask and no `--yes`, naming
-    `command` so the message says what to add; `OrderctlError` with exit 1 when declined.
+    With `yes` the plan is shown (unless `quiet`: cron mails any output) and nothing asked.
+    Raises `UsageError` (exit 2) when there is no terminal to ask and no `--yes`, in one
+    `error:` line holding the plan and naming `command`; `OrderctlError` (exit 1) when declined.
     """
     import sys
 
     from orderctl.cli.render import message
     from orderctl.errors import OrderctlError, UsageError
 
-    message(plan)
     if yes:
+        if not quiet:
+            message(plan)
         return
     stdin = sys.stdin
     interactive = stdin is not None and not stdin.closed and stdin.isatty()
     if not interactive:
         raise UsageError(
-            f"{command} changes data and stdin is not a terminal to confirm it: "
-            "add --yes to go ahead (nothing was changed)"
+            f"not confirmed: {plan}; stdin is not a terminal to ask on, so {command} "
+            "needs --yes to go ahead (nothing was changed)"
         )
+    message(plan)
     try:
         answer = typer.confirm("Continue?", default=False, err=True)
     except typer.Abort:  # Ctrl-D / Ctrl-C at the prompt

@@ -58,15 +58,25 @@ class AppState:
 
     def actor(self) -> Actor:
         """The logged-in user: the database is checked first, then the token (exit 7, then 3)."""
-        from orderctl.credentials import load_token
         from orderctl.errors import NotAuthenticated
+
+        actor = self.logged_in()
+        if actor is None:
+            db = self.database()
+            raise NotAuthenticated(f"not logged in to {db.display_url}: run `orderctl auth login`")
+        return actor
+
+    def logged_in(self, *, migrated: bool = True) -> Actor | None:
+        """Like `actor()`, but None when there is no token at all; a bad token is still exit 3.
+
+        `migrated=False` checks the token on a database at any revision (`db downgrade`).
+        """
+        from orderctl.credentials import load_token
         from orderctl.services.access import authenticate
 
-        db = self.ready_database()
+        db = self.ready_database() if migrated else self.database()
         cached = load_token(db.url)
-        if cached is None:
-            raise NotAuthenticated(f"not logged in to {db.display_url}: run `orderctl auth login`")
-        return authenticate(db, cached.token)
+        return None if cached is None else authenticate(db, cached.token)
 
     def close(self) -> None:
         if self._db is not None:

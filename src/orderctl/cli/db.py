@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Output
 from orderctl.enums import OutputFormat
+
+if TYPE_CHECKING:
+    from orderctl.services.schema import DowngradePlan
 
 app = typer.Typer(help="Migrate the database schema.", no_args_is_help=True)
 
@@ -35,20 +39,48 @@ def upgrade(
     message(_describe(before, after))
 
 
-@app.command("downgrade")
+# ignore_unknown_options: `db downgrade -1` is a relative revision, not an unknown flag.
+@app.command("downgrade", context_settings={"ignore_unknown_options": True})
 def downgrade(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="Target revision; `base` drops everything.")],
+    revision: Annotated[
+        str,
+        typer.Argument(
+            help="Target revision: an id, -1 for one step down, or base (drops everything)."
+        ),
+    ],
+    yes: Yes = False,
 ) -> None:
-    """Downgrade the schema to REVISION.
+    """Downgrade the schema to REVISION, dropping the data of what it removes.
 
-    Example: orderctl db downgrade base
+    Says first what it drops, with row counts, and asks [y/N] (--yes for scripts). On a
+    database that has users it needs the login of one of its admins.
+
+    Example: orderctl db downgrade base --yes
     """
     from orderctl.cli.render import message
     from orderctl.services import schema
 
-    before, after = schema.downgrade(get_state(ctx).database(), revision)
+    state = get_state(ctx)
+    plan = schema.plan_downgrade(state.database(), revision)
+    schema.authorize_downgrade(plan, state.logged_in(migrated=False) if plan.needs_admin else None)
+    if plan.changes:
+        confirm(_downgrade_plan(plan), yes=yes, command="db downgrade")
+    before, after = schema.downgrade(state.database(), plan.target_arg)
     message(_describe(before, after))
+
+
+def _downgrade_plan(plan: DowngradePlan) -> str:
+    """`will downgrade shop.db from 0001 to base: drops 7 tables holding 79,858 orders, …`."""
+    parts = []
+    for kind, dropped in (("table", plan.dropped_tables), ("column", plan.dropped_columns)):
+        if dropped:
+            held = ", ".join(f"{n:,} {name}" for name, n in dropped.items() if n)
+            contents = f"holding {held}" if held else "(all empty)"
+            parts.append(f"drops {counted(len(dropped), kind)} {contents}")
+    return f"will downgrade {plan.database} from {plan.current} to {plan.target or 'base'}: " + (
+        "; ".join(parts) or "drops no table or column"
+    )
 
 
 @app.command("current")

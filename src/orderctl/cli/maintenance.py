@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Output
 from orderctl.enums import OrderStatus, OutputFormat
@@ -164,22 +165,47 @@ def purge_orders(
     ],
     batch_size: BatchSize = 1000,
     dry_run: DryRun = False,
+    yes: Yes = False,
     quiet: Quiet = False,
     output: Output = OutputFormat.TABLE,
 ) -> None:
     """Delete old orders in a final status, with their items and history.
 
-    Example: orderctl maintenance purge-orders --status cancelled --older-than 365d
+    Says first how many orders, lines and events it will delete and asks [y/N]; --yes for
+    cron (`maintenance crontab` writes it), --dry-run to only count.
+
+    Example: orderctl maintenance purge-orders --status cancelled --older-than 365d --yes
     """
     age = _duration(older_than, "--older-than")
     from orderctl.services import maintenance
 
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow(write=not dry_run) as uow:
-        s = maintenance.purge_orders(
-            uow, actor, status=status, older_than=age, batch_size=batch_size, dry_run=dry_run
+    with state.uow(write=False) as uow:
+        plan = maintenance.purge_orders(
+            uow, actor, status=status, older_than=age, batch_size=batch_size, dry_run=True
         )
+    if dry_run:
+        s = plan
+    else:
+        if plan.orders:
+            confirm(
+                f"will delete {counted(plan.orders, f'{status.value} order')} "
+                f"({counted(plan.items, 'line')}, {counted(plan.events, 'event')}) "
+                f"last changed before {plan.cutoff:%Y-%m-%dT%H:%M:%SZ}",
+                yes=yes,
+                command="maintenance purge-orders",
+                quiet=quiet,
+            )
+        with state.uow() as uow:
+            s = maintenance.purge_orders(
+                uow,
+                actor,
+                status=status,
+                older_than=age,
+                batch_size=batch_size,
+                cutoff=plan.cutoff,
+            )
     verb = "dry run: would delete" if dry_run else "deleted"
     _report(
         s,
@@ -269,7 +295,8 @@ def crontab(
         ("17 * * * *", "expire-pending --older-than 72h --quiet"),
         ("23 3 * * *", "purge-tokens --older-than 30d --quiet"),
         ("41 3 * * *", "verify --quiet"),
-        ("53 3 * * 0", "purge-orders --status cancelled --older-than 365d --quiet"),
+        # --yes: a destructive job asks first, and cron has no terminal to answer on.
+        ("53 3 * * 0", "purge-orders --status cancelled --older-than 365d --yes --quiet"),
     ]
     lines = [
         "# orderctl maintenance jobs (from `orderctl maintenance crontab`), for /etc/cron.d/.",
@@ -278,6 +305,8 @@ def crontab(
         "#   ORDERCTL_DATABASE_URL=postgresql://orderctl@db.example/shop",
         "# Each job locks itself (a second run exits 75); no flock(1) needed. With --quiet",
         "# cron mails output only when a job fails or verify finds problems (exit 6).",
+        "# purge-orders deletes data and asks first; cron has no terminal to answer on, so",
+        "# its line carries --yes (without it the job refuses, exit 2, and deletes nothing).",
         "SHELL=/bin/sh",
         "PATH=/usr/bin:/bin",
     ]

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Output, PasswordStdin, read_password
 from orderctl.enums import OutputFormat, Role
@@ -74,15 +75,27 @@ def list_users(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
 
 
 @app.command("disable")
-def disable(ctx: typer.Context, username: Username, output: Output = OutputFormat.TABLE) -> None:
+def disable(
+    ctx: typer.Context, username: Username, yes: Yes = False, output: Output = OutputFormat.TABLE
+) -> None:
     """Disable a user: their tokens are refused at once. The last active admin cannot be.
 
-    Example: orderctl users disable bob
+    Says first how many active tokens stop working and asks [y/N] (--yes for scripts).
+    Example: orderctl users disable bob --yes
     """
     from orderctl.services import users
 
     state = get_state(ctx)
     actor = state.actor()
+    with state.uow(write=False) as uow:
+        plan = users.plan_disable(uow, actor, username)
+    if plan.changes:
+        confirm(
+            f"will disable user {plan.user.username} "
+            f"({counted(plan.active_tokens, 'active token')} stop working)",
+            yes=yes,
+            command="users disable",
+        )
     with state.uow() as uow:
         user = users.disable_user(uow, actor, username)
     _show(user, output, f"user {user.username!r} is disabled")

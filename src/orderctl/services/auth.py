@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from orderctl import clock
-from orderctl.enums import Role
+from orderctl.enums import Role, TokenState
 from orderctl.errors import (
     NotAuthenticated,
     NotFound,
@@ -82,7 +83,19 @@ def new_token_secret() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def token_read(token: ApiToken) -> TokenRead:
+def token_state(token: ApiToken, now: datetime) -> TokenState:
+    """Whether `token` works at `now`; a lasting reason (revoked, expired) wins over a
+    passing one (the user disabled), so the state says whether enabling the user helps."""
+    if token.revoked_at is not None:
+        return TokenState.REVOKED
+    if token.expires_at is not None and token.expires_at <= now:
+        return TokenState.EXPIRED
+    if not token.user.active:
+        return TokenState.USER_DISABLED
+    return TokenState.ACTIVE
+
+
+def token_read(token: ApiToken, now: datetime | None = None) -> TokenRead:
     return TokenRead(
         id=token.id,
         name=token.name,
@@ -92,6 +105,7 @@ def token_read(token: ApiToken) -> TokenRead:
         expires_at=token.expires_at,
         last_used_at=token.last_used_at,
         revoked_at=token.revoked_at,
+        state=token_state(token, clock.utcnow() if now is None else now),
     )
 
 
@@ -114,12 +128,20 @@ def _issue_token(
 
 
 def login(
-    uow: UnitOfWork, username: str, password: str, *, ttl: timedelta = DEFAULT_LOGIN_TTL
+    uow: UnitOfWork,
+    username: str,
+    password: str,
+    *,
+    ttl: timedelta = DEFAULT_LOGIN_TTL,
+    replaces: str | None = None,
 ) -> tuple[str, TokenRead]:
     """Check a password and create a login token. Raises `NotAuthenticated` on any failure.
 
     Unknown user and wrong password give the same message and cost one argon2 verify each.
     Five failures in a row lock the account for 15 minutes; a success resets the count.
+    `replaces`: the secret of the login this one replaces in a local cache; a successful
+    login revokes it (when this database knows it and it has not expired), so logging in
+    again and again leaves one live login, not one per run.
     """
     if ttl <= timedelta(0):
         raise ValidationFailed("expires: must be longer than 0s")
@@ -149,9 +171,25 @@ def login(
     user.failed_logins = 0
     user.locked_until = None
     secret, token = _issue_token(uow, user, name="login", ttl=ttl, created_by=user.username)
+    if replaces is not None:
+        _revoke_replaced(uow, replaces, now)
     read = token_read(token)
     uow.commit()
     return secret, read
+
+
+def _revoke_replaced(uow: UnitOfWork, secret: str, now: datetime) -> None:
+    old = _token_by_secret(uow, secret)
+    if old is not None and token_state(old, now) in (TokenState.ACTIVE, TokenState.USER_DISABLED):
+        old.revoked_at = now
+
+
+def _token_by_secret(uow: UnitOfWork, secret: str) -> ApiToken | None:
+    """The token with this secret, or None; a string no token can be is never looked up."""
+    secret = secret.strip()
+    if not secret.startswith(TOKEN_PREFIX) or not secret.isascii():
+        return None
+    return uow.tokens.get_by_hash(hash_token(secret))
 
 
 def bootstrap_admin(uow: UnitOfWork, username: str, password: str) -> UserRead:
@@ -202,10 +240,7 @@ def logout(uow: UnitOfWork, secret: str) -> TokenRead | None:
     Holding the secret is the proof, so this works for an expired token or a disabled user
     too (like `login`, it needs no actor). A revoked token keeps its first `revoked_at`.
     """
-    secret = secret.strip()
-    if not secret.startswith(TOKEN_PREFIX) or not secret.isascii():
-        return None
-    token = uow.tokens.get_by_hash(hash_token(secret))
+    token = _token_by_secret(uow, secret)
     if token is None:
         return None
     if token.revoked_at is None:
@@ -250,12 +285,46 @@ def create_token(
 def list_tokens(uow: UnitOfWork, actor: Actor, *, all_users: bool = False) -> list[TokenRead]:
     """The actor's own tokens, or with `all_users` everyone's (admin only), oldest first.
 
-    Revoked and expired tokens are listed too (until `maintenance purge-tokens` removes them).
+    Revoked and expired tokens are listed too (until `maintenance purge-tokens` removes them);
+    each document's `state` says whether it works now (`token_state`).
     """
+    now = clock.utcnow()
     if all_users:
         check_role(actor, Role.ADMIN)
-        return [token_read(t) for t in uow.tokens.list()]
-    return [token_read(t) for t in uow.tokens.list(user_id=_acting_user(uow, actor).id)]
+        return [token_read(t, now) for t in uow.tokens.list()]
+    return [token_read(t, now) for t in uow.tokens.list(user_id=_acting_user(uow, actor).id)]
+
+
+@dataclass(frozen=True)
+class RevokePlan:
+    """What `revoke_token` will do; revoking another user's live token is confirmed first."""
+
+    token: TokenRead
+    own: bool
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return not self.own and self.token.revoked_at is None
+
+
+def _token_to_revoke(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
+    # Out of the id column's range (SQLite cannot even bind it): no such token.
+    token = uow.tokens.get(token_id) if 0 < token_id < 2**31 else None
+    if token is None:
+        raise NotFound(f"token {token_id} not found")
+    if token.user_id != actor.user_id:
+        check_role(actor, Role.ADMIN)
+    return token
+
+
+@requires(Role.VIEWER)
+def plan_revoke(uow: UnitOfWork, actor: Actor, token_id: int) -> RevokePlan:
+    """The token `revoke_token` would revoke, checked the same way; changes nothing.
+
+    Raises `NotFound` (exit 5) and `PermissionDenied` (exit 4, another user's token).
+    """
+    token = _token_to_revoke(uow, actor, token_id)
+    return RevokePlan(token_read(token), own=token.user_id == actor.user_id)
 
 
 @requires(Role.VIEWER)
@@ -264,12 +333,7 @@ def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> TokenRead:
 
     Raises `NotFound` (exit 5) and `PermissionDenied` (exit 4, another user's token).
     """
-    # Out of the id column's range (SQLite cannot even bind it): no such token.
-    token = uow.tokens.get(token_id) if 0 < token_id < 2**31 else None
-    if token is None:
-        raise NotFound(f"token {token_id} not found")
-    if token.user_id != actor.user_id:
-        check_role(actor, Role.ADMIN)
+    token = _token_to_revoke(uow, actor, token_id)
     if token.revoked_at is None:
         token.revoked_at = clock.utcnow()
     read = token_read(token)

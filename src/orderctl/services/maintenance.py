@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -260,17 +260,20 @@ def purge_orders(
     older_than: timedelta,
     batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
+    cutoff: datetime | None = None,
 ) -> PurgeOrdersSummary:
     """Delete orders in a final `status` whose last change (`updated_at`) is older than
     `older_than`, with their items and events. Stock is not touched.
 
+    `cutoff` (default: now - `older_than`) pins the cut, so a run confirmed from a dry run's
+    plan deletes what the plan counted, however long the question waited for its answer.
     Raises `PermissionDenied` (4), `RuleViolation` (6, a status that is not final, or the
     batch size), `JobAlreadyRunning` (75).
     """
     check_final_status(status)
     check_batch_size(batch_size)
     start = time.monotonic()
-    cutoff = clock.utcnow() - older_than
+    cutoff = clock.utcnow() - older_than if cutoff is None else cutoff
     repo = MaintenanceRepository(uow.session)
     if dry_run:
         orders, items, events = repo.count_orders_before(status.value, cutoff)

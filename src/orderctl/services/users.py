@@ -6,12 +6,15 @@ keeps someone who can administer it. Every change records its actor in `updated_
 
 from __future__ import annotations
 
-from orderctl.enums import Role
+from dataclasses import dataclass
+
+from orderctl import clock
+from orderctl.enums import Role, TokenState
 from orderctl.errors import Conflict, RuleViolation
 from orderctl.models import User
 from orderctl.schemas import PasswordSet, UserCreate, UserRead, parse
 from orderctl.services.access import Actor, requires
-from orderctl.services.auth import check_username, find_user, hash_password
+from orderctl.services.auth import check_username, find_user, hash_password, token_state
 from orderctl.services.uow import UnitOfWork
 
 
@@ -50,12 +53,41 @@ def list_users(uow: UnitOfWork, actor: Actor) -> list[UserRead]:
     return [UserRead.model_validate(u) for u in uow.users.list()]
 
 
-def _keep_an_admin(uow: UnitOfWork, user: User, change: str) -> None:
-    if user.role == Role.ADMIN.value and user.active and uow.users.lock_active_admins() <= 1:
+def _keep_an_admin(uow: UnitOfWork, user: User, change: str, *, lock: bool = True) -> None:
+    """Refuse `change` of the last active admin; `lock=False` only looks (a plan)."""
+    if not (user.role == Role.ADMIN.value and user.active):
+        return
+    admins = uow.users.lock_active_admins() if lock else uow.users.count_active_admins()
+    if admins <= 1:
         raise RuleViolation(
             f"cannot {change}: {user.username!r} is the last active admin "
             "(make another user admin first)"
         )
+
+
+@dataclass(frozen=True)
+class DisablePlan:
+    """What `disable_user` will do: `active_tokens` stop working when `changes`."""
+
+    user: UserRead
+    active_tokens: int
+
+    @property
+    def changes(self) -> bool:
+        return self.user.active
+
+
+@requires(Role.ADMIN)
+def plan_disable(uow: UnitOfWork, actor: Actor, username: str) -> DisablePlan:
+    """What disabling `username` would do, checked like `disable_user`; changes nothing.
+
+    Raises `NotFound`, `ValidationFailed` (malformed name), `RuleViolation` (last admin).
+    """
+    user = find_user(uow, username)
+    _keep_an_admin(uow, user, f"disable {user.username!r}", lock=False)
+    now = clock.utcnow()
+    live = sum(token_state(t, now) is TokenState.ACTIVE for t in uow.tokens.list(user_id=user.id))
+    return DisablePlan(UserRead.model_validate(user), active_tokens=live)
 
 
 @requires(Role.ADMIN)
