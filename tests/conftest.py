@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
+from helpers import TerminalRun, run_on_terminal
 from orderctl.cli.main import app
 from orderctl.db import Database
 from orderctl.enums import Role
@@ -266,6 +267,18 @@ class Cli:
         return self.runner.invoke(
             app, list(args), input=input, env=full_env, catch_exceptions=False
         )
+
+    def on_terminal(
+        self, *args: str, answer: str | None, role: Role | None = Role.ADMIN
+    ) -> TerminalRun:
+        """Run the installed `orderctl ARGS` on a pseudo-terminal as `role`, typing `answer`
+        at a `[y/N]` prompt (tests/helpers.py `run_on_terminal`)."""
+        env: dict[str, str | None] = {
+            "ORDERCTL_DATABASE_URL": self.db_url,
+            "ORDERCTL_CONFIG_DIR": str(self.config_dir),
+            "ORDERCTL_TOKEN": self.token(role) if role is not None else None,
+        }
+        return run_on_terminal(list(args), answer=answer, env=env)
 
 
 @pytest.fixture

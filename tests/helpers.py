@@ -1,0 +1,97 @@
+"""Helpers shared by the tests: the installed orderctl on a pseudo-terminal, and a snapshot of
+a whole database to prove a refused command changed nothing."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import inspect, text
+
+from orderctl.db import Database
+
+ORDERCTL = Path(sys.executable).parent / "orderctl"
+PROMPT = b"[y/N]"
+
+
+@dataclass(frozen=True)
+class TerminalRun:
+    exit_code: int
+    output: str  # stdout and stderr as the terminal showed them, echoed answer included
+    asked: bool  # whether the `[y/N]` prompt appeared (and was answered)
+
+
+def run_on_terminal(
+    args: list[str], *, answer: str | None, env: dict[str, str | None], timeout: float = 60
+) -> TerminalRun:
+    """Run the installed `orderctl ARGS` with stdin, stdout and stderr on a pseudo-terminal.
+
+    When the `[y/N]` prompt appears, type `answer` and Enter (`None`: Ctrl-D, end of input).
+    `env` is laid over this process's environment; a None value removes the variable.
+    """
+    full_env = {**os.environ}
+    for key, value in env.items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    primary, secondary = os.openpty()
+    proc = subprocess.Popen(
+        [str(ORDERCTL), *args],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=full_env,
+        close_fds=True,
+        start_new_session=True,  # its own session: the pty is all the terminal it has
+    )
+    os.close(secondary)
+    output = b""
+    asked = False
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([primary], [], [], max(left, 0))
+            if not ready:
+                raise AssertionError(f"orderctl {args} still running after {timeout} s: {output!r}")
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # EIO: every process holding the terminal has closed it
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not asked and PROMPT in output:
+                asked = True
+                os.write(primary, b"\x04" if answer is None else answer.encode() + b"\r")
+        exit_code = proc.wait(timeout=max(deadline - time.monotonic(), 1))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(primary)
+    return TerminalRun(exit_code, output.decode(errors="replace").replace("\r\n", "\n"), asked)
+
+
+def database_snapshot(database: Database) -> dict[str, Any]:
+    """Every row of every table, in a stable order, to compare before and after a command.
+
+    `last_used_at` is left out: the token check of any command may record it.
+    """
+    with database.engine.connect() as conn:
+        snapshot: dict[str, Any] = {}
+        for table in sorted(inspect(conn).get_table_names()):
+            columns = [
+                c["name"] for c in inspect(conn).get_columns(table) if c["name"] != "last_used_at"
+            ]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            rows = conn.execute(text(f'SELECT {listed} FROM "{table}"'))
+            snapshot[table] = sorted((tuple(map(repr, row)) for row in rows), key=repr)
+        return snapshot
