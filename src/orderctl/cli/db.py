@@ -64,7 +64,7 @@ def downgrade(
     state = get_state(ctx)
     plan = schema.plan_downgrade(state.database(), revision)
     schema.authorize_downgrade(plan, state.logged_in(migrated=False) if plan.needs_admin else None)
-    if plan.changes:
+    if plan.needs_confirmation:
         confirm(_downgrade_plan(plan), yes=yes, command="db downgrade")
     before, after = schema.downgrade(state.database(), plan.target_arg)
     message(_describe(before, after))

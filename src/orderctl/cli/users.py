@@ -89,7 +89,7 @@ def disable(
     actor = state.actor()
     with state.uow(write=False) as uow:
         plan = users.plan_disable(uow, actor, username)
-    if plan.changes:
+    if plan.needs_confirmation:
         confirm(
             f"will disable user {plan.user.username} "
             f"({counted(plan.active_tokens, 'active token')} stop working)",

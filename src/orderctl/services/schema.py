@@ -120,7 +120,7 @@ class DowngradePlan:
     users: int  # users in the database now (0 when it has no users table)
 
     @property
-    def changes(self) -> bool:
+    def needs_confirmation(self) -> bool:
         return self.current != self.target
 
     @property

@@ -67,13 +67,14 @@ def _keep_an_admin(uow: UnitOfWork, user: User, change: str, *, lock: bool = Tru
 
 @dataclass(frozen=True)
 class DisablePlan:
-    """What `disable_user` will do: `active_tokens` stop working when `changes`."""
+    """What `disable_user` will do: `active_tokens` stop working (asked about unless the
+    user is disabled already)."""
 
     user: UserRead
     active_tokens: int
 
     @property
-    def changes(self) -> bool:
+    def needs_confirmation(self) -> bool:
         return self.user.active
 
 
