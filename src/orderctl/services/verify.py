@@ -131,21 +131,17 @@ def verify(
                     detail=f"product {sku!r} has stock {stock}",
                 )
             )
-        for item_id, order_id in repo.orphan_items(MAX_BATCH_SIZE):
-            problems.append(
+        for problem, what, orphans in (
+            ("orphan_item", "order item", repo.orphan_items(MAX_BATCH_SIZE)),
+            ("orphan_event", "order event", repo.orphan_events(MAX_BATCH_SIZE)),
+        ):
+            problems.extend(
                 VerifyProblem(
-                    problem="orphan_item",
+                    problem=problem,
                     order_id=order_id,
-                    detail=f"order item {item_id} points to missing order {order_id}",
+                    detail=f"{what} {row_id} points to missing order {order_id}",
                 )
-            )
-        for event_id, order_id in repo.orphan_events(MAX_BATCH_SIZE):
-            problems.append(
-                VerifyProblem(
-                    problem="orphan_event",
-                    order_id=order_id,
-                    detail=f"order event {event_id} points to missing order {order_id}",
-                )
+                for row_id, order_id in orphans
             )
         uow.rollback()
 
