@@ -293,6 +293,26 @@ def test_products_crud(api: Api) -> None:
     assert r.status_code == 422 and "nothing to update" in detail(r)
 
 
+def test_product_history(api: Api) -> None:
+    add_product(api, "MUG-01", "12.50", 100)
+    add_product(api, "A/B", "1.00", 5)  # a SKU with a slash still reaches its history
+    api.patch("/api/products/MUG-01", json={"add_stock": -2})
+    r = api.get("/api/products/MUG-01/history", role=Role.VIEWER)
+    assert r.status_code == 200, r.text
+    assert [(m["reason"], m["quantity"], m["stock_after"]) for m in r.json()] == [
+        ("adjust", -2, 98),
+        ("set", 100, 100),
+    ]
+    assert list(r.json()[0]) == [
+        "id", "at", "reason", "quantity", "stock_after", "order_id", "actor", "note"
+    ]  # fmt: skip
+    assert len(api.get("/api/products/MUG-01/history?limit=1").json()) == 1
+    assert api.get("/api/products/A/B/history").json()[0]["stock_after"] == 5
+    assert api.get("/api/products/NOPE/history").status_code == 404
+    assert api.get("/api/products/MUG-01/history?limit=0").status_code == 422
+    assert api.get("/api/products/MUG-01/history", role=None).status_code == 401
+
+
 BAD_PRODUCTS: list[Any] = [
     {"sku": "A", "name": "n", "unit_price": "1.005"},
     {"sku": "A", "name": "n", "unit_price": "-1"},

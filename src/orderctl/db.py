@@ -15,7 +15,7 @@ from orderctl.config import default_database_url, mask_url
 from orderctl.errors import Conflict, DatabaseBusy, DatabaseUnavailable, OrderctlError
 
 #: The Alembic head this code needs; a test checks it equals the newest migration.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 UPGRADE_HINT = "run `orderctl db upgrade` (or `orderctl init` on a new database)"
 

@@ -70,6 +70,18 @@ class EventAction(StrEnum):
     IMPORTED = "imported"
     STATUS_CHANGED = "status_changed"
     TOTAL_FIXED = "total_fixed"
+    #: `verify --fix` dropped a reservation a cancelled order's line still held (DESIGN.md §13).
+    RESERVATION_CLEARED = "reservation_cleared"
+
+
+class StockReason(StrEnum):
+    """Why a tracked product's stock changed: the `reason` of a stock movement (DESIGN.md §13)."""
+
+    SET = "set"
+    ADJUST = "adjust"
+    RESERVE = "reserve"
+    RELEASE = "release"
+    CORRECTION = "correction"
 
 
 class OrderSort(StrEnum):

@@ -109,6 +109,8 @@ class OrderItem(Base):
     quantity: Mapped[int]
     unit_price: Mapped[Decimal]
     line_total: Mapped[Decimal]
+    #: Units this line holds of a tracked product's stock (0: imported, untracked, cancelled).
+    reserved: Mapped[int]
 
     order: Mapped[Order] = relationship(back_populates="items")
 
@@ -126,3 +128,18 @@ class OrderEvent(Base):
     reason: Mapped[str | None]
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+class StockMovement(Base):
+    """One row of the append-only stock ledger (DESIGN.md §13)."""
+
+    __table__ = tables.stock_movements
+
+    id: Mapped[int]
+    product_id: Mapped[int]
+    quantity: Mapped[int]
+    reason: Mapped[str]
+    order_id: Mapped[int | None]
+    actor: Mapped[str]
+    note: Mapped[str | None]
+    at: Mapped[datetime]

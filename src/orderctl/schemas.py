@@ -183,6 +183,19 @@ class EventRead(ReadModel):
     reason: str | None
 
 
+class MovementRead(ReadModel):
+    """One row of `products history`: a stock movement and the ledger's stock after it."""
+
+    id: int
+    at: Timestamp
+    reason: str
+    quantity: int
+    stock_after: int
+    order_id: int | None
+    actor: str
+    note: str | None
+
+
 class UserRead(ReadModel):
     id: int
     username: str

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -197,8 +198,13 @@ order_items = Table(
     _required("quantity", Integer),
     _required("unit_price", Money),
     _required("line_total", Money),
+    # What this line took from a tracked product's stock: its quantity when `orders create`
+    # reserved it, 0 for imported lines and untracked products, and 0 again once an order is
+    # cancelled (DESIGN.md §13). The bulk import omits it, so the server default applies.
+    _required("reserved", Integer, default=0, server_default=text("0")),
     UniqueConstraint("order_id", "sku", name="uq_order_items_order_id_sku"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("reserved >= 0 AND reserved <= quantity", name="reserved_within_quantity"),
 )
 
 order_events = Table(
@@ -212,4 +218,26 @@ order_events = Table(
     _optional("from_status", String(16)),
     _optional("to_status", String(16)),
     _optional("reason", Text),
+)
+
+#: The stock ledger (DESIGN.md §13): one row per change of a tracked product's stock, never
+#: updated or deleted. For every tracked product, stock = Σ quantity.
+stock_movements = Table(
+    "stock_movements",
+    metadata,
+    _big_id(),
+    _required("product_id", Integer, ForeignKey("products.id")),
+    #: Signed: what the change added to the stock (negative takes away).
+    _required("quantity", Integer),
+    _required("reason", String(16)),
+    # `purge-orders` deletes old orders but keeps their movements: the link becomes NULL.
+    _optional("order_id", BigId, ForeignKey("orders.id", ondelete="SET NULL"), index=True),
+    _required("actor", String(64)),
+    _optional("note", Text),
+    _required("at", UTCDateTime(), default=clock.utcnow),
+    Index("ix_stock_movements_product_id_id", "product_id", "id"),
+    CheckConstraint("quantity <> 0", name="quantity_not_zero"),
+    CheckConstraint(
+        "reason IN ('set', 'adjust', 'reserve', 'release', 'correction')", name="reason_known"
+    ),
 )

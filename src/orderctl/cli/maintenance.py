@@ -19,6 +19,8 @@ from orderctl.enums import OrderStatus, OutputFormat
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from orderctl.services.verify import VerifySummary
+
 app = typer.Typer(
     help="Maintenance jobs for cron: expire, purge, verify (see `maintenance crontab`).",
     no_args_is_help=True,
@@ -221,8 +223,13 @@ def verify(
     ctx: typer.Context,
     fix: Annotated[
         bool,
-        typer.Option("--fix", help="Recompute wrong line and order totals (recorded in history)."),
+        typer.Option(
+            "--fix",
+            help="Repair what can be: recompute wrong totals, append correction movements, "
+            "clear cancelled orders' reservations (asks first; recorded in history).",
+        ),
     ] = False,
+    yes: Yes = False,
     batch_size: BatchSize = 1000,
     dry_run: DryRun = False,
     quiet: Quiet = False,
@@ -231,18 +238,37 @@ def verify(
     """Check totals, stock and references; list each problem; exit 6 if any remain.
 
     Checks: order total = sum of line totals, line total = quantity x unit price, every order
-    has items, no negative stock, no items or events without their order.
+    has items; for every tracked product stock = sum of its ledger (`products history`) and
+    never negative; no cancelled order still holds a reservation; no items or events without
+    their order. --fix first says what it will change and asks (--yes for scripts).
 
-    Example: orderctl maintenance verify --fix -o jsonl
+    Example: orderctl maintenance verify --fix --yes -o jsonl
     """
-    from orderctl.cli.render import message, render_list, render_one
-    from orderctl.errors import RuleViolation
-    from orderctl.services import maintenance
+    from orderctl.services.verify import fix_plan, verify
 
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow(write=fix and not dry_run) as uow:
-        s = maintenance.verify(uow, actor, fix=fix, batch_size=batch_size, dry_run=dry_run)
+    with state.uow(write=False) as uow:
+        s = verify(uow, actor, fix=fix, batch_size=batch_size, dry_run=True)
+    plan = fix_plan(s) if fix and not dry_run else []
+    if plan:
+        confirm(
+            f"verify --fix will {'; '.join(plan)}",
+            yes=yes,
+            command="maintenance verify --fix",
+            quiet=quiet,
+        )
+        with state.uow() as uow:
+            s = verify(uow, actor, fix=True, batch_size=batch_size)
+    else:
+        s = s.model_copy(update={"dry_run": dry_run})
+    _report_verify(s, output, quiet)
+
+
+def _report_verify(s: VerifySummary, output: OutputFormat, quiet: bool) -> None:
+    from orderctl.cli.render import message, render_list, render_one
+    from orderctl.errors import RuleViolation
+
     if s.problems or not quiet:
         if output is OutputFormat.JSON:
             render_one(s, output)
@@ -261,7 +287,7 @@ def verify(
                 ],
             )
     summary = (
-        f"{'dry run: ' if dry_run else ''}checked {s.orders_checked} order(s): "
+        f"{'dry run: ' if s.dry_run else ''}checked {s.orders_checked} order(s): "
         f"{s.found} problem(s), {s.fixed} fixed, {s.remaining} remaining ({s.seconds:.2f} s)"
     )
     if s.remaining:

@@ -20,6 +20,16 @@ COLUMNS = [
     ("ACTIVE", "active"),
 ]
 
+HISTORY_COLUMNS = [
+    ("AT", "at"),
+    ("REASON", "reason"),
+    ("QUANTITY", "quantity"),
+    ("STOCK", "stock_after"),
+    ("ORDER", "order_id"),
+    ("ACTOR", "actor"),
+    ("NOTE", "note"),
+]
+
 SkuArg = Annotated[str, typer.Argument(help="The product's SKU.", show_default=False)]
 
 
@@ -173,6 +183,39 @@ def update(
     with state.uow() as uow:
         product = products.update_product(uow, actor, sku, given)
     render_one(product, output)
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    sku: SkuArg,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", help="At most N movements, newest first (default 30)."),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every movement (no limit).")] = False,
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Show a product's stock movements (the ledger), newest first, with the stock after each.
+
+    Reasons: set (--stock, recorded as the difference), adjust (--add-stock), reserve (an
+    order created), release (an order cancelled or expired), correction (verify --fix).
+
+    Example: orderctl products history MUG-01 --limit 10 -o json
+    """
+    from orderctl.cli.render import render_list
+    from orderctl.errors import UsageError
+    from orderctl.services import stock
+
+    if all_ and limit is not None:
+        raise UsageError("--all and --limit cannot be used together")
+    if not all_ and limit is None:
+        limit = stock.DEFAULT_HISTORY_LIMIT
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow(write=False) as uow:
+        rows = stock.product_history(uow, actor, sku, limit=limit)
+    render_list(rows, output, HISTORY_COLUMNS, empty="no stock movements")
 
 
 @app.command("import")

@@ -170,6 +170,8 @@ def _is_numeric(key: str) -> bool:
         "line_total",
         "quantity",
         "stock",
+        "stock_after",
+        "order_id",
         "order_count",
         "total_spent",
         "items_count",

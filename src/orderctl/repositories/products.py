@@ -1,46 +1,73 @@
-"""Queries on products."""
+"""Queries on products, and the atomic stock UPDATEs (their ledger rows: `repositories.stock`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from orderctl.enums import StockReason
 from orderctl.errors import NotFound
 from orderctl.models import Product
+from orderctl.repositories.stock import StockRepository, movement
+
+#: The actor of an opening movement when the product names no `updated_by` (test set-ups).
+UNNAMED_ACTOR = "system"
 
 
 class ProductRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, product: Product) -> Product:
-        self.session.add(product)
-        self.session.flush()
+    def add(self, product: Product, *, note: str | None = None) -> Product:
+        """Insert a product; a tracked one gets its opening `set` movement (DESIGN.md §13)."""
+        self.add_many([product], note=note)
         return product
 
-    def get_by_sku(self, sku: str) -> Product | None:
-        return self.session.scalars(select(Product).where(Product.sku == sku)).one_or_none()
+    def add_many(self, products: Iterable[Product], *, note: str | None = None) -> None:
+        """Add new products and flush (one batch of an import), with one executemany for the
+        opening `set` movements of those that track stock (actor: their `updated_by`)."""
+        new = list(products)
+        self.session.add_all(new)
+        self.session.flush()
+        StockRepository(self.session).add_movements(
+            [
+                movement(p.id, p.stock, StockReason.SET, p.updated_by or UNNAMED_ACTOR, note=note)
+                for p in new
+                if p.stock
+            ]
+        )
 
-    def get_one_by_sku(self, sku: str) -> Product:
-        """Raise `NotFound` when there is no such product."""
-        product = self.get_by_sku(sku)
+    def _by_sku(self, stmt: Select[Any], *, for_update: bool) -> Select[Any]:
+        # PostgreSQL: lock the rows so the stock read is the one a `set` replaces (a concurrent
+        # reservation waits); SQLite: the write transaction already excludes other writers.
+        if for_update:
+            return stmt.with_for_update().execution_options(populate_existing=True)
+        return stmt
+
+    def get_by_sku(self, sku: str, *, for_update: bool = False) -> Product | None:
+        stmt = self._by_sku(select(Product).where(Product.sku == sku), for_update=for_update)
+        return self.session.scalars(stmt).one_or_none()
+
+    def get_one_by_sku(self, sku: str, *, for_update: bool = False) -> Product:
+        """Raise `NotFound` when there is no such product; `for_update` locks its row."""
+        product = self.get_by_sku(sku, for_update=for_update)
         if product is None:
             raise NotFound(f"product {sku!r} not found")
         return product
 
-    def add_many(self, products: Iterable[Product]) -> None:
-        """Add new products and flush (one batch of an import)."""
-        self.session.add_all(products)
-        self.session.flush()
-
-    def get_many_by_sku(self, skus: Iterable[str]) -> dict[str, Product]:
-        """The products with these SKUs (one IN query), keyed by SKU; missing ones are absent."""
+    def get_many_by_sku(
+        self, skus: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, Product]:
+        """The products with these SKUs (one IN query), keyed by SKU; missing ones are absent.
+        `for_update` locks them, in ascending id order (no deadlock with order creation)."""
         wanted = list(set(skus))
         if not wanted:
             return {}
-        rows = self.session.scalars(select(Product).where(Product.sku.in_(wanted)))
+        stmt = select(Product).where(Product.sku.in_(wanted)).order_by(Product.id)
+        rows = self.session.scalars(self._by_sku(stmt, for_update=for_update))
         return {product.sku: product for product in rows}
 
     def list(self, *, active: bool | None = True) -> Sequence[Product]:
@@ -52,11 +79,12 @@ class ProductRepository:
 
     # ---- stock: single atomic UPDATEs, so concurrent orders can never oversell ----
 
-    def reserve_stock(self, product_id: int, quantity: int) -> bool:
+    def reserve_stock(self, product_id: int, quantity: int) -> int | None:
         """Take `quantity` from a tracked product's stock if enough is left.
 
-        True when reserved or when the product does not track stock; False when too little
-        is left (nothing changed). The conditional UPDATE is atomic on both backends.
+        Returns the units taken: `quantity`, or 0 when the product does not track stock; None
+        when too little is left (nothing changed). The conditional UPDATE is atomic on both
+        backends.
         """
         stmt = (
             update(Product)
@@ -66,9 +94,9 @@ class ProductRepository:
             .execution_options(synchronize_session=False)
         )
         if self.session.execute(stmt).rowcount == 1:  # type: ignore[attr-defined]
-            return True
+            return quantity
         tracked = self.session.scalar(select(Product.stock).where(Product.id == product_id))
-        return tracked is None
+        return 0 if tracked is None else None
 
     def adjust_stock(self, product_id: int, delta: int, maximum: int) -> bool:
         """Add `delta` (negative takes away) to a tracked product's stock in one conditional
@@ -84,12 +112,13 @@ class ProductRepository:
         )
         return bool(self.session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
 
-    def release_stock(self, product_id: int, quantity: int) -> None:
-        """Give `quantity` back to a tracked product (a cancelled order); untracked: no-op."""
+    def release_stock(self, product_id: int, quantity: int) -> bool:
+        """Give `quantity` back to a tracked product (a cancelled order). False when it no
+        longer tracks stock (nothing changed)."""
         stmt = (
             update(Product)
             .where(Product.id == product_id, Product.stock.is_not(None))
             .values(stock=Product.stock + quantity)
             .execution_options(synchronize_session=False)
         )
-        self.session.execute(stmt)
+        return bool(self.session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]

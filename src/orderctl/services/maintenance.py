@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from pydantic import BaseModel
 
@@ -25,6 +24,7 @@ from orderctl.locks import job_lock
 from orderctl.repositories.maintenance import MaintenanceRepository
 from orderctl.schemas import Timestamp
 from orderctl.services.access import Actor, requires
+from orderctl.services.stock import release_reservations
 from orderctl.services.uow import UnitOfWork
 
 DEFAULT_BATCH_SIZE = 1000
@@ -68,30 +68,6 @@ class PurgeOrdersSummary(BaseModel):
     seconds: float
 
 
-class VerifyProblem(BaseModel):
-    """One inconsistency found by verify."""
-
-    problem: str
-    order_id: int | None = None
-    sku: str | None = None
-    expected: str | None = None
-    found: str | None = None
-    fixed: bool = False
-    detail: str
-
-
-class VerifySummary(BaseModel):
-    job: str = "verify"
-    dry_run: bool
-    fix: bool
-    orders_checked: int
-    found: int
-    fixed: int
-    remaining: int
-    seconds: float
-    problems: list[VerifyProblem]
-
-
 def check_batch_size(batch_size: int) -> int:
     """Raise `ValidationFailed` (exit 6) outside 1..MAX_BATCH_SIZE."""
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
@@ -130,7 +106,8 @@ def expire_pending(
     batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
 ) -> ExpireSummary:
-    """Cancel pending orders created more than `older_than` ago, restocking tracked products.
+    """Cancel pending orders created more than `older_than` ago, giving back exactly what they
+    reserved (`release` movements; imported orders reserved nothing, DESIGN.md §13).
 
     Each order gets a `status_changed` event (pending → cancelled, reason "expired", actor =
     the caller). The change is compare-and-set, so an order paid meanwhile is left alone.
@@ -156,7 +133,9 @@ def expire_pending(
     def expire(ids: list[int]) -> None:
         now = clock.utcnow()
         cancelled = repo.cancel_pending(ids, now)
-        totals["units"] += _restock(uow, repo, cancelled)
+        totals["units"] += release_reservations(
+            uow, cancelled, actor=actor.username, at=now, note=EXPIRED_REASON
+        )
         repo.add_events(
             [
                 {
@@ -184,21 +163,6 @@ def expire_pending(
         batches=batches,
         seconds=_elapsed(start),
     )
-
-
-def _restock(uow: UnitOfWork, repo: MaintenanceRepository, order_ids: list[int]) -> int:
-    """Give the orders' quantities back, one UPDATE per product in ascending id (no deadlock
-    with order creation, which reserves in the same order). Returns the tracked units."""
-    per_product = repo.quantities_by_product(order_ids)
-    # Untracked products would be no-op UPDATEs: skip the round trips (half the cost on a busy
-    # server, see docs/performance.md).
-    tracked = repo.tracked_product_ids([pid for pid, _ in per_product])
-    units = 0
-    for product_id, quantity in per_product:
-        if product_id in tracked:
-            uow.products.release_stock(product_id, quantity)
-            units += quantity
-    return units
 
 
 @requires(Role.ADMIN)
@@ -309,184 +273,3 @@ def purge_orders(
         batches=batches,
         seconds=_elapsed(start),
     )
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
-@requires(Role.ADMIN)
-def verify(
-    uow: UnitOfWork,
-    actor: Actor,
-    *,
-    fix: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    dry_run: bool = False,
-) -> VerifySummary:
-    """Check every order: total = Σ line totals, line total = quantity × unit price, at least
-    one line; no product with negative stock; no items or events without their order.
-
-    With `fix` (and not `dry_run`), wrong line totals and order totals are recomputed from
-    quantity × unit price and each repaired order gets a `total_fixed` event naming the old
-    and new total. Other problems are reported only. Raises `PermissionDenied` (4),
-    `ValidationFailed` (6, batch size), `JobAlreadyRunning` (75, with `fix`).
-    """
-    check_batch_size(batch_size)
-    start = time.monotonic()
-    repo = MaintenanceRepository(uow.session)
-    writing = fix and not dry_run
-    problems: list[VerifyProblem] = []
-    checked = 0
-
-    def run() -> None:
-        nonlocal checked
-        after = 0
-        while True:
-            batch = repo.order_batch(after, batch_size)
-            if not batch:
-                uow.rollback()
-                break
-            after = batch[-1][0]
-            checked += len(batch)
-            problems.extend(_check_orders(repo, batch, actor, writing=writing))
-            if writing:
-                uow.commit()
-            else:
-                uow.rollback()  # keep each read transaction short too
-        for sku, stock in repo.negative_stock():
-            problems.append(
-                VerifyProblem(
-                    problem="negative_stock",
-                    sku=sku,
-                    expected=">= 0",
-                    found=str(stock),
-                    detail=f"product {sku!r} has stock {stock}",
-                )
-            )
-        for item_id, order_id in repo.orphan_items(MAX_BATCH_SIZE):
-            problems.append(
-                VerifyProblem(
-                    problem="orphan_item",
-                    order_id=order_id,
-                    detail=f"order item {item_id} points to missing order {order_id}",
-                )
-            )
-        for event_id, order_id in repo.orphan_events(MAX_BATCH_SIZE):
-            problems.append(
-                VerifyProblem(
-                    problem="orphan_event",
-                    order_id=order_id,
-                    detail=f"order event {event_id} points to missing order {order_id}",
-                )
-            )
-        uow.rollback()
-
-    if writing:
-        with job_lock(uow.db, "verify"):
-            run()
-    else:
-        run()
-    fixed = sum(1 for p in problems if p.fixed)
-    return VerifySummary(
-        dry_run=dry_run,
-        fix=fix,
-        orders_checked=checked,
-        found=len(problems),
-        fixed=fixed,
-        remaining=len(problems) - fixed,
-        seconds=_elapsed(start),
-        problems=problems,
-    )
-
-
-def _check_orders(
-    repo: MaintenanceRepository,
-    batch: list[tuple[int, Decimal]],
-    actor: Actor,
-    *,
-    writing: bool,
-) -> list[VerifyProblem]:
-    # Arithmetic in Python with Decimal: SQLite keeps NUMERIC as binary floats, so comparing
-    # quantity * unit_price in SQL would report rounding noise as problems.
-    lines: dict[int, list[tuple[int, str, int, Decimal, Decimal]]] = {}
-    for order_id, item_id, sku, quantity, unit_price, line_total in repo.lines_of(
-        [order_id for order_id, _ in batch]
-    ):
-        lines.setdefault(order_id, []).append((item_id, sku, quantity, unit_price, line_total))
-    problems: list[VerifyProblem] = []
-    events: list[dict[str, object]] = []
-    now = clock.utcnow()
-    for order_id, total in batch:
-        order_lines = lines.get(order_id, [])
-        if not order_lines:
-            problems.append(
-                VerifyProblem(
-                    problem="order_without_items",
-                    order_id=order_id,
-                    detail=f"order {order_id} has no items",
-                )
-            )
-            continue
-        notes: list[str] = []
-        line_problems: list[VerifyProblem] = []
-        for item_id, sku, quantity, unit_price, line_total in order_lines:
-            expected_line = (quantity * unit_price).quantize(Decimal("0.01"))
-            if expected_line != line_total:
-                if writing:
-                    repo.fix_line_total(item_id, expected_line)
-                    notes.append(f"line {sku} {_money(line_total)} -> {_money(expected_line)}")
-                line_problems.append(
-                    VerifyProblem(
-                        problem="line_total_mismatch",
-                        order_id=order_id,
-                        sku=sku,
-                        expected=_money(expected_line),
-                        found=_money(line_total),
-                        fixed=writing,
-                        detail=f"order {order_id} line {sku}: {quantity} x "
-                        f"{_money(unit_price)} = {_money(expected_line)}, "
-                        f"stored {_money(line_total)}",
-                    )
-                )
-        stored_sum = sum((lt for *_, lt in order_lines), Decimal("0"))
-        expected_total = sum(
-            ((q * p).quantize(Decimal("0.01")) for _, _, q, p, _ in order_lines), Decimal("0")
-        )
-        total_problem: VerifyProblem | None = None
-        if expected_total != total:
-            fixed = writing and repo.fix_order_total(order_id, total, expected_total)
-            total_problem = VerifyProblem(
-                problem="total_mismatch",
-                order_id=order_id,
-                expected=_money(expected_total),
-                found=_money(total),
-                fixed=fixed,
-                detail=f"order {order_id}: total {_money(total)}, "
-                f"sum of lines {_money(stored_sum)}"
-                + (
-                    f" (recomputed {_money(expected_total)})"
-                    if stored_sum != expected_total
-                    else ""
-                ),
-            )
-            if fixed:
-                notes.insert(0, f"total {_money(total)} -> {_money(expected_total)}")
-        problems.extend(line_problems)
-        if total_problem is not None:
-            problems.append(total_problem)
-        if writing and notes:
-            events.append(
-                {
-                    "order_id": order_id,
-                    "at": now,
-                    "actor": actor.username,
-                    "action": EventAction.TOTAL_FIXED.value,
-                    "from_status": None,
-                    "to_status": None,
-                    "reason": "maintenance verify --fix: " + "; ".join(notes),
-                }
-            )
-    if events:
-        repo.add_events(events)
-    return problems

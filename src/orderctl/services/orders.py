@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 
 from orderctl import clock
-from orderctl.enums import TRANSITIONS, EventAction, OrderStatus, Role
+from orderctl.enums import TRANSITIONS, EventAction, OrderStatus, Role, StockReason
 from orderctl.errors import (
     Conflict,
     InsufficientStock,
@@ -18,6 +18,7 @@ from orderctl.errors import (
     ValidationFailed,
 )
 from orderctl.models import Order, OrderEvent, OrderItem, Product
+from orderctl.repositories.stock import movement
 from orderctl.schemas import (
     NOTES_MAX,
     EventRead,
@@ -26,6 +27,7 @@ from orderctl.schemas import (
     format_money,
 )
 from orderctl.services.access import Actor, requires
+from orderctl.services.stock import release_reservations
 from orderctl.services.uow import UnitOfWork
 from orderctl.tables import MONEY_MAX, ORDER_ID_MAX
 
@@ -150,16 +152,20 @@ def _insert(
     total: Decimal,
     products: dict[str, Product],
 ) -> Order:
-    """Reserve stock and write the order, its lines and its `created` event."""
+    """Reserve stock and write the order, its lines, its `created` event and a `reserve`
+    movement per line that took stock; each line remembers what it reserved."""
     # Ascending product id: two orders sharing products lock them in the same order.
     # Products read as untracked (stock NULL) need no reservation.
     for line in sorted(lines, key=lambda item: item.product_id):
-        if products[line.sku].stock is None:
-            continue
-        if not uow.products.reserve_stock(line.product_id, line.quantity):
-            raise InsufficientStock(
-                f"insufficient stock for {line.sku!r}: {line.quantity} wanted, fewer left"
-            )
+        taken = 0
+        if products[line.sku].stock is not None:
+            reserved = uow.products.reserve_stock(line.product_id, line.quantity)
+            if reserved is None:
+                raise InsufficientStock(
+                    f"insufficient stock for {line.sku!r}: {line.quantity} wanted, fewer left"
+                )
+            taken = reserved
+        line.reserved = taken
 
     now = clock.utcnow()
     created_at = data.created_at or now
@@ -187,6 +193,19 @@ def _insert(
         )
     )
     uow.orders.add(order)
+    uow.stock.add_movements(
+        [
+            movement(
+                line.product_id,
+                -line.reserved,
+                StockReason.RESERVE,
+                actor.username,
+                order_id=order.id,
+                at=now,
+            )
+            for line in sorted(lines, key=lambda item: item.product_id)
+        ]
+    )
     return order
 
 
@@ -243,7 +262,8 @@ def set_status(
 ) -> OrderRead:
     """Move an order to `new_status` along `enums.TRANSITIONS` (compare-and-set).
 
-    Cancelling gives tracked stock back; a refund does not. Records a status_changed event.
+    Cancelling gives back exactly what the order reserved (DESIGN.md §13); a refund does
+    not. Records a status_changed event.
     `at` backdates the change (demo data); default now.
     Raises `NotFound`, `InvalidTransition` (naming the allowed statuses), `Conflict` when
     another writer changed the order first, `ValidationFailed` for a reason over the limit.
@@ -273,8 +293,10 @@ def set_status(
             "look at it again (`orderctl orders show`) and retry"
         )
     if new_status is OrderStatus.CANCELLED:
-        for item in sorted(order.items, key=lambda line: line.product_id):
-            uow.products.release_stock(item.product_id, item.quantity)
+        # The ledger records when stock really moved, even for a backdated change (demo data).
+        release_reservations(
+            uow, [order.id], actor=actor.username, at=clock.utcnow(), note=reason or None
+        )
     uow.orders.add_event(
         OrderEvent(
             order_id=order.id,

@@ -15,9 +15,10 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from orderctl import clock
-from orderctl.enums import Role
+from orderctl.enums import Role, StockReason
 from orderctl.errors import Conflict, RuleViolation, ValidationFailed
 from orderctl.models import Product
+from orderctl.repositories.stock import Movement, movement
 from orderctl.schemas import STOCK_MAX, ProductCreate, ProductRead, ProductUpdate, parse
 from orderctl.services.access import Actor, requires
 from orderctl.services.uow import UnitOfWork
@@ -124,17 +125,20 @@ def update_product(
     """
     if not isinstance(data, ProductUpdate):
         data = parse(ProductUpdate, data)
-    product = uow.products.get_one_by_sku(sku.strip())
+    # A new stock level replaces the one read here: lock the row so no reservation slips in
+    # between and the `set` movement records the exact difference.
+    setting = "stock" in data.model_fields_set
+    product = uow.products.get_one_by_sku(sku.strip(), for_update=setting)
     if data.unit_price is not None:
         product.unit_price = _price(data.unit_price)
     if data.name is not None:
         product.name = data.name
     if data.active is not None:
         product.active = data.active
-    if "stock" in data.model_fields_set:
-        product.stock = data.stock
+    if setting:
+        uow.stock.add_movements([set_stock(product, data.stock, actor.username)])
     if data.add_stock is not None:
-        _add_stock(uow, product, data.add_stock)
+        _add_stock(uow, product, data.add_stock, actor.username)
     product.updated_by = actor.username
     product.updated_at = clock.utcnow()
     read = ProductRead.model_validate(product)
@@ -142,11 +146,27 @@ def update_product(
     return read
 
 
-def _add_stock(uow: UnitOfWork, product: Product, delta: int) -> None:
+def set_stock(product: Product, stock: int | None, actor: str, note: str | None = None) -> Movement:
+    """Give a product (read with its row locked) a new absolute stock level; returns the `set`
+    movement of the difference, for `StockRepository.add_movements` (a zero one is skipped).
+
+    Starting to track counts from 0; stopping (None) takes the whole level out, so an
+    untracked product's ledger sums to 0 and tracking it again starts from a clean count.
+    """
+    old = product.stock
+    product.stock = stock
+    if note is None and (old is None) != (stock is None):
+        note = "stock tracking started" if old is None else "stock tracking stopped"
+    return movement(product.id, (stock or 0) - (old or 0), StockReason.SET, actor, note=note)
+
+
+def _add_stock(uow: UnitOfWork, product: Product, delta: int, actor: str) -> None:
     """Change the stock by `delta` in the database, not from the value read above, so a
-    reservation made meanwhile is not lost. Raises `RuleViolation` (exit 6) when the product
-    does not track stock or the result would leave 0..STOCK_MAX."""
+    reservation made meanwhile is not lost; records an `adjust` movement. Raises
+    `RuleViolation` (exit 6) when the product does not track stock or the result would leave
+    0..STOCK_MAX."""
     if uow.products.adjust_stock(product.id, delta, STOCK_MAX):
+        uow.stock.add_movements([movement(product.id, delta, StockReason.ADJUST, actor)])
         uow.session.refresh(product, ["stock"])
         return
     uow.session.refresh(product, ["stock"])
@@ -286,21 +306,28 @@ def import_products(uow: UnitOfWork, actor: Actor, stream: IO[bytes], name: str)
         batch.append((line, data))
         rows += 1
         if len(batch) >= IMPORT_BATCH:
-            _write_batch(uow, actor.username, batch, counts)
+            _write_batch(uow, actor.username, batch, counts, name)
             batch = []
-    _write_batch(uow, actor.username, batch, counts)
+    _write_batch(uow, actor.username, batch, counts, name)
     uow.commit()
     return ImportSummary(file=name, rows=rows, **counts)
 
 
 def _write_batch(
-    uow: UnitOfWork, username: str, batch: list[tuple[int, ProductCreate]], counts: dict[str, int]
+    uow: UnitOfWork,
+    username: str,
+    batch: list[tuple[int, ProductCreate]],
+    counts: dict[str, int],
+    name: str,
 ) -> None:
     if not batch:
         return
-    existing = uow.products.get_many_by_sku(data.sku for _, data in batch)
+    # Locked: a changed stock level replaces the one read here (see `set_stock`).
+    existing = uow.products.get_many_by_sku((data.sku for _, data in batch), for_update=True)
     now = clock.utcnow()
+    note = f"products import {name}"
     new: list[Product] = []
+    movements: list[Movement] = []
     for _, data in batch:
         price = _price(data.unit_price)
         product = existing.get(data.sku)
@@ -321,8 +348,9 @@ def _write_batch(
         else:
             product.name = data.name
             product.unit_price = price
-            product.stock = data.stock
+            movements.append(set_stock(product, data.stock, username, note))
             product.updated_by = username
             product.updated_at = now
             counts["updated"] += 1
-    uow.products.add_many(new)
+    uow.products.add_many(new, note=note)
+    uow.stock.add_movements(movements)

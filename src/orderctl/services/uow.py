@@ -17,10 +17,11 @@ if TYPE_CHECKING:
     from orderctl.repositories.order_listing import OrderListingRepository
     from orderctl.repositories.orders import OrderRepository
     from orderctl.repositories.products import ProductRepository
+    from orderctl.repositories.stock import StockRepository
     from orderctl.repositories.tokens import TokenRepository
     from orderctl.repositories.users import UserRepository
 
-_REPOSITORIES = ("access", "listing", "users", "tokens", "customers", "products", "orders")
+_REPOSITORIES = ("access", "listing", "users", "tokens", "customers", "products", "stock", "orders")
 
 
 class UnitOfWork:
@@ -84,6 +85,12 @@ class UnitOfWork:
         from orderctl.repositories.products import ProductRepository
 
         return ProductRepository(self.session)
+
+    @cached_property
+    def stock(self) -> StockRepository:
+        from orderctl.repositories.stock import StockRepository
+
+        return StockRepository(self.session)
 
     @cached_property
     def orders(self) -> OrderRepository:

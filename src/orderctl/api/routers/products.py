@@ -1,4 +1,5 @@
-"""`/api/products`: the catalog (list, show, add, update; DESIGN.md §4)."""
+"""`/api/products`: the catalog (list, show, add, update; DESIGN.md §4) and each product's
+stock ledger (§13)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
-from orderctl.schemas import ProductCreate, ProductRead, ProductUpdate
-from orderctl.services import products
+from orderctl.schemas import MovementRead, ProductCreate, ProductRead, ProductUpdate
+from orderctl.services import products, stock
 from orderctl.services.access import Actor
 
 router = APIRouter(prefix="/products", tags=["products"])
@@ -36,6 +37,22 @@ def list_products(
 ) -> list[ProductRead]:
     """Products by SKU (`orderctl products list`)."""
     return products.list_products(uow, actor, active=_ACTIVE[active])
+
+
+# Before `/{sku:path}`, which would otherwise take "MUG-01/history" as a SKU.
+@router.get("/{sku:path}/history", response_model=list[MovementRead])
+def product_history(
+    sku: SkuPath,
+    uow: ReadUow,
+    actor: Annotated[Actor, role_of(stock.product_history)],
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=stock.MAX_HISTORY_LIMIT, description="At most N movements; none: all."),
+    ] = stock.DEFAULT_HISTORY_LIMIT,
+) -> list[MovementRead]:
+    """The product's stock movements, newest first, with the stock after each
+    (`orderctl products history`)."""
+    return stock.product_history(uow, actor, sku, limit=limit)
 
 
 @router.get("/{sku:path}", response_model=ProductRead)
