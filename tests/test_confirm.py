@@ -14,8 +14,8 @@ import pytest
 
 from conftest import create_token, create_user
 from helpers import database_snapshot
-from orderctl import clock
-from orderctl.db import Database
+from orderctl import clock, tables
+from orderctl.db import SCHEMA_REVISION, Database
 from orderctl.enums import Role
 from orderctl.models import ApiToken, Customer, Order, OrderEvent, OrderItem, Product
 from orderctl.services import schema
@@ -107,7 +107,8 @@ def downgrade_case(cli: Cli) -> Case:
     add_cancelled_orders(cli.database, 3)
     return Case(
         ["db", "downgrade", "base"],
-        f"will downgrade {cli.database.display_url} from 0001 to base: drops 7 tables "
+        f"will downgrade {cli.database.display_url} from {SCHEMA_REVISION} to base: "
+        f"drops {len(tables.metadata.tables)} tables "
         "holding 1 api_tokens, 1 customers, 3 order_events, 6 order_items, 3 orders, "
         "2 products, 1 users",
         lambda: schema.current(cli.database) is None,
@@ -236,7 +237,7 @@ def test_nothing_to_change_needs_no_confirmation(cli: Cli) -> None:
         ["maintenance", "purge-orders", "--status", "cancelled", "--older-than", "30d"],
         ["users", "disable", "carol"],
         ["auth", "token", "revoke", str(token_id)],
-        ["db", "downgrade", "0001"],
+        ["db", "downgrade", SCHEMA_REVISION],
     ):
         result = cli(*args)
         assert result.exit_code == 0, (args, result.stderr)

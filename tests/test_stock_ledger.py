@@ -376,10 +376,10 @@ def test_verify_reports_ledger_and_reservation_problems_and_fix_asks_first(
     refused = cli("maintenance", "verify", "--fix")  # no terminal, no --yes
     assert refused.exit_code == 2 and refused.stdout == ""
     assert refused.stderr.splitlines() == [
-        "verify --fix will append 1 correction movement(s) so the ledger agrees with the "
-        "counted stock; clear 1 reservation(s) still held by cancelled orders (no stock change)",
-        "error: maintenance verify --fix changes data and stdin is not a terminal to confirm "
-        "it: add --yes to go ahead (nothing was changed)",
+        "error: not confirmed: verify --fix will append 1 correction movement(s) so the ledger "
+        "agrees with the counted stock; clear 1 reservation(s) still held by cancelled orders "
+        "(no stock change); stdin is not a terminal to ask on, so maintenance verify --fix "
+        "needs --yes to go ahead (nothing was changed)",
     ]
     assert snapshot(database) == before
 

@@ -74,7 +74,12 @@ def _downgrade_plan(plan: DowngradePlan) -> str:
     """`will downgrade shop.db from 0001 to base: drops 7 tables holding 79,858 orders, …`."""
     parts = []
     for kind, dropped in (("table", plan.dropped_tables), ("column", plan.dropped_columns)):
-        if dropped:
+        if 0 < len(dropped) <= 3:  # few: name each one
+            named = ", ".join(
+                f"{name} ({counted(n, 'row') if n else 'empty'})" for name, n in dropped.items()
+            )
+            parts.append(f"drops {kind}{'s' if len(dropped) > 1 else ''} {named}")
+        elif dropped:
             held = ", ".join(f"{n:,} {name}" for name, n in dropped.items() if n)
             contents = f"holding {held}" if held else "(all empty)"
             parts.append(f"drops {counted(len(dropped), kind)} {contents}")
