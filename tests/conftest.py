@@ -312,3 +312,39 @@ def hold_row(db_url: str, database: Database, table: str, column: str, value: st
     pg = psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://", 1))
     pg.execute(f"SELECT 1 FROM {table} WHERE {column} = %s FOR UPDATE", (value,))  # type: ignore[arg-type]
     return pg
+
+
+#: Bookkeeping that every authenticated command may write (the token check touches it at
+#: most once a minute); "the database is unchanged" means every other stored value.
+TOKEN_BOOKKEEPING = {("api_tokens", "last_used_at")}
+
+
+def table_contents(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the schema (`tables.metadata`, so a table added later is
+    covered too), in primary key order: compare it before and after a command that must
+    write nothing."""
+    from sqlalchemy import select
+
+    from orderctl.tables import metadata
+
+    contents: dict[str, list[tuple[Any, ...]]] = {}
+    with database.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            columns = [c for c in table.columns if (table.name, c.name) not in TOKEN_BOOKKEEPING]
+            stmt = select(*columns).order_by(*table.primary_key.columns)
+            contents[table.name] = [tuple(row) for row in conn.execute(stmt)]
+    return contents
+
+
+def walk_commands(
+    command: Any, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """(path, Click command) for a command and all below it, groups built on demand (the
+    root's lazy groups included), through Click's public `list_commands`/`get_command`."""
+    from typer._click import Context as ClickContext
+
+    yield path, command
+    if hasattr(command, "list_commands"):
+        ctx = ClickContext(command)
+        for name in command.list_commands(ctx):
+            yield from walk_commands(command.get_command(ctx, name), (*path, name))
