@@ -1,7 +1,8 @@
 """Fixtures: every database test runs on a real SQLite file and a real PostgreSQL server.
 
 PostgreSQL comes from ORDERCTL_TEST_POSTGRES_URL (scripts/test-postgres starts one). Without
-it the PostgreSQL cases are skipped locally, and fail when CI=true.
+it the PostgreSQL cases are skipped locally, and fail when CI=true or
+ORDERCTL_TEST_POSTGRES_REQUIRED=1 (scripts/run-tests sets it).
 """
 
 from __future__ import annotations
@@ -29,13 +30,19 @@ from orderctl.services.uow import UnitOfWork
 BACKENDS = ["sqlite", "postgresql"]
 PG_ADMIN_URL = os.environ.get("ORDERCTL_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: A missing or unusable PostgreSQL fails its cases instead of skipping them.
+PG_REQUIRED = IN_CI or os.environ.get("ORDERCTL_TEST_POSTGRES_REQUIRED") == "1"
 
 
 def _pg_admin_url() -> str:
     url = PG_ADMIN_URL
     if not url:
-        if IN_CI:
-            pytest.fail("CI=true but ORDERCTL_TEST_POSTGRES_URL is not set", pytrace=False)
+        if PG_REQUIRED:
+            pytest.fail(
+                "ORDERCTL_TEST_POSTGRES_URL is not set, and PostgreSQL is required here "
+                "(CI=true or ORDERCTL_TEST_POSTGRES_REQUIRED=1)",
+                pytrace=False,
+            )
         pytest.skip("ORDERCTL_TEST_POSTGRES_URL not set (scripts/test-postgres starts a server)")
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
@@ -93,7 +100,7 @@ class Templates:
 
 def _unreachable(reason: str) -> None:
     message = f"PostgreSQL at ORDERCTL_TEST_POSTGRES_URL is not usable: {reason}"
-    if IN_CI:
+    if PG_REQUIRED:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
 
