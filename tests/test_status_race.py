@@ -64,7 +64,7 @@ def _race(
     backend: str, database: Database, actor: Actor, order_id: int, first: str, second: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, Any]:  # fmt: skip
-    """Both changes, overlapping as far as the backend allows; {status: result or error}."""
+    """Both changes, overlapping as far as the backend allows; each one's result or error."""
     compare_and_set = OrderRepository.compare_and_set_status
     if backend == "postgresql":
         barrier = threading.Barrier(2, timeout=WAIT)
