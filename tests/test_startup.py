@@ -12,7 +12,7 @@ from typing import Any, get_args, get_origin
 
 import pytest
 import typer
-from tests.conftest import Cli
+from tests.conftest import Cli, walk_commands
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -76,28 +76,6 @@ def test_sqlite_commands_never_import_psycopg(tmp_path: Path) -> None:
         assert not _loaded(modules, "fastapi"), args
 
 
-def _all_commands() -> list[list[str]]:
-    root = get_command(app)
-    paths: list[list[str]] = []
-
-    def walk(cmd: object, path: list[str]) -> None:
-        paths.append(path)
-        for name, sub in getattr(cmd, "commands", {}).items():
-            walk(sub, [*path, name])
-
-    walk(root, [])
-    return paths
-
-
-@pytest.mark.parametrize("path", _all_commands(), ids=lambda p: " ".join(p) or "orderctl")
-def test_every_command_has_help(path: list[str]) -> None:
-    result = CliRunner().invoke(app, [*path, "--help"])
-    assert result.exit_code == 0, result.stderr
-    assert "Usage:" in result.stdout
-    # every leaf command documents itself with at least one line of help
-    assert len(result.stdout.strip().splitlines()) > 3
-
-
 def test_unknown_flag_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["--no-such-flag"])
     assert result.exit_code == 2
@@ -106,19 +84,11 @@ def test_unknown_flag_is_a_usage_error() -> None:
 
 def _all_params() -> list[tuple[str, Any]]:
     """(command path, parameter) for every option and argument of every command."""
-    from typer._click import Context as ClickContext
-
-    found: list[tuple[str, Any]] = []
-
-    def walk(command: Any, path: str) -> None:
-        found.extend((path, p) for p in command.params)
-        if hasattr(command, "list_commands"):
-            ctx = ClickContext(command)
-            for name in command.list_commands(ctx):
-                walk(command.get_command(ctx, name), f"{path} {name}")
-
-    walk(get_command(app), "orderctl")
-    return found
+    return [
+        (" ".join(("orderctl", *path)), param)
+        for path, command in walk_commands(get_command(app))
+        for param in command.params
+    ]
 
 
 def _samples(annotation: Any) -> list[Any]:

@@ -81,6 +81,7 @@ def login(
 
     The token is saved in <config dir>/credentials.json (one login per database); the login
     it replaces there is revoked.
+
     Example: echo "$PW" | orderctl auth login -u alice --password-stdin --expires 7d
     """
     from orderctl.cli.render import message, warning
@@ -146,6 +147,7 @@ def logout(ctx: typer.Context) -> None:
     """Log out of this database: revoke the cached login token and remove it from the cache.
 
     A token given in ORDERCTL_TOKEN is left alone (revoke it with `auth token revoke ID`).
+
     Example: orderctl auth logout
     """
     from orderctl.cli.render import message
@@ -199,6 +201,7 @@ def create_token(
     """Create an API token for scripts and cron; the secret is printed once, on stdout.
 
     With -o json/jsonl/csv the token document is printed with the secret in `token`.
+
     Example: ORDERCTL_TOKEN=$(orderctl auth token create --name nightly --expires 365d)
     """
     from orderctl.cli.render import message, render_one

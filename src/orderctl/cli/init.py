@@ -21,6 +21,7 @@ def init(
 
     The admin's password is prompted twice on a terminal, or read from stdin's first line
     with --password-stdin (at least 8 characters). Running it again is harmless.
+
     Example: echo "$PW" | orderctl init --admin-username root --password-stdin
     """
     from orderctl.cli.render import message
