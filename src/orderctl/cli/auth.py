@@ -255,6 +255,7 @@ def revoke_token(
     """Revoke a token at once: your own, or (admin) anyone's. Revoking twice is harmless.
 
     Another user's token is revoked after a [y/N] question (--yes for scripts).
+
     Example: orderctl auth token revoke 12
     """
     from orderctl.cli.render import message, render_one

@@ -81,6 +81,7 @@ def disable(
     """Disable a user: their tokens are refused at once. The last active admin cannot be.
 
     Says first how many active tokens stop working and asks [y/N] (--yes for scripts).
+
     Example: orderctl users disable bob --yes
     """
     from orderctl.services import users
