@@ -12,7 +12,13 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from orderctl.config import default_database_url, mask_url
-from orderctl.errors import Conflict, DatabaseBusy, DatabaseUnavailable, OrderctlError
+from orderctl.errors import (
+    Conflict,
+    ConnectionLost,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    OrderctlError,
+)
 
 #: The Alembic head this code needs; a test checks it equals the newest migration.
 SCHEMA_REVISION = "0001"
@@ -43,8 +49,32 @@ class Database:
     def display_url(self) -> str:
         return mask_url(self.url)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The file of an SQLite database (None for PostgreSQL, `:memory:` and URI names)."""
+        url = self.engine.url
+        if not self.is_sqlite or not url.database or url.database == ":memory:":
+            return None
+        if url.query.get("uri") or url.database.startswith("file:"):
+            return None
+        return Path(url.database)
+
+    def check_exists(self) -> None:
+        """Raise `DatabaseUnavailable` for an SQLite file that is not there.
+
+        Connecting would create an empty file, so commands other than `init` and `db upgrade`
+        ask first: a mistyped path must not leave a stray database behind.
+        """
+        path = self.sqlite_file
+        if path is not None and not path.exists():
+            raise DatabaseUnavailable(
+                f"database file {path} does not exist; run `orderctl init` to create it, or "
+                "check --database-url or ORDERCTL_DATABASE_URL"
+            )
+
     def check_schema(self) -> None:
         """Raise `DatabaseUnavailable` unless the database is reachable and at `SCHEMA_REVISION`."""
+        self.check_exists()
         with translate_errors(self), self.engine.connect() as conn:
             current = current_revision(conn)
         if current is None:
@@ -120,19 +150,84 @@ def _setup_sqlite(engine: Engine) -> None:
 
 
 def translate(error: BaseException, db: Database | None = None) -> OrderctlError | None:
-    """Map a SQLAlchemy error to an orderctl error, or None when it is not one we know."""
+    """Map a database error to an orderctl error, or None when it is not one we know.
+
+    Takes SQLAlchemy's errors and the drivers' own (psycopg, sqlite3: the bulk import talks to
+    the driver directly), so a lost connection is exit 7 wherever it surfaces.
+    """
     where = f" {db.display_url}" if db is not None else ""
-    if isinstance(error, exc.OperationalError) and _is_lock_busy(error.orig):
-        return DatabaseBusy(f"database{where} is busy: another transaction holds a lock")
-    if isinstance(error, exc.OperationalError | exc.InterfaceError):
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return DatabaseUnavailable(f"cannot use database{where}: {reason}")
-    if isinstance(error, exc.IntegrityError):
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return Conflict(f"the change conflicts with stored data: {reason}")
     if isinstance(error, exc.ArgumentError | exc.NoSuchModuleError):
         return DatabaseUnavailable(f"bad database URL{where}: {error}")
+    orig = _driver_error(error)
+    if orig is None:
+        return None
+    kinds = {cls.__name__ for cls in type(orig).__mro__}
+    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    if _is_lock_busy(orig):
+        return DatabaseBusy(f"database{where} is busy: another transaction holds a lock")
+    if "IntegrityError" in kinds:
+        return Conflict(f"the change conflicts with stored data: {reason}")
+    if _is_lost_connection(error, orig, reason):
+        return ConnectionLost(f"lost the connection to database{where}: {reason}")
+    if reason == "file is not a database":
+        what = db.url.removeprefix("sqlite:///") if db is not None else "the database file"
+        return DatabaseUnavailable(
+            f"{what} is not an SQLite database; check --database-url or ORDERCTL_DATABASE_URL "
+            "(`orderctl config show` says where it comes from)"
+        )
+    if "readonly database" in reason:
+        return DatabaseUnavailable(
+            f"database{where} is read-only for this user ({reason}); commands that write need "
+            "write permission on the file and its folder"
+        )
+    if "authentication failed" in reason or ("role " in reason and "does not exist" in reason):
+        return DatabaseUnavailable(
+            f"the server refused the login to database{where}: {_fatal(reason)}; check the user "
+            "name and password in the database URL"
+        )
+    if kinds & {"OperationalError", "InterfaceError"}:
+        hint = "; is the server running, and is the URL right?" if "refused" in reason else ""
+        return DatabaseUnavailable(f"cannot use database{where}: {reason}{hint}")
     return None
+
+
+def _driver_error(error: BaseException) -> BaseException | None:
+    """The DB-API exception behind `error` (SQLAlchemy's `orig`, or the error itself)."""
+    if isinstance(error, exc.DBAPIError):
+        return error.orig
+    if type(error).__module__.split(".")[0] in ("psycopg", "sqlite3"):
+        return error
+    return None
+
+
+#: PostgreSQL's SQLSTATEs for a backend that was shut down or terminated.
+_TERMINATED = ("57P01", "57P02", "57P03")
+_LOST_PHRASES = (
+    "server closed the connection",
+    "consuming input failed",
+    "the connection is closed",
+    "connection is lost",
+    "terminating connection",
+)
+
+
+def _is_lost_connection(error: BaseException, orig: BaseException, reason: str) -> bool:
+    """A connection that worked and then broke (not one that could not be opened)."""
+    if reason.startswith("connection failed"):
+        return False
+    if getattr(error, "connection_invalidated", False):
+        return True
+    state = str(getattr(orig, "sqlstate", None) or "")
+    return (
+        state in _TERMINATED
+        or state.startswith("08")
+        or any(phrase in reason for phrase in _LOST_PHRASES)
+    )
+
+
+def _fatal(reason: str) -> str:
+    """The server's own words in a psycopg connection error (after `FATAL:`)."""
+    return " ".join(reason.rsplit("FATAL:", 1)[-1].split())
 
 
 def _is_lock_busy(orig: BaseException | None) -> bool:
