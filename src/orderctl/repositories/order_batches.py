@@ -23,6 +23,8 @@ other content: a conflict).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +32,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from orderctl.db import translate
 from orderctl.enums import EventAction
 from orderctl.errors import Conflict
 from orderctl.order_content import OrderContent
@@ -105,7 +108,23 @@ class OrderBatchWriter:
         conn = self.session.connection()
         return conn.dialect.name == "postgresql", conn.connection.dbapi_connection
 
+    @contextmanager
+    def _driver_errors(self) -> Iterator[None]:
+        """Driver errors (this class talks to psycopg and sqlite3 directly) leave as orderctl
+        errors, as SQLAlchemy's do from a unit of work: a lost connection is exit 7."""
+        try:
+            yield
+        except Exception as error:
+            mapped = translate(error)
+            if mapped is None:
+                raise
+            raise mapped from error
+
     def _query(self, sql_pg: str, sql_lite: str, *params: Any) -> list[Any]:
+        with self._driver_errors():
+            return self._query_raw(sql_pg, sql_lite, *params)
+
+    def _query_raw(self, sql_pg: str, sql_lite: str, *params: Any) -> list[Any]:
         is_pg, raw = self._raw()
         cur = raw.cursor()
         try:
@@ -251,6 +270,12 @@ class OrderBatchWriter:
         """
         if not orders:
             return []
+        with self._driver_errors():
+            return self._add_orders(orders, actor=actor, reason=reason, now=now)
+
+    def _add_orders(
+        self, orders: list[NewOrder], *, actor: str, reason: str, now: datetime
+    ) -> list[NewOrder]:
         is_pg, raw = self._raw()
         if not is_pg:
             self._customer_ids(orders, created_by=actor, now=now)

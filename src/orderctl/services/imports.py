@@ -221,8 +221,8 @@ def _lost_connection(committed: dict[str, int], *, resumable: bool) -> str:
         )
     return (
         f"lost the connection to the database after {committed['orders']:,} orders were "
-        f"committed ({committed['batches']:,} batches); run the same import again to finish "
-        "it: committed orders are skipped"
+        f"committed ({committed['batches']:,} batch{'es' if committed['batches'] > 1 else ''}); "
+        "run the same import again to finish it: committed orders are skipped"
     )
 
 
@@ -248,9 +248,10 @@ def import_orders(
     Raises `ValidationFailed` (exit 6) in abort mode at the first invalid order (nothing is
     committed), `Conflict` (exit 6) in abort mode for a ref stored with other content,
     `ConnectionLost` (exit 7, saying what was committed), `UsageError` for a bad
-    `on_error`/`batch_size`, `PermissionDenied` below operator. Rejected orders in skip mode go to `on_reject(order, reason)` and are counted.
-    `keep_rows=False` says nobody needs a rejected order's original rows (no rejects file);
-    `fork=False` reads and validates in this process instead of a forked one.
+    `on_error`/`batch_size`, `PermissionDenied` below operator. Rejected orders in skip mode
+    go to `on_reject(order, reason)` and are counted. `keep_rows=False` says nobody needs a
+    rejected order's original rows (no rejects file); `fork=False` reads and validates in
+    this process instead of a forked one.
     """
     if on_error not in ON_ERROR:
         raise UsageError(f"--on-error must be abort or skip, not {on_error!r}")
