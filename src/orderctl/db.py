@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import Connection, make_url
@@ -52,12 +54,12 @@ class Database:
     @property
     def sqlite_file(self) -> Path | None:
         """The file of an SQLite database (None for PostgreSQL, `:memory:` and URI names)."""
-        url = self.engine.url
-        if not self.is_sqlite or not url.database or url.database == ":memory:":
+        database = make_url(self.url).database
+        if not self.is_sqlite or not database or database == ":memory:":
             return None
-        if url.query.get("uri") or url.database.startswith("file:"):
+        if database.startswith("file:"):
             return None
-        return Path(url.database)
+        return Path(database)
 
     def check_exists(self) -> None:
         """Raise `DatabaseUnavailable` for an SQLite file that is not there.
@@ -68,8 +70,8 @@ class Database:
         path = self.sqlite_file
         if path is not None and not path.exists():
             raise DatabaseUnavailable(
-                f"database file {path} does not exist; run `orderctl init` to create it, or "
-                "check --database-url or ORDERCTL_DATABASE_URL"
+                f"database file {path} does not exist; create it with `orderctl init` (or "
+                "`orderctl db upgrade`), or check --database-url or ORDERCTL_DATABASE_URL"
             )
 
     def check_schema(self) -> None:
@@ -107,8 +109,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if parsed.database and parsed.database != ":memory:" and url == default_database_url():
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
+        read_only = _read_only_uri(parsed.database)
+        if read_only is not None:
+            url = f"sqlite:///{read_only}"
         engine = create_engine(url, **kwargs)
-        _setup_sqlite(engine)
+        _setup_sqlite(engine, read_only=read_only is not None)
         return engine
     kwargs["connect_args"] = {"connect_timeout": 5, "application_name": "orderctl"}
     kwargs["pool_pre_ping"] = False
@@ -122,7 +127,24 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-def _setup_sqlite(engine: Engine) -> None:
+def _read_only_uri(database: str | None) -> str | None:
+    """A read-only URI for an existing SQLite file in a folder this user cannot write to.
+
+    A WAL database is opened by creating its `-wal` and `-shm` files beside it; where that is
+    impossible a plain open fails even to read. Opened read-only (and `immutable` when there
+    is no `-wal`: nobody can be writing, as a writer would need one there), reads work and
+    writes fail with "attempt to write a readonly database" (exit 7, `translate`).
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database).resolve()
+    if not path.is_file() or os.access(path.parent, os.W_OK):
+        return None
+    immutable = "" if path.with_name(path.name + "-wal").exists() else "&immutable=1"
+    return f"file:{quote(str(path))}?mode=ro{immutable}&uri=true"
+
+
+def _setup_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is unreliable).
@@ -130,7 +152,8 @@ def _setup_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA busy_timeout = 30000")
-        cur.execute("PRAGMA journal_mode = WAL")
+        if not read_only:  # changing the journal mode is a write
+            cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
