@@ -23,10 +23,10 @@ other content: a conflict).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from orderctl.db import translate
 from orderctl.enums import EventAction
 from orderctl.errors import Conflict
 from orderctl.order_content import OrderContent
+from orderctl.repositories._sqlite_bulk import sqlite_ts, write_orders_sqlite
 
 #: How often a batch is written again after losing refs to concurrent writers.
 _ATTEMPTS = 5
@@ -82,14 +83,6 @@ class NewOrder:
 def _money(value: Any) -> Decimal:
     """A stored amount as Decimal cents (SQLite hands NUMERIC back as float or int)."""
     return Decimal(str(value)).quantize(Decimal("0.01"))
-
-
-def _sqlite_ts(value: datetime) -> str:
-    # The text SQLAlchemy's SQLite DateTime stores (naive UTC, always with microseconds), so ORM
-    # reads and keyset comparisons see the same thing. isoformat is 2x faster than strftime.
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class OrderBatchWriter:
@@ -247,7 +240,7 @@ class OrderBatchWriter:
             cur.execute("SELECT coalesce(max(id), 0) FROM customers")
             first = int(cur.fetchone()[0]) + 1
             ids = {e: first + n for n, e in enumerate(emails)}
-            stamp = _sqlite_ts(now)
+            stamp = sqlite_ts(now)
             self.statements += 1
             cur.executemany(
                 "INSERT INTO customers (id, email, name, created_at, created_by) "
@@ -279,7 +272,13 @@ class OrderBatchWriter:
         is_pg, raw = self._raw()
         if not is_pg:
             self._customer_ids(orders, created_by=actor, now=now)
-            self._add_orders_sqlite(raw, orders, actor=actor, reason=reason, now=now)
+            cur = raw.cursor()
+            try:
+                self.statements += write_orders_sqlite(
+                    cur, orders, actor=actor, reason=reason, now=now
+                )
+            finally:
+                cur.close()
             return []
         from psycopg import errors as pg
 
@@ -323,86 +322,34 @@ class OrderBatchWriter:
             (len(orders),),
         )
         ids = [int(r[0]) for r in cur.fetchall()]
-        self.statements += 1
-        with cur.copy(
-            "COPY orders (id, external_ref, customer_id, status, currency, total, notes, "
-            "created_at, updated_at, created_by) FROM STDIN"
-        ) as copy:
-            write = copy.write_row
-            for oid, o in zip(ids, orders, strict=True):
-                write(
-                    (oid, o.external_ref, o.customer_id, o.status, o.currency, o.total,
-                     o.notes, o.created_at, o.updated_at, actor)
-                )  # fmt: skip
-        self.statements += 1
-        with cur.copy(
-            "COPY order_items (order_id, product_id, sku, name, quantity, unit_price, "
-            "line_total) FROM STDIN"
-        ) as copy:
-            write = copy.write_row
-            for oid, o in zip(ids, orders, strict=True):
-                for item in o.items:
-                    write((oid, *item))
-        self.statements += 1
-        with cur.copy(
-            "COPY order_events (order_id, at, actor, action, from_status, to_status, reason) "
-            "FROM STDIN"
-        ) as copy:
-            write = copy.write_row
-            for oid, o in zip(ids, orders, strict=True):
-                write((oid, now, actor, action, None, o.status, reason))
+        self._copy(
+            cur,
+            "orders (id, external_ref, customer_id, status, currency, total, notes, created_at, "
+            "updated_at, created_by)",
+            (
+                (oid, o.external_ref, o.customer_id, o.status, o.currency, o.total, o.notes,
+                 o.created_at, o.updated_at, actor)
+                for oid, o in zip(ids, orders, strict=True)
+            ),
+        )  # fmt: skip
+        self._copy(
+            cur,
+            "order_items (order_id, product_id, sku, name, quantity, unit_price, line_total)",
+            ((oid, *item) for oid, o in zip(ids, orders, strict=True) for item in o.items),
+        )
+        self._copy(
+            cur,
+            "order_events (order_id, at, actor, action, from_status, to_status, reason)",
+            (
+                (oid, now, actor, action, None, o.status, reason)
+                for oid, o in zip(ids, orders, strict=True)
+            ),
+        )
 
-    def _add_orders_sqlite(
-        self, raw: Any, orders: list[NewOrder], *, actor: str, reason: str, now: datetime
-    ) -> None:
-        action = EventAction.IMPORTED.value
-        stamp = _sqlite_ts(now)
-        cur = raw.cursor()
-        try:
-            # Safe: the unit of work began with BEGIN IMMEDIATE, so this transaction holds
-            # SQLite's write lock and no other writer can take these ids before we commit.
-            self.statements += 1
-            cur.execute(
-                "SELECT (SELECT coalesce(max(id), 0) FROM orders), "
-                "(SELECT coalesce(max(id), 0) FROM order_items), "
-                "(SELECT coalesce(max(id), 0) FROM order_events)"
-            )
-            order_id, item_id, event_id = (int(v) for v in cur.fetchone())
-            order_rows = []
-            item_rows = []
-            event_rows = []
-            for o in orders:
-                order_id += 1
-                event_id += 1
-                created = _sqlite_ts(o.created_at)
-                updated = created if o.updated_at == o.created_at else _sqlite_ts(o.updated_at)
-                order_rows.append(
-                    (order_id, o.external_ref, o.customer_id, o.status, o.currency, str(o.total),
-                     o.notes, created, updated, actor)
-                )  # fmt: skip
-                for pid, sku, name, qty, price, line_total in o.items:
-                    item_id += 1
-                    item_rows.append(
-                        (item_id, order_id, pid, sku, name, qty, str(price), str(line_total))
-                    )
-                event_rows.append(
-                    (event_id, order_id, stamp, actor, action, None, o.status, reason)
-                )
-            self.statements += 3
-            cur.executemany(
-                "INSERT INTO orders (id, external_ref, customer_id, status, currency, total, "
-                "notes, created_at, updated_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                order_rows,
-            )
-            cur.executemany(
-                "INSERT INTO order_items (id, order_id, product_id, sku, name, quantity, "
-                "unit_price, line_total) VALUES (?,?,?,?,?,?,?,?)",
-                item_rows,
-            )
-            cur.executemany(
-                "INSERT INTO order_events (id, order_id, at, actor, action, from_status, "
-                "to_status, reason) VALUES (?,?,?,?,?,?,?,?)",
-                event_rows,
-            )
-        finally:
-            cur.close()
+    def _copy(self, cur: Any, target: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        """`COPY target FROM STDIN` with these rows: one statement."""
+        self.statements += 1
+        with cur.copy(f"COPY {target} FROM STDIN") as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)

@@ -29,7 +29,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
-from decimal import Decimal
 from itertools import islice
 
 from pydantic import BaseModel, ValidationError
@@ -38,7 +37,7 @@ from orderctl import clock
 from orderctl.enums import Role
 from orderctl.errors import Conflict, ConnectionLost, UsageError, ValidationFailed
 from orderctl.forked import bulk_gc, iterate_in_child
-from orderctl.order_content import OrderContent, same_content
+from orderctl.order_content import same_content
 from orderctl.repositories.order_batches import (
     CatalogEntry,
     NewOrder,
@@ -48,8 +47,8 @@ from orderctl.repositories.order_batches import (
 from orderctl.schemas import OrderCreate
 from orderctl.services.access import Actor, requires
 from orderctl.services.import_reader import RawOrder
+from orderctl.services.import_rules import Valid, lost_connection_message, priced, wanted_content
 from orderctl.services.uow import UnitOfWork
-from orderctl.tables import MONEY_MAX
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 50_000
@@ -57,7 +56,6 @@ ON_ERROR = ("abort", "skip")
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 )
-_CENT = Decimal("0.01")
 
 
 class ImportSummary(BaseModel):
@@ -116,13 +114,6 @@ def _validate(order: RawOrder, is_csv: bool) -> OrderCreate | str:
     return parsed
 
 
-#: A valid order as it crosses from the reading process: (external_ref, customer_email,
-#: customer_name, status, currency, notes, created_at, [(sku, quantity, unit_price), ...]).
-#: Plain tuples pickle ~15x faster than the Pydantic models.
-Valid = tuple[
-    str, str, str | None, str, str | None, str | None, datetime | None,
-    list[tuple[str, int, Decimal | None]],
-]  # fmt: skip
 #: One checked order: the order (its rows dropped unless kept) and its `Valid` or the reason.
 Checked = tuple[RawOrder, Valid | str]
 
@@ -176,54 +167,6 @@ def _check_batches(
                 order.raw = [] if isinstance(order.raw, list) else ""
             checked.append((order, result))
         yield lines, checked
-
-
-def _content(wanted: Valid, default_currency: str) -> OrderContent:
-    """What an order of the file asks for, to compare with a stored order of its ref."""
-    _, email, _, _, currency, notes, _, lines = wanted
-    items = {sku: (quantity, price) for sku, quantity, price in lines}
-    return OrderContent(email, currency or default_currency, notes, items)
-
-
-def _priced(
-    order: RawOrder,
-    lines: list[tuple[str, int, Decimal | None]],
-    catalog: dict[str, CatalogEntry],
-    *,
-    is_csv: bool,
-) -> tuple[list[tuple[int, str, str, int, Decimal, Decimal]], Decimal] | str:
-    """The order's lines (product id, sku, name, quantity, price, line total) and total, or
-    why the catalog refuses it (an unknown or inactive SKU, a total beyond Numeric(12, 2))."""
-    items = []
-    total = Decimal(0)
-    for n, (sku, quantity, unit_price) in enumerate(lines):
-        entry = catalog.get(sku)
-        if entry is None or not entry.active:
-            line = order.lines[n] if is_csv and n < len(order.lines) else order.lines[0]
-            field = "sku" if is_csv else f"items.{n}.sku"
-            what = f"unknown SKU {sku!r}" if entry is None else f"product {sku!r} is inactive"
-            return f"line {line}: {field}: {what}"
-        price = entry.unit_price if unit_price is None else unit_price
-        line_total = (price * quantity).quantize(_CENT)
-        total += line_total
-        items.append((entry.id, sku, entry.name, quantity, price, line_total))
-    if total > MONEY_MAX:
-        return f"{order.where}: total: {total} is more than {MONEY_MAX}"
-    return items, total
-
-
-def _lost_connection(committed: dict[str, int], *, resumable: bool) -> str:
-    """The message for a connection that broke mid-import: what is in, and how to finish."""
-    if not resumable or not committed["batches"]:
-        return (
-            "lost the connection to the database before anything was committed: nothing was "
-            "imported; run the same import again"
-        )
-    return (
-        f"lost the connection to the database after {committed['orders']:,} orders were "
-        f"committed ({committed['batches']:,} batch{'es' if committed['batches'] > 1 else ''}); "
-        "run the same import again to finish it: committed orders are skipped"
-    )
 
 
 @requires(Role.OPERATOR)
@@ -285,7 +228,7 @@ def import_orders(
                 "rows of one order must be consecutive",
             )
         elif stored is not None and same_content(
-            stored.content, _content(wanted, default_currency)
+            stored.content, wanted_content(wanted, default_currency)
         ):
             counts["skipped"] += 1
             counts["sl"] += order.line_count
@@ -358,11 +301,11 @@ def import_orders(
                         if ref in existing:
                             already_stored(order, wanted, existing[ref])
                             continue
-                        priced = _priced(order, lines, catalog, is_csv=is_csv)
-                        if isinstance(priced, str):
-                            reject(order, priced)
+                        lines_priced = priced(order, lines, catalog, is_csv=is_csv)
+                        if isinstance(lines_priced, str):
+                            reject(order, lines_priced)
                             continue
-                        items, total = priced
+                        items, total = lines_priced
                         created = created or now
                         new_orders.append(
                             NewOrder(
@@ -400,7 +343,7 @@ def import_orders(
         else:
             uow.commit()
     except ConnectionLost as lost:
-        raise ConnectionLost(_lost_connection(committed, resumable=not abort)) from lost
+        raise ConnectionLost(lost_connection_message(committed, resumable=not abort)) from lost
     seconds = time.perf_counter() - started
     total_lines = counts["il"] + counts["sl"] + counts["rl"]
     return ImportSummary(
