@@ -53,8 +53,9 @@ def test_read_commands_never_create_a_missing_file(tmp_path: Path) -> None:
         code, _, err = _run("--database-url", url, *args)
         assert code == 7, (args, err)
         assert err == (
-            f"error: database file {path} does not exist; create it with `orderctl init` "
-            "(or `orderctl db upgrade`), or check --database-url or ORDERCTL_DATABASE_URL\n"
+            f"error: database file {path} does not exist; run `orderctl db upgrade` (or "
+            "`orderctl init` on a new database) to create it, or check --database-url or "
+            "ORDERCTL_DATABASE_URL\n"
         )
     code, out, err = _run("--database-url", url, "db", "current", "-o", "json")
     assert code == 0, err

@@ -68,10 +68,15 @@ class Database:
         ask first: a mistyped path must not leave a stray database behind.
         """
         path = self.sqlite_file
+        if path is not None and not path.parent.is_dir():
+            raise DatabaseUnavailable(
+                f"cannot use database {self.display_url}: its folder {path.parent} does not "
+                "exist; check --database-url or ORDERCTL_DATABASE_URL"
+            )
         if path is not None and not path.exists():
             raise DatabaseUnavailable(
-                f"database file {path} does not exist; create it with `orderctl init` (or "
-                "`orderctl db upgrade`), or check --database-url or ORDERCTL_DATABASE_URL"
+                f"database file {path} does not exist; {UPGRADE_HINT} to create it, or check "
+                "--database-url or ORDERCTL_DATABASE_URL"
             )
 
     def check_schema(self) -> None:
@@ -184,7 +189,8 @@ def translate(error: BaseException, db: Database | None = None) -> OrderctlError
     orig = _driver_error(error)
     if orig is None:
         return None
-    kinds = {cls.__name__ for cls in type(orig).__mro__}
+    # PEP 249 class names, of the driver's error and of SQLAlchemy's wrapper around it.
+    kinds = {cls.__name__ for cls in (*type(orig).__mro__, *type(error).__mro__)}
     reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
     if _is_lock_busy(orig):
         return DatabaseBusy(f"database{where} is busy: another transaction holds a lock")
@@ -217,7 +223,7 @@ def translate(error: BaseException, db: Database | None = None) -> OrderctlError
 def _driver_error(error: BaseException) -> BaseException | None:
     """The DB-API exception behind `error` (SQLAlchemy's `orig`, or the error itself)."""
     if isinstance(error, exc.DBAPIError):
-        return error.orig
+        return error.orig if error.orig is not None else error
     if type(error).__module__.split(".")[0] in ("psycopg", "sqlite3"):
         return error
     return None
