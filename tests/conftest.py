@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -251,6 +252,17 @@ class Cli:
             self.tokens[role] = create_token(self.database, name)
         return self.tokens[role]
 
+    def subprocess_env(self, role: Role) -> dict[str, str]:
+        """The environment for a real `orderctl` process on this database, as `role`."""
+        env = {
+            **os.environ,
+            "ORDERCTL_DATABASE_URL": self.db_url,
+            "ORDERCTL_CONFIG_DIR": str(self.config_dir),
+            "ORDERCTL_TOKEN": self.token(role),
+        }
+        env.pop("ORDERCTL_DEBUG", None)
+        return env
+
     def actor(self, role: Role) -> Actor:
         self.token(role)
         with UnitOfWork(self.database) as u:
@@ -368,3 +380,25 @@ def walk_commands(
         ctx = ClickContext(command)
         for name in command.list_commands(ctx):
             yield from walk_commands(command.get_command(ctx, name), (*path, name))
+
+
+def child_pids(pid: int) -> set[int]:
+    """Live children of `pid` (Linux /proc; an empty set elsewhere)."""
+    pids: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        pids.update(int(p) for p in task.read_text().split())
+    return pids
+
+
+class HeldCommitUow(UnitOfWork):
+    """A unit of work that pauses before committing, so another writer overlaps it: `ready` is
+    set when the work is done and held, `release` lets it commit."""
+
+    def __init__(self, db: Database, ready: threading.Event, release: threading.Event) -> None:
+        super().__init__(db)
+        self.ready, self.release = ready, release
+
+    def commit(self) -> None:
+        self.ready.set()
+        assert self.release.wait(60)
+        super().commit()

@@ -467,10 +467,11 @@ def test_statements_per_batch_do_not_grow_with_batch_size(
             super().__init__(session)
             self.mark = 0
 
-        def add_orders(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-            super().add_orders(*args, **kwargs)
+        def add_orders(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            lost = super().add_orders(*args, **kwargs)
             per_batch_counts.append(self.statements - self.mark)
             self.mark = self.statements
+            return lost
 
     monkeypatch.setattr(imports, "OrderBatchWriter", Counting)
 
@@ -491,10 +492,11 @@ def test_statements_per_batch_do_not_grow_with_batch_size(
         return worst
 
     # each batch: refs, catalog (only for SKUs not seen yet), customers look-up and insert,
-    # ids, orders, items, events — the same count for 10 orders or 60.
+    # ids, orders, items, events, and on PostgreSQL the savepoint that lets a batch lose refs
+    # to a concurrent writer and its release — the same count for 10 orders or 60.
     small, large = per_batch("S", 10), per_batch("L", 60)
     assert small == large
-    assert large <= 9
+    assert large <= 11
 
 
 def test_many_orders_in_small_batches(shop: Cli, database: Database, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, select, text
-from tests.conftest import Cli
+from tests.conftest import Cli, child_pids
 from tests.test_import import HEADER, seed_products
 
 from orderctl.db import Database
@@ -25,14 +25,6 @@ from orderctl.services.uow import UnitOfWork
 ORDERCTL = Path(sys.executable).parent / "orderctl"
 N_ORDERS = 6000
 BATCH = 50
-
-
-def _children(pid: int) -> set[int]:
-    """Live children of `pid` (Linux /proc; an empty set elsewhere)."""
-    pids: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        pids.update(int(p) for p in task.read_text().split())
-    return pids
 
 
 def _alive(pid: int) -> bool:
@@ -93,7 +85,7 @@ def test_sigkill_mid_import_then_rerun_completes_without_duplicates(
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "no batch committed within 60 s"
             time.sleep(0.005)
-        readers = _children(proc.pid)
+        readers = child_pids(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         # The forked reading process dies with it (it would otherwise hold the pipes open).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -11,7 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from tests.conftest import Cli
+from tests.conftest import Cli, HeldCommitUow
 
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
@@ -24,20 +23,9 @@ from orderctl.services.uow import UnitOfWork
 ORDERCTL = str(Path(sys.executable).with_name("orderctl"))
 
 
-def _env(cli: Cli) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "ORDERCTL_DATABASE_URL": cli.db_url,
-        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
-        "ORDERCTL_TOKEN": cli.token(Role.OPERATOR),
-    }
-    env.pop("ORDERCTL_DEBUG", None)
-    return env
-
-
 def _race(cli: Cli, commands: list[list[str]]) -> list[tuple[int, str]]:
     """Start every command at once and collect (exit code, stderr) of each."""
-    env = _env(cli)
+    env = cli.subprocess_env(Role.OPERATOR)
     procs = [
         subprocess.Popen(
             [ORDERCTL, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -162,19 +150,6 @@ def test_racing_creates_of_one_ref_for_a_new_customer_all_succeed(
     assert [code for code, _ in results] == [0, 0], results
 
 
-class _HeldCommitUow(UnitOfWork):
-    """A unit of work that pauses before committing, so another create overlaps it."""
-
-    def __init__(self, db: Database, ready: threading.Event, release: threading.Event) -> None:
-        super().__init__(db)
-        self.ready, self.release = ready, release
-
-    def commit(self) -> None:
-        self.ready.set()
-        assert self.release.wait(30)
-        super().commit()
-
-
 def test_a_create_overlapping_an_uncommitted_one_replays_it(cli: Cli, database: Database) -> None:
     """Forces the collision: the second create runs while the first holds its new order and
     new customer uncommitted; on PostgreSQL its INSERTs then fail and must replay, not exit 6."""
@@ -193,7 +168,7 @@ def test_a_create_overlapping_an_uncommitted_one_replays_it(cli: Cli, database: 
     results: dict[str, object] = {}
 
     def first() -> None:
-        with _HeldCommitUow(database, ready, release) as u:
+        with HeldCommitUow(database, ready, release) as u:
             results["first"] = orders.create_order(u, actor, data)
 
     def second() -> None:

@@ -64,6 +64,12 @@ def normalize_database_url(url: str) -> str:
     """Check a database URL and pick the driver: psycopg 3 for PostgreSQL, pysqlite for SQLite."""
     url = url.strip()
     match = _SCHEME.match(url)
+    if not match and "://" not in url and _looks_like_path(url):
+        # Say the URL that means it (sqlite:/// + the path: four slashes when absolute).
+        raise ConfigError(
+            f"database URL {url!r} is a file path, not a URL; for an SQLite file use "
+            f"sqlite:///{Path(url).expanduser()}"
+        )
     if not match:
         scheme = url.split("://", 1)[0] if "://" in url else url
         raise ConfigError(
@@ -81,6 +87,10 @@ def normalize_database_url(url: str) -> str:
     if driver not in ("", "+pysqlite"):
         raise ConfigError(f"unsupported SQLite driver {driver[1:]!r}")
     return f"sqlite:///{rest[1:]}" if rest.startswith("/") else f"sqlite://{rest}"
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.startswith(("/", "./", "../", "~")) or text.endswith((".db", ".sqlite", ".sqlite3"))
 
 
 def mask_url(url: str) -> str:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from orderctl.config import default_database_url, mask_url
-from orderctl.errors import Conflict, DatabaseBusy, DatabaseUnavailable, OrderctlError
+from orderctl.errors import (
+    Conflict,
+    ConnectionLost,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    OrderctlError,
+)
 
 #: The Alembic head this code needs; a test checks it equals the newest migration.
 SCHEMA_REVISION = "0002"
@@ -43,8 +51,37 @@ class Database:
     def display_url(self) -> str:
         return mask_url(self.url)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The file of an SQLite database (None for PostgreSQL, `:memory:` and URI names)."""
+        database = make_url(self.url).database
+        if not self.is_sqlite or not database or database == ":memory:":
+            return None
+        if database.startswith("file:"):
+            return None
+        return Path(database)
+
+    def check_exists(self) -> None:
+        """Raise `DatabaseUnavailable` for an SQLite file that is not there.
+
+        Connecting would create an empty file, so commands other than `init` and `db upgrade`
+        ask first: a mistyped path must not leave a stray database behind.
+        """
+        path = self.sqlite_file
+        if path is not None and not path.parent.is_dir():
+            raise DatabaseUnavailable(
+                f"cannot use database {self.display_url}: its folder {path.parent} does not "
+                "exist; check --database-url or ORDERCTL_DATABASE_URL"
+            )
+        if path is not None and not path.exists():
+            raise DatabaseUnavailable(
+                f"database file {path} does not exist; {UPGRADE_HINT} to create it, or check "
+                "--database-url or ORDERCTL_DATABASE_URL"
+            )
+
     def check_schema(self) -> None:
         """Raise `DatabaseUnavailable` unless the database is reachable and at `SCHEMA_REVISION`."""
+        self.check_exists()
         with translate_errors(self), self.engine.connect() as conn:
             current = current_revision(conn)
         if current is None:
@@ -77,8 +114,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if parsed.database and parsed.database != ":memory:" and url == default_database_url():
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
+        read_only = _read_only_uri(parsed.database)
+        if read_only is not None:
+            url = f"sqlite:///{read_only}"
         engine = create_engine(url, **kwargs)
-        _setup_sqlite(engine)
+        _setup_sqlite(engine, read_only=read_only is not None)
         return engine
     kwargs["connect_args"] = {"connect_timeout": 5, "application_name": "orderctl"}
     kwargs["pool_pre_ping"] = False
@@ -92,7 +132,24 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-def _setup_sqlite(engine: Engine) -> None:
+def _read_only_uri(database: str | None) -> str | None:
+    """A read-only URI for an existing SQLite file in a folder this user cannot write to.
+
+    A WAL database is opened by creating its `-wal` and `-shm` files beside it; where that is
+    impossible a plain open fails even to read. Opened read-only (and `immutable` when there
+    is no `-wal`: nobody can be writing, as a writer would need one there), reads work and
+    writes fail with "attempt to write a readonly database" (exit 7, `translate`).
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database).resolve()
+    if not path.is_file() or os.access(path.parent, os.W_OK):
+        return None
+    immutable = "" if path.with_name(path.name + "-wal").exists() else "&immutable=1"
+    return f"file:{quote(str(path))}?mode=ro{immutable}&uri=true"
+
+
+def _setup_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is unreliable).
@@ -100,7 +157,8 @@ def _setup_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA busy_timeout = 30000")
-        cur.execute("PRAGMA journal_mode = WAL")
+        if not read_only:  # changing the journal mode is a write
+            cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
@@ -120,19 +178,85 @@ def _setup_sqlite(engine: Engine) -> None:
 
 
 def translate(error: BaseException, db: Database | None = None) -> OrderctlError | None:
-    """Map a SQLAlchemy error to an orderctl error, or None when it is not one we know."""
+    """Map a database error to an orderctl error, or None when it is not one we know.
+
+    Takes SQLAlchemy's errors and the drivers' own (psycopg, sqlite3: the bulk import talks to
+    the driver directly), so a lost connection is exit 7 wherever it surfaces.
+    """
     where = f" {db.display_url}" if db is not None else ""
-    if isinstance(error, exc.OperationalError) and _is_lock_busy(error.orig):
-        return DatabaseBusy(f"database{where} is busy: another transaction holds a lock")
-    if isinstance(error, exc.OperationalError | exc.InterfaceError):
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return DatabaseUnavailable(f"cannot use database{where}: {reason}")
-    if isinstance(error, exc.IntegrityError):
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return Conflict(f"the change conflicts with stored data: {reason}")
     if isinstance(error, exc.ArgumentError | exc.NoSuchModuleError):
         return DatabaseUnavailable(f"bad database URL{where}: {error}")
+    orig = _driver_error(error)
+    if orig is None:
+        return None
+    # PEP 249 class names, of the driver's error and of SQLAlchemy's wrapper around it.
+    kinds = {cls.__name__ for cls in (*type(orig).__mro__, *type(error).__mro__)}
+    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    if _is_lock_busy(orig):
+        return DatabaseBusy(f"database{where} is busy: another transaction holds a lock")
+    if "IntegrityError" in kinds:
+        return Conflict(f"the change conflicts with stored data: {reason}")
+    if _is_lost_connection(error, orig, reason):
+        return ConnectionLost(f"lost the connection to database{where}: {reason}")
+    if reason == "file is not a database":
+        what = db.url.removeprefix("sqlite:///") if db is not None else "the database file"
+        return DatabaseUnavailable(
+            f"{what} is not an SQLite database; check --database-url or ORDERCTL_DATABASE_URL "
+            "(`orderctl config show` says where it comes from)"
+        )
+    if "readonly database" in reason:
+        return DatabaseUnavailable(
+            f"database{where} is read-only for this user ({reason}); commands that write need "
+            "write permission on the file and its folder"
+        )
+    if "authentication failed" in reason or ("role " in reason and "does not exist" in reason):
+        return DatabaseUnavailable(
+            f"the server refused the login to database{where}: {_fatal(reason)}; check the user "
+            "name and password in the database URL"
+        )
+    if kinds & {"OperationalError", "InterfaceError"}:
+        hint = "; is the server running, and is the URL right?" if "refused" in reason else ""
+        return DatabaseUnavailable(f"cannot use database{where}: {reason}{hint}")
     return None
+
+
+def _driver_error(error: BaseException) -> BaseException | None:
+    """The DB-API exception behind `error` (SQLAlchemy's `orig`, or the error itself)."""
+    if isinstance(error, exc.DBAPIError):
+        return error.orig if error.orig is not None else error
+    if type(error).__module__.split(".")[0] in ("psycopg", "sqlite3"):
+        return error
+    return None
+
+
+#: PostgreSQL's SQLSTATEs for a backend that was shut down or terminated.
+_TERMINATED = ("57P01", "57P02", "57P03")
+_LOST_PHRASES = (
+    "server closed the connection",
+    "consuming input failed",
+    "the connection is closed",
+    "connection is lost",
+    "terminating connection",
+)
+
+
+def _is_lost_connection(error: BaseException, orig: BaseException, reason: str) -> bool:
+    """A connection that worked and then broke (not one that could not be opened)."""
+    if reason.startswith("connection failed"):
+        return False
+    if getattr(error, "connection_invalidated", False):
+        return True
+    state = str(getattr(orig, "sqlstate", None) or "")
+    return (
+        state in _TERMINATED
+        or state.startswith("08")
+        or any(phrase in reason for phrase in _LOST_PHRASES)
+    )
+
+
+def _fatal(reason: str) -> str:
+    """The server's own words in a psycopg connection error (after `FATAL:`)."""
+    return " ".join(reason.rsplit("FATAL:", 1)[-1].split())
 
 
 def _is_lock_busy(orig: BaseException | None) -> bool:

@@ -71,6 +71,10 @@ class DatabaseUnavailable(OrderctlError):
     exit_code = 7
 
 
+class ConnectionLost(DatabaseUnavailable):
+    """The connection to the database broke while a command was using it (exit 7)."""
+
+
 class DatabaseBusy(DatabaseUnavailable):
     """A lock this work needs is held by another transaction, and it chose not to wait."""
 

@@ -9,19 +9,38 @@ its items and its `imported` event always share one transaction.
 Each call is one round trip whatever the batch size (`statements` counts them, for the test that
 checks this): PostgreSQL takes arrays (`= ANY(%s)`, `unnest`) and `COPY FROM STDIN`; SQLite takes
 a JSON array (`IN (SELECT value FROM json_each(?))`) and `executemany` on the raw cursor.
+
+Concurrent writers of the same refs (another import, `orders create`): on SQLite the unit of
+work holds the write lock from its first look-up to its commit, so nobody can store a ref
+between the look-up and the write. On PostgreSQL somebody can; `add_orders` writes a batch
+inside a savepoint and, when a ref it is writing turns out to be taken (the unique index
+raises once the other transaction commits; a deadlock between two overlapping imports is
+handled the same way), rolls back to the savepoint, drops the refs that are now stored and
+writes the rest. The caller gets the dropped orders back and decides (same content: skipped;
+other content: a conflict).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from orderctl.db import translate
 from orderctl.enums import EventAction
+from orderctl.errors import Conflict
+from orderctl.order_content import OrderContent
+from orderctl.repositories._sqlite_bulk import sqlite_ts, write_orders_sqlite
+
+#: How often a batch is written again after losing refs to concurrent writers.
+_ATTEMPTS = 5
+_REF_CONSTRAINT = "uq_orders_external_ref"
 
 
 @dataclass(slots=True, frozen=True)
@@ -32,12 +51,24 @@ class CatalogEntry:
     active: bool
 
 
+@dataclass(slots=True, frozen=True)
+class StoredRef:
+    """An order already stored under a ref: whether this import run wrote it, and its content."""
+
+    mine: bool
+    content: OrderContent
+
+
 @dataclass(slots=True)
 class NewOrder:
-    """One validated order ready to be written (ids are assigned by the writer)."""
+    """One validated order ready to be written (ids, and new customers, come from the writer).
+
+    `customer_name` is used only when the customer does not exist yet.
+    """
 
     external_ref: str
-    customer_id: int
+    customer_email: str
+    customer_name: str | None
     status: str
     currency: str
     total: Decimal
@@ -46,14 +77,12 @@ class NewOrder:
     updated_at: datetime
     #: (product_id, sku, name, quantity, unit_price, line_total)
     items: list[tuple[int, str, str, int, Decimal, Decimal]]
+    customer_id: int = 0
 
 
-def _sqlite_ts(value: datetime) -> str:
-    # The text SQLAlchemy's SQLite DateTime stores (naive UTC, always with microseconds), so ORM
-    # reads and keyset comparisons see the same thing. isoformat is 2x faster than strftime.
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+def _money(value: Any) -> Decimal:
+    """A stored amount as Decimal cents (SQLite hands NUMERIC back as float or int)."""
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 class OrderBatchWriter:
@@ -72,7 +101,23 @@ class OrderBatchWriter:
         conn = self.session.connection()
         return conn.dialect.name == "postgresql", conn.connection.dbapi_connection
 
+    @contextmanager
+    def _driver_errors(self) -> Iterator[None]:
+        """Driver errors (this class talks to psycopg and sqlite3 directly) leave as orderctl
+        errors, as SQLAlchemy's do from a unit of work: a lost connection is exit 7."""
+        try:
+            yield
+        except Exception as error:
+            mapped = translate(error)
+            if mapped is None:
+                raise
+            raise mapped from error
+
     def _query(self, sql_pg: str, sql_lite: str, *params: Any) -> list[Any]:
+        with self._driver_errors():
+            return self._query_raw(sql_pg, sql_lite, *params)
+
+    def _query_raw(self, sql_pg: str, sql_lite: str, *params: Any) -> list[Any]:
         is_pg, raw = self._raw()
         cur = raw.cursor()
         try:
@@ -89,21 +134,42 @@ class OrderBatchWriter:
 
     # ---- look-ups, one statement each ----
 
-    def existing_refs(self, refs: list[str], marker: str) -> dict[str, bool]:
-        """Refs already stored → True when this import run wrote them (event reason = marker)."""
+    def existing_orders(self, refs: list[str], marker: str) -> dict[str, StoredRef]:
+        """The stored orders among `refs`; `mine` when this import run wrote it (its
+        `imported` event's reason is `marker`). One statement, a row per stored line."""
         if not refs:
             return {}
-        tail = (
-            "SELECT o.external_ref, EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id"
-            f" AND e.action = '{EventAction.IMPORTED.value}' AND e.reason = {{m}}) FROM orders o"
+        query = (
+            "SELECT o.external_ref, c.email, o.currency, o.notes, i.sku, i.quantity, "
+            "i.unit_price, EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id"
+            f" AND e.action = '{EventAction.IMPORTED.value}' AND e.reason = {{m}}) "
+            "FROM orders o JOIN customers c ON c.id = o.customer_id "
+            "LEFT JOIN order_items i ON i.order_id = o.id WHERE o.external_ref "
         )
         rows = self._query(
-            tail.format(m="%s") + " WHERE o.external_ref = ANY(%s)",
-            tail.format(m="?") + " WHERE o.external_ref IN (SELECT value FROM json_each(?))",
+            query.format(m="%s") + "= ANY(%s)",
+            query.format(m="?") + "IN (SELECT value FROM json_each(?))",
             marker,
             refs,
         )
-        return {str(ref): bool(mine) for ref, mine in rows}
+        found: dict[str, StoredRef] = {}
+        for ref, email, currency, notes, sku, quantity, price, mine in rows:
+            stored = found.get(ref)
+            if stored is None:
+                content = OrderContent(str(email), str(currency), notes, {})
+                stored = found[str(ref)] = StoredRef(bool(mine), content)
+            if sku is not None:
+                stored.content.items[str(sku)] = (int(quantity), _money(price))
+        return found
+
+    def _stored_refs(self, refs: list[str]) -> set[str]:
+        cols = "SELECT external_ref FROM orders"
+        rows = self._query(
+            cols + " WHERE external_ref = ANY(%s)",
+            cols + " WHERE external_ref IN (SELECT value FROM json_each(?))",
+            refs,
+        )
+        return {str(ref) for (ref,) in rows}
 
     def catalog(self, skus: list[str]) -> dict[str, CatalogEntry]:
         if not skus:
@@ -115,38 +181,44 @@ class OrderBatchWriter:
             skus,
         )
         return {
-            str(sku): CatalogEntry(
-                int(pid), str(name), Decimal(str(price)).quantize(Decimal("0.01")), bool(active)
-            )
+            str(sku): CatalogEntry(int(pid), str(name), _money(price), bool(active))
             for sku, pid, name, price, active in rows
         }
 
-    def customer_ids(self, emails: list[str]) -> dict[str, int]:
-        if not emails:
-            return {}
+    def _customer_ids(self, orders: list[NewOrder], *, created_by: str, now: datetime) -> None:
+        """Set `customer_id` on each order, creating the customers that do not exist yet.
+
+        Emails are handled in sorted order, so two imports inserting overlapping customers
+        lock them in the same order and cannot deadlock on them.
+        """
+        names: dict[str, str | None] = {}
+        for order in orders:
+            names.setdefault(order.customer_email, order.customer_name)
+        emails = sorted(names)
         cols = "SELECT email, id FROM customers"
-        rows = self._query(
-            cols + " WHERE email = ANY(%s)",
-            cols + " WHERE email IN (SELECT value FROM json_each(?))",
-            emails,
-        )
-        return {str(email): int(cid) for email, cid in rows}
+        ids = {
+            str(email): int(cid)
+            for email, cid in self._query(
+                cols + " WHERE email = ANY(%s)",
+                cols + " WHERE email IN (SELECT value FROM json_each(?))",
+                emails,
+            )
+        }
+        missing = [e for e in emails if e not in ids]
+        if missing:
+            ids.update(self._add_customers(missing, names, created_by=created_by, now=now))
+        for order in orders:
+            order.customer_id = ids[order.customer_email]
 
-    # ---- writes ----
-
-    def add_customers(
-        self, customers: dict[str, str | None], *, created_by: str, now: datetime
+    def _add_customers(
+        self, emails: list[str], names: dict[str, str | None], *, created_by: str, now: datetime
     ) -> dict[str, int]:
-        """Create customers (email → name) in one statement; returns email → id.
+        """Create customers in one statement; returns email → id.
 
         PostgreSQL: `ON CONFLICT DO NOTHING`, then one look-up for any email a concurrent
         writer created meanwhile. SQLite: the write transaction holds the lock, so ids are
         max(id)+1, … and nobody can insert in between.
         """
-        if not customers:
-            return {}
-        emails = list(customers)
-        names = [customers[e] for e in emails]
         is_pg, raw = self._raw()
         cur = raw.cursor()
         try:
@@ -156,129 +228,128 @@ class OrderBatchWriter:
                     "INSERT INTO customers (email, name, created_at, created_by) "
                     "SELECT e, n, %s, %s FROM unnest(%s::text[], %s::text[]) AS t(e, n) "
                     "ON CONFLICT (email) DO NOTHING RETURNING email, id",
-                    (now, created_by, emails, names),
+                    (now, created_by, emails, [names[e] for e in emails]),
                 )
                 ids = {str(e): int(i) for e, i in cur.fetchall()}
                 if len(ids) < len(emails):
-                    ids.update(self.customer_ids([e for e in emails if e not in ids]))
+                    cols = "SELECT email, id FROM customers WHERE email = ANY(%s)"
+                    rows = self._query(cols, cols, [e for e in emails if e not in ids])
+                    ids.update({str(e): int(i) for e, i in rows})
                 return ids
             self.statements += 1
             cur.execute("SELECT coalesce(max(id), 0) FROM customers")
             first = int(cur.fetchone()[0]) + 1
             ids = {e: first + n for n, e in enumerate(emails)}
-            stamp = _sqlite_ts(now)
+            stamp = sqlite_ts(now)
             self.statements += 1
             cur.executemany(
                 "INSERT INTO customers (id, email, name, created_at, created_by) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [(ids[e], e, n, stamp, created_by) for e, n in zip(emails, names, strict=True)],
+                [(ids[e], e, names[e], stamp, created_by) for e in emails],
             )
             return ids
         finally:
             cur.close()
 
-    def add_orders(self, orders: list[NewOrder], *, actor: str, reason: str, now: datetime) -> None:
-        """Write orders, their items and one `imported` event each (stock is not touched)."""
+    def add_orders(
+        self, orders: list[NewOrder], *, actor: str, reason: str, now: datetime
+    ) -> list[NewOrder]:
+        """Write orders (and their new customers), their items and one `imported` event each;
+        stock is not touched.
+
+        Returns the orders not written because a concurrent writer stored their ref after the
+        caller looked it up (PostgreSQL only; see the module's docstring). Raises `Conflict`
+        when that keeps happening batch after batch.
+        """
         if not orders:
-            return
+            return []
+        with self._driver_errors():
+            return self._add_orders(orders, actor=actor, reason=reason, now=now)
+
+    def _add_orders(
+        self, orders: list[NewOrder], *, actor: str, reason: str, now: datetime
+    ) -> list[NewOrder]:
         is_pg, raw = self._raw()
-        if is_pg:
-            self._add_orders_pg(raw, orders, actor=actor, reason=reason, now=now)
-        else:
-            self._add_orders_sqlite(raw, orders, actor=actor, reason=reason, now=now)
+        if not is_pg:
+            self._customer_ids(orders, created_by=actor, now=now)
+            cur = raw.cursor()
+            try:
+                self.statements += write_orders_sqlite(
+                    cur, orders, actor=actor, reason=reason, now=now
+                )
+            finally:
+                cur.close()
+            return []
+        from psycopg import errors as pg
+
+        pending = sorted(orders, key=lambda o: o.external_ref)  # lock order: see _customer_ids
+        taken: list[NewOrder] = []
+        for _ in range(_ATTEMPTS):
+            with raw.cursor() as cur:
+                self.statements += 1
+                cur.execute("SAVEPOINT orderctl_batch")
+                try:
+                    self._customer_ids(pending, created_by=actor, now=now)
+                    self._add_orders_pg(cur, pending, actor=actor, reason=reason, now=now)
+                except (pg.UniqueViolation, pg.DeadlockDetected) as error:
+                    if isinstance(error, pg.UniqueViolation) and (
+                        error.diag.constraint_name != _REF_CONSTRAINT
+                    ):
+                        raise
+                    self.statements += 1
+                    cur.execute("ROLLBACK TO SAVEPOINT orderctl_batch")
+                    stored = self._stored_refs([o.external_ref for o in pending])
+                    taken += [o for o in pending if o.external_ref in stored]
+                    pending = [o for o in pending if o.external_ref not in stored]
+                    if not pending:
+                        return taken
+                    continue
+                self.statements += 1
+                cur.execute("RELEASE SAVEPOINT orderctl_batch")
+                return taken
+        raise Conflict(
+            f"other writers kept storing the refs of this batch while it was written "
+            f"({_ATTEMPTS} attempts); run the import again"
+        )
 
     def _add_orders_pg(
-        self, raw: Any, orders: list[NewOrder], *, actor: str, reason: str, now: datetime
+        self, cur: Any, orders: list[NewOrder], *, actor: str, reason: str, now: datetime
     ) -> None:
         action = EventAction.IMPORTED.value
-        with raw.cursor() as cur:
-            self.statements += 1
-            cur.execute(
-                "SELECT nextval(pg_get_serial_sequence('orders', 'id')) "
-                "FROM generate_series(1, %s)",
-                (len(orders),),
-            )
-            ids = [int(r[0]) for r in cur.fetchall()]
-            self.statements += 1
-            with cur.copy(
-                "COPY orders (id, external_ref, customer_id, status, currency, total, notes, "
-                "created_at, updated_at, created_by) FROM STDIN"
-            ) as copy:
-                write = copy.write_row
-                for oid, o in zip(ids, orders, strict=True):
-                    write(
-                        (oid, o.external_ref, o.customer_id, o.status, o.currency, o.total,
-                         o.notes, o.created_at, o.updated_at, actor)
-                    )  # fmt: skip
-            self.statements += 1
-            with cur.copy(
-                "COPY order_items (order_id, product_id, sku, name, quantity, unit_price, "
-                "line_total) FROM STDIN"
-            ) as copy:
-                write = copy.write_row
-                for oid, o in zip(ids, orders, strict=True):
-                    for item in o.items:
-                        write((oid, *item))
-            self.statements += 1
-            with cur.copy(
-                "COPY order_events (order_id, at, actor, action, from_status, to_status, reason) "
-                "FROM STDIN"
-            ) as copy:
-                write = copy.write_row
-                for oid, o in zip(ids, orders, strict=True):
-                    write((oid, now, actor, action, None, o.status, reason))
+        self.statements += 1
+        cur.execute(
+            "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, %s)",
+            (len(orders),),
+        )
+        ids = [int(r[0]) for r in cur.fetchall()]
+        self._copy(
+            cur,
+            "orders (id, external_ref, customer_id, status, currency, total, notes, created_at, "
+            "updated_at, created_by)",
+            (
+                (oid, o.external_ref, o.customer_id, o.status, o.currency, o.total, o.notes,
+                 o.created_at, o.updated_at, actor)
+                for oid, o in zip(ids, orders, strict=True)
+            ),
+        )  # fmt: skip
+        self._copy(
+            cur,
+            "order_items (order_id, product_id, sku, name, quantity, unit_price, line_total)",
+            ((oid, *item) for oid, o in zip(ids, orders, strict=True) for item in o.items),
+        )
+        self._copy(
+            cur,
+            "order_events (order_id, at, actor, action, from_status, to_status, reason)",
+            (
+                (oid, now, actor, action, None, o.status, reason)
+                for oid, o in zip(ids, orders, strict=True)
+            ),
+        )
 
-    def _add_orders_sqlite(
-        self, raw: Any, orders: list[NewOrder], *, actor: str, reason: str, now: datetime
-    ) -> None:
-        action = EventAction.IMPORTED.value
-        stamp = _sqlite_ts(now)
-        cur = raw.cursor()
-        try:
-            # Safe: the unit of work began with BEGIN IMMEDIATE, so this transaction holds
-            # SQLite's write lock and no other writer can take these ids before we commit.
-            self.statements += 1
-            cur.execute(
-                "SELECT (SELECT coalesce(max(id), 0) FROM orders), "
-                "(SELECT coalesce(max(id), 0) FROM order_items), "
-                "(SELECT coalesce(max(id), 0) FROM order_events)"
-            )
-            order_id, item_id, event_id = (int(v) for v in cur.fetchone())
-            order_rows = []
-            item_rows = []
-            event_rows = []
-            for o in orders:
-                order_id += 1
-                event_id += 1
-                created = _sqlite_ts(o.created_at)
-                updated = created if o.updated_at == o.created_at else _sqlite_ts(o.updated_at)
-                order_rows.append(
-                    (order_id, o.external_ref, o.customer_id, o.status, o.currency, str(o.total),
-                     o.notes, created, updated, actor)
-                )  # fmt: skip
-                for pid, sku, name, qty, price, line_total in o.items:
-                    item_id += 1
-                    item_rows.append(
-                        (item_id, order_id, pid, sku, name, qty, str(price), str(line_total))
-                    )
-                event_rows.append(
-                    (event_id, order_id, stamp, actor, action, None, o.status, reason)
-                )
-            self.statements += 3
-            cur.executemany(
-                "INSERT INTO orders (id, external_ref, customer_id, status, currency, total, "
-                "notes, created_at, updated_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                order_rows,
-            )
-            cur.executemany(
-                "INSERT INTO order_items (id, order_id, product_id, sku, name, quantity, "
-                "unit_price, line_total) VALUES (?,?,?,?,?,?,?,?)",
-                item_rows,
-            )
-            cur.executemany(
-                "INSERT INTO order_events (id, order_id, at, actor, action, from_status, "
-                "to_status, reason) VALUES (?,?,?,?,?,?,?,?)",
-                event_rows,
-            )
-        finally:
-            cur.close()
+    def _copy(self, cur: Any, target: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        """`COPY target FROM STDIN` with these rows: one statement."""
+        self.statements += 1
+        with cur.copy(f"COPY {target} FROM STDIN") as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)

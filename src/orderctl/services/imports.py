@@ -29,21 +29,26 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
-from decimal import Decimal
 from itertools import islice
 
 from pydantic import BaseModel, ValidationError
 
 from orderctl import clock
 from orderctl.enums import Role
-from orderctl.errors import UsageError, ValidationFailed
+from orderctl.errors import Conflict, ConnectionLost, UsageError, ValidationFailed
 from orderctl.forked import bulk_gc, iterate_in_child
-from orderctl.repositories.order_batches import CatalogEntry, NewOrder, OrderBatchWriter
+from orderctl.order_content import same_content
+from orderctl.repositories.order_batches import (
+    CatalogEntry,
+    NewOrder,
+    OrderBatchWriter,
+    StoredRef,
+)
 from orderctl.schemas import OrderCreate
 from orderctl.services.access import Actor, requires
 from orderctl.services.import_reader import RawOrder
+from orderctl.services.import_rules import Valid, lost_connection_message, priced, wanted_content
 from orderctl.services.uow import UnitOfWork
-from orderctl.tables import MONEY_MAX
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 50_000
@@ -51,7 +56,6 @@ ON_ERROR = ("abort", "skip")
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 )
-_CENT = Decimal("0.01")
 
 
 class ImportSummary(BaseModel):
@@ -110,13 +114,6 @@ def _validate(order: RawOrder, is_csv: bool) -> OrderCreate | str:
     return parsed
 
 
-#: A valid order as it crosses from the reading process: (external_ref, customer_email,
-#: customer_name, status, currency, notes, created_at, [(sku, quantity, unit_price), ...]).
-#: Plain tuples pickle ~15x faster than the Pydantic models.
-Valid = tuple[
-    str, str, str | None, str, str | None, str | None, datetime | None,
-    list[tuple[str, int, Decimal | None]],
-]  # fmt: skip
 #: One checked order: the order (its rows dropped unless kept) and its `Valid` or the reason.
 Checked = tuple[RawOrder, Valid | str]
 
@@ -192,10 +189,12 @@ def import_orders(
     """Import orders from a reader (`import_reader.read_orders`) and return the summary.
 
     Raises `ValidationFailed` (exit 6) in abort mode at the first invalid order (nothing is
-    committed), `UsageError` for a bad `on_error`/`batch_size`, `PermissionDenied` below
-    operator. Rejected orders in skip mode go to `on_reject(order, reason)` and are counted.
-    `keep_rows=False` says nobody needs a rejected order's original rows (no rejects file);
-    `fork=False` reads and validates in this process instead of a forked one.
+    committed), `Conflict` (exit 6) in abort mode for a ref stored with other content,
+    `ConnectionLost` (exit 7, saying what was committed), `UsageError` for a bad
+    `on_error`/`batch_size`, `PermissionDenied` below operator. Rejected orders in skip mode
+    go to `on_reject(order, reason)` and are counted. `keep_rows=False` says nobody needs a
+    rejected order's original rows (no rejects file); `fork=False` reads and validates in
+    this process instead of a forked one.
     """
     if on_error not in ON_ERROR:
         raise UsageError(f"--on-error must be abort or skip, not {on_error!r}")
@@ -208,15 +207,38 @@ def import_orders(
     marker = f"imported from {source[-150:]} (run {run})"
     catalog: dict[str, CatalogEntry] = {}
     counts = {"imported": 0, "il": 0, "skipped": 0, "sl": 0, "rejected": 0, "rl": 0}
+    committed = {"orders": 0, "batches": 0}
     lines_done = 0
 
-    def reject(order: RawOrder, reason: str) -> None:
+    def reject(order: RawOrder, reason: str, *, conflict: bool = False) -> None:
         if abort:
-            raise ValidationFailed(f"{reason} (nothing was imported)")
+            raise (Conflict if conflict else ValidationFailed)(f"{reason} (nothing was imported)")
         counts["rejected"] += 1
         counts["rl"] += order.line_count
         if on_reject is not None:
             on_reject(order, reason)
+
+    def already_stored(order: RawOrder, wanted: Valid, stored: StoredRef | None) -> None:
+        """An order whose ref is stored: a repeat within this file, a skip, or a conflict."""
+        ref = wanted[0]
+        if stored is not None and stored.mine:
+            reject(
+                order,
+                f"{order.where}: external_ref {ref!r} already appeared earlier in this file; "
+                "rows of one order must be consecutive",
+            )
+        elif stored is not None and same_content(
+            stored.content, wanted_content(wanted, default_currency)
+        ):
+            counts["skipped"] += 1
+            counts["sl"] += order.line_count
+        else:
+            reject(
+                order,
+                f"{order.where}: external_ref {ref!r} is already used by a stored order with "
+                "different content",
+                conflict=True,
+            )
 
     # Reading and validating (a forked process, `forked.py`) overlaps with looking up and
     # writing (here). PostgreSQL also writes the previous batch (and in skip mode commits it)
@@ -225,119 +247,103 @@ def import_orders(
     # sqlite3 takes the GIL back for every row it inserts.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderctl-import")
     overlap = writer.server_side
-    pending: Future[None] | None = None
+    #: The batch being written: its future (→ the orders a concurrent writer stored first)
+    #: and its orders by ref.
+    pending: tuple[Future[list[NewOrder]], dict[str, tuple[RawOrder, Valid]]] | None = None
 
-    def write(new_orders: list[NewOrder], now: datetime) -> None:
-        writer.add_orders(new_orders, actor=actor.username, reason=marker, now=now)
+    def write(new_orders: list[NewOrder], now: datetime) -> list[NewOrder]:
+        lost = writer.add_orders(new_orders, actor=actor.username, reason=marker, now=now)
         if not abort and not dry_run:
             uow.commit()
+            committed["orders"] += len(new_orders) - len(lost)
+            committed["batches"] += 1
+        return lost
+
+    def settle() -> None:
+        """Wait for the batch being written; count again the orders that lost their ref."""
+        nonlocal pending
+        if pending is None:
+            return
+        future, in_flight = pending
+        pending = None
+        lost = future.result()
+        stored = writer.existing_orders([new.external_ref for new in lost], marker)
+        for new in lost:
+            order, wanted = in_flight[new.external_ref]
+            counts["imported"] -= 1
+            counts["il"] -= order.line_count
+            already_stored(order, wanted, stored.get(new.external_ref))
 
     checked_batches = iterate_in_child(
         lambda: _checked_batches(orders, batch_size, is_csv=is_csv, keep_rows=keep_rows),
         fork=fork,
     )
-    with bulk_gc():
-        try:
-            for batch_lines, checked in checked_batches:
-                lines_done += batch_lines
-                now = clock.utcnow()
-                valid: list[tuple[RawOrder, Valid]] = []
-                for order, result in checked:
-                    if isinstance(result, str):
-                        reject(order, result)
-                    else:
-                        valid.append((order, result))
-                if (
-                    pending is not None
-                ):  # the previous batch must be in before its refs are looked up
-                    pending.result()
-                    pending = None
-                existing = writer.existing_refs([v[0] for _, v in valid], marker)
-                unknown_skus = {sku for _, v in valid for sku, _, _ in v[7] if sku not in catalog}
-                catalog.update(writer.catalog(sorted(unknown_skus)))
-                customers = writer.customer_ids(sorted({v[1] for _, v in valid}))
-                new_customers: dict[str, str | None] = {}
-                ready: list[tuple[RawOrder, str, NewOrder]] = []
-                for order, (ref, email, name, status, currency, notes, created, lines) in valid:
-                    if ref in existing:
-                        if existing[ref]:
-                            reject(
-                                order,
-                                f"{order.where}: external_ref {ref!r} already appeared "
-                                "earlier in this file; rows of one order must be consecutive",
-                            )
+    try:
+        with bulk_gc():
+            try:
+                for batch_lines, checked in checked_batches:
+                    lines_done += batch_lines
+                    now = clock.utcnow()
+                    valid: list[tuple[RawOrder, Valid]] = []
+                    for order, result in checked:
+                        if isinstance(result, str):
+                            reject(order, result)
                         else:
-                            counts["skipped"] += 1
-                            counts["sl"] += order.line_count
-                        continue
-                    items = []
-                    total = Decimal(0)
-                    problem = None
-                    for n, (sku, quantity, unit_price) in enumerate(lines):
-                        entry = catalog.get(sku)
-                        if entry is None or not entry.active:
-                            line = (
-                                order.lines[n]
-                                if is_csv and n < len(order.lines)
-                                else order.lines[0]
+                            valid.append((order, result))
+                    settle()  # the previous batch must be in before its refs are looked up
+                    existing = writer.existing_orders([v[0] for _, v in valid], marker)
+                    unknown = {sku for _, v in valid for sku, _, _ in v[7] if sku not in catalog}
+                    catalog.update(writer.catalog(sorted(unknown)))
+                    ready: dict[str, tuple[RawOrder, Valid]] = {}
+                    new_orders: list[NewOrder] = []
+                    for order, wanted in valid:
+                        ref, email, name, status, currency, notes, created, lines = wanted
+                        if ref in existing:
+                            already_stored(order, wanted, existing[ref])
+                            continue
+                        lines_priced = priced(order, lines, catalog, is_csv=is_csv)
+                        if isinstance(lines_priced, str):
+                            reject(order, lines_priced)
+                            continue
+                        items, total = lines_priced
+                        created = created or now
+                        new_orders.append(
+                            NewOrder(
+                                external_ref=ref,
+                                customer_email=email,
+                                customer_name=name,
+                                status=status,
+                                currency=currency or default_currency,
+                                total=total,
+                                notes=notes,
+                                created_at=created,
+                                updated_at=created,
+                                items=items,
                             )
-                            field = "sku" if is_csv else f"items.{n}.sku"
-                            what = (
-                                f"unknown SKU {sku!r}"
-                                if entry is None
-                                else f"product {sku!r} is inactive"
-                            )
-                            problem = f"line {line}: {field}: {what}"
-                            break
-                        price = entry.unit_price if unit_price is None else unit_price
-                        line_total = (price * quantity).quantize(_CENT)
-                        total += line_total
-                        items.append((entry.id, sku, entry.name, quantity, price, line_total))
-                    if problem is None and total > MONEY_MAX:
-                        problem = f"{order.where}: total: {total} is more than {MONEY_MAX}"
-                    if problem is not None:
-                        reject(order, problem)
-                        continue
-                    if email not in customers and email not in new_customers:
-                        new_customers[email] = name
-                    created = created or now
-                    new = NewOrder(
-                        external_ref=ref,
-                        customer_id=0,
-                        status=status,
-                        currency=currency or default_currency,
-                        total=total,
-                        notes=notes,
-                        created_at=created,
-                        updated_at=created,
-                        items=items,
-                    )
-                    ready.append((order, email, new))
-                customers.update(
-                    writer.add_customers(new_customers, created_by=actor.username, now=now)
-                )
-                for order, email, new in ready:
-                    new.customer_id = customers[email]
-                    counts["imported"] += 1
-                    counts["il"] += order.line_count
-                if overlap:
-                    pending = executor.submit(write, [new for _, _, new in ready], now)
-                else:
-                    write([new for _, _, new in ready], now)
-                if on_progress is not None:
-                    on_progress(lines_done)
-            if pending is not None:
-                pending.result()
-                pending = None
-        finally:
-            checked_batches.close()  # stops and reaps the reading process at once
-            if pending is not None:  # an error is on its way out: let the write finish first
-                wait([pending])
-            executor.shutdown(wait=True)
-    if dry_run:
-        uow.rollback()
-    else:
-        uow.commit()
+                        )
+                        ready[ref] = (order, wanted)
+                        counts["imported"] += 1
+                        counts["il"] += order.line_count
+                    if overlap:
+                        pending = (executor.submit(write, new_orders, now), ready)
+                    else:
+                        done: Future[list[NewOrder]] = Future()
+                        done.set_result(write(new_orders, now))
+                        pending = (done, ready)
+                    if on_progress is not None:
+                        on_progress(lines_done)
+                settle()
+            finally:
+                checked_batches.close()  # stops and reaps the reading process at once
+                if pending is not None:  # an error is on its way out: let the write finish
+                    wait([pending[0]])
+                executor.shutdown(wait=True)
+        if dry_run:
+            uow.rollback()
+        else:
+            uow.commit()
+    except ConnectionLost as lost:
+        raise ConnectionLost(lost_connection_message(committed, resumable=not abort)) from lost
     seconds = time.perf_counter() - started
     total_lines = counts["il"] + counts["sl"] + counts["rl"]
     return ImportSummary(

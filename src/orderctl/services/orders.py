@@ -18,6 +18,7 @@ from orderctl.errors import (
     ValidationFailed,
 )
 from orderctl.models import Order, OrderEvent, OrderItem, Product
+from orderctl.order_content import OrderContent, same_content
 from orderctl.repositories.stock import movement
 from orderctl.schemas import (
     NOTES_MAX,
@@ -36,21 +37,19 @@ from orderctl.tables import MONEY_MAX, ORDER_ID_MAX
 
 def _same_content(order: Order, data: OrderCreate, currency: str) -> bool:
     """Whether a stored order is what `data` asks for (a retry of the same create)."""
-    if order.customer.email != data.customer_email or order.currency != currency:
-        return False
-    # The status is not compared: a retry after the order was paid is still the same order.
-    if (order.notes or None) != (data.notes or None):
-        return False
-    stored = {item.sku: item for item in order.items}
-    if set(stored) != {item.sku for item in data.items}:
-        return False
-    for wanted in data.items:
-        line = stored[wanted.sku]
-        if line.quantity != wanted.quantity:
-            return False
-        if wanted.unit_price is not None and line.unit_price != wanted.unit_price:
-            return False
-    return True
+    stored = OrderContent(
+        customer_email=order.customer.email,
+        currency=order.currency,
+        notes=order.notes,
+        items={item.sku: (item.quantity, item.unit_price) for item in order.items},
+    )
+    wanted = OrderContent(
+        customer_email=data.customer_email,
+        currency=currency,
+        notes=data.notes,
+        items={item.sku: (item.quantity, item.unit_price) for item in data.items},
+    )
+    return same_content(stored, wanted)
 
 
 @requires(Role.OPERATOR)

@@ -72,6 +72,7 @@ def downgrade(db: Database, revision: str) -> tuple[str | None, str | None]:
     from alembic import command
     from alembic.util import CommandError
 
+    db.check_exists()
     before = current(db)
     with translate_errors(db):
         try:
@@ -82,7 +83,9 @@ def downgrade(db: Database, revision: str) -> tuple[str | None, str | None]:
 
 
 def current(db: Database) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+    """The revision the database is at, or None for an empty (or missing, not created) one."""
+    if db.sqlite_file is not None and not db.sqlite_file.exists():
+        return None
     with translate_errors(db), db.engine.connect() as conn:
         return current_revision(conn)
 

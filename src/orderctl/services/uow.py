@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
-from orderctl.db import Database, new_session, translate
+from orderctl.db import Database, new_session, translate, translate_errors
 
 if TYPE_CHECKING:
     from orderctl.repositories.access import AccessRepository
@@ -116,7 +116,9 @@ class UnitOfWork:
                 raise mapped from exc_value
 
     def commit(self) -> None:
-        self.session.commit()
+        """Commit; a failure leaves as an orderctl error (a lost connection is exit 7)."""
+        with translate_errors(self.db):
+            self.session.commit()
 
     def rollback(self) -> None:
         self.session.rollback()
