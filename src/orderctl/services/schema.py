@@ -147,6 +147,7 @@ def plan_downgrade(db: Database, revision: str) -> DowngradePlan:
     """
     from alembic.script import ScriptDirectory
 
+    db.check_exists()  # a missing SQLite file is exit 7, and is not created
     script = ScriptDirectory.from_config(alembic_config_without_db())
     current_rev = current(db)
     target = _resolve_downgrade_target(script, current_rev, revision)
