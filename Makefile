@@ -20,9 +20,9 @@ test: setup
 	VENV=$(VENV) scripts/run-tests
 
 lint: setup
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
-	$(BIN)/mypy --strict src/orderctl
+	$(BIN)/ruff check src migrations tests bench scripts
+	$(BIN)/ruff format --check src migrations tests bench scripts
+	$(BIN)/mypy --strict src/orderctl migrations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
