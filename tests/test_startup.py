@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -63,6 +64,14 @@ def test_help_and_version_import_no_database_stack(args: list[str]) -> None:
     assert loaded == []
 
 
+@pytest.mark.parametrize("args", [["--help"], ["orders", "--help"], ["auth", "token", "--help"]])
+def test_help_is_plain_click_help(args: list[str]) -> None:
+    """Every level's help is Click's plain text: typer's Rich help costs ~2x `import typer`."""
+    modules, stdout = _run_probe(args)
+    assert stdout.startswith("Usage: orderctl"), stdout
+    assert not _loaded(modules, "typer.rich_utils")
+
+
 def test_sqlite_commands_never_import_psycopg(tmp_path: Path) -> None:
     env = {
         "PATH": "/usr/bin:/bin",
@@ -76,17 +85,18 @@ def test_sqlite_commands_never_import_psycopg(tmp_path: Path) -> None:
         assert not _loaded(modules, "fastapi"), args
 
 
+def _walk(command: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
+    """Every command under `command` with its path, through Click's public group API (the
+    root builds its groups only when `get_command` asks for them)."""
+    yield path, command
+    if hasattr(command, "list_commands"):
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            yield from _walk(command.get_command(ctx, name), [*path, name])
+
+
 def _all_commands() -> list[list[str]]:
-    root = get_command(app)
-    paths: list[list[str]] = []
-
-    def walk(cmd: object, path: list[str]) -> None:
-        paths.append(path)
-        for name, sub in getattr(cmd, "commands", {}).items():
-            walk(sub, [*path, name])
-
-    walk(root, [])
-    return paths
+    return [path for path, _ in _walk(get_command(app), [])]
 
 
 @pytest.mark.parametrize("path", _all_commands(), ids=lambda p: " ".join(p) or "orderctl")
@@ -106,19 +116,11 @@ def test_unknown_flag_is_a_usage_error() -> None:
 
 def _all_params() -> list[tuple[str, Any]]:
     """(command path, parameter) for every option and argument of every command."""
-    from typer._click import Context as ClickContext
-
-    found: list[tuple[str, Any]] = []
-
-    def walk(command: Any, path: str) -> None:
-        found.extend((path, p) for p in command.params)
-        if hasattr(command, "list_commands"):
-            ctx = ClickContext(command)
-            for name in command.list_commands(ctx):
-                walk(command.get_command(ctx, name), f"{path} {name}")
-
-    walk(get_command(app), "orderctl")
-    return found
+    return [
+        (" ".join(["orderctl", *path]), param)
+        for path, command in _walk(get_command(app), [])
+        for param in command.params
+    ]
 
 
 def _samples(annotation: Any) -> list[Any]:
@@ -142,7 +144,6 @@ def _outcome(runtime: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
 def test_fast_option_values_match_typers_own_on_every_option() -> None:
     """cli/fastparams.py converts plain option types without a TypeAdapter; whatever it
     returns or raises must be exactly what typer's adapter would, for every option."""
-    from typer._click import Context as ClickContext
     from typer._coercion import build_runtime_param as typers_own
 
     from orderctl.cli.fastparams import FastParam, build_runtime_param
@@ -157,7 +158,7 @@ def test_fast_option_values_match_typers_own_on_every_option() -> None:
             continue
         fast_count += 1
         typer_param = typers_own(descriptor)
-        ctx = ClickContext(get_command(app))
+        ctx = typer.Context(get_command(app))
         for value in _samples(descriptor.annotation):
             assert _outcome(fast, value, param, ctx) == _outcome(typer_param, value, param, ctx), (
                 path,
@@ -165,6 +166,16 @@ def test_fast_option_values_match_typers_own_on_every_option() -> None:
                 value,
             )
     assert fast_count > 50  # the fast path is in use (str, int, enum options)
+
+
+def test_the_fast_option_path_is_installed() -> None:
+    """cli/fastparams.py fails soft on a typer without its hook; on the locked typer it must
+    be in use, or `orders list` loses its start-up target unseen (docs/performance.md)."""
+    from typer import core
+
+    from orderctl.cli import fastparams
+
+    assert core.build_runtime_param is fastparams.build_runtime_param
 
 
 #: What the listing path must not import: the ORM models and mapper set-up, Pydantic's model
