@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 UV_HOME := .uv
 UV := $(UV_HOME)/bin/uv
+UV_STAMP := $(UV_HOME)/.uv-$(UV_VERSION)
 # uv reads no pip configuration, so it resolves and installs from PyPI as a fresh machine does;
 # it uses $(PYTHON) and never downloads an interpreter.
 UV_RUN := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS=never $(UV)
@@ -17,20 +18,22 @@ UV_RUN := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS
 
 setup: $(VENV)/.installed
 
-$(UV):
+# Named after the version, so changing UV_VERSION installs that release.
+$(UV_STAMP):
 	rm -rf $(UV_HOME)
 	$(PYTHON) -m venv $(UV_HOME)
 	$(UV_HOME)/bin/pip install -q uv==$(UV_VERSION)
+	touch $@
 
 # --locked: a uv.lock that no longer matches pyproject.toml is an error, never re-resolved here.
-$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV_STAMP)
 	$(UV_RUN) sync --locked --all-extras
 	touch $@
 
-lock: | $(UV)
+lock: | $(UV_STAMP)
 	$(UV_RUN) lock
 
-upgrade: | $(UV)
+upgrade: | $(UV_STAMP)
 	$(UV_RUN) lock --upgrade
 
 demo: setup
