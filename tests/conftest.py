@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
@@ -373,11 +374,9 @@ def walk_commands(
 ) -> Iterator[tuple[tuple[str, ...], Any]]:
     """(path, Click command) for a command and all below it, groups built on demand (the
     root's lazy groups included), through Click's public `list_commands`/`get_command`."""
-    from typer._click import Context as ClickContext
-
     yield path, command
     if hasattr(command, "list_commands"):
-        ctx = ClickContext(command)
+        ctx = typer.Context(command)
         for name in command.list_commands(ctx):
             yield from walk_commands(command.get_command(ctx, name), (*path, name))
 

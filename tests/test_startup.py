@@ -63,6 +63,14 @@ def test_help_and_version_import_no_database_stack(args: list[str]) -> None:
     assert loaded == []
 
 
+@pytest.mark.parametrize("args", [["--help"], ["orders", "--help"], ["auth", "token", "--help"]])
+def test_help_is_plain_click_help(args: list[str]) -> None:
+    """Every level's help is Click's plain text: typer's Rich help costs ~2x `import typer`."""
+    modules, stdout = _run_probe(args)
+    assert stdout.startswith("Usage: orderctl"), stdout
+    assert not _loaded(modules, "typer.rich_utils")
+
+
 def test_sqlite_commands_never_import_psycopg(tmp_path: Path) -> None:
     env = {
         "PATH": "/usr/bin:/bin",
@@ -112,7 +120,6 @@ def _outcome(runtime: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
 def test_fast_option_values_match_typers_own_on_every_option() -> None:
     """cli/fastparams.py converts plain option types without a TypeAdapter; whatever it
     returns or raises must be exactly what typer's adapter would, for every option."""
-    from typer._click import Context as ClickContext
     from typer._coercion import build_runtime_param as typers_own
 
     from orderctl.cli.fastparams import FastParam, build_runtime_param
@@ -127,7 +134,7 @@ def test_fast_option_values_match_typers_own_on_every_option() -> None:
             continue
         fast_count += 1
         typer_param = typers_own(descriptor)
-        ctx = ClickContext(get_command(app))
+        ctx = typer.Context(get_command(app))
         for value in _samples(descriptor.annotation):
             assert _outcome(fast, value, param, ctx) == _outcome(typer_param, value, param, ctx), (
                 path,
@@ -135,6 +142,16 @@ def test_fast_option_values_match_typers_own_on_every_option() -> None:
                 value,
             )
     assert fast_count > 50  # the fast path is in use (str, int, enum options)
+
+
+def test_the_fast_option_path_is_installed() -> None:
+    """cli/fastparams.py fails soft on a typer without its hook; on the locked typer it must
+    be in use, or `orders list` loses its start-up target unseen (docs/performance.md)."""
+    from typer import core
+
+    from orderctl.cli import fastparams
+
+    assert core.build_runtime_param is fastparams.build_runtime_param
 
 
 #: What the listing path must not import: the ORM models and mapper set-up, Pydantic's model

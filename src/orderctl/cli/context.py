@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from typer._click.core import Context as ClickContext
-
     from orderctl.config import Settings
     from orderctl.db import Database
     from orderctl.services.access import Actor
@@ -83,7 +81,7 @@ class AppState:
             self._db.dispose()
 
 
-def get_state(ctx: typer.Context | ClickContext) -> AppState:
+def get_state(ctx: typer.Context) -> AppState:
     """The AppState of this invocation (created on demand when a sub-app is run alone)."""
     root = ctx.find_root()
     if not isinstance(root.obj, AppState):

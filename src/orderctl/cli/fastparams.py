@@ -1,14 +1,20 @@
 """Option values without a Pydantic `TypeAdapter` per option (start-up).
 
-typer 0.29 builds a Pydantic `TypeAdapter` for every option of the command being run, given or
-not, the first time it parses: `orders list` has 14, which cost more than the listing itself.
-orderctl's options are plain — str, bool, int without bounds, enums, lists of those — and a
-value converts in a line of Python. This installs a `build_runtime_param` that does that, and
+typer 0.29 converts every option value of the command being run, given or not, through a
+Pydantic `TypeAdapter`; the first one imports Pydantic's schema machinery, which alone takes
+`orders list` from 1.11x to 1.30x its library baseline in instructions (docs/performance.md,
+*Start-up*; the target is 1.2x). typer offers no public way around it: `parser=` builds an
+adapter too, and Click's types are private to typer since it vendors Click. orderctl's options
+are plain (str, bool, int without bounds, enums, lists of those) and a value converts in a line
+of Python, so this replaces typer's private `build_runtime_param` with one that does that and
 hands everything else to typer's own. A value the fast path does not accept also goes to
-typer's adapter, so every error reads exactly as typer writes it (tests/test_startup.py
-compares the two on every option of every command).
+typer's adapter, so every error reads exactly as typer writes it.
 
-typer is pinned to 0.29.x (pyproject.toml): this touches its private `_coercion` module.
+This is the one place that touches typer's internals, and it is built to fail soft: if a typer
+release moves them, importing this module fails, cli/main.py skips `install()`, and every
+option goes through typer's own conversion (same values and errors, slower start-up).
+tests/test_startup.py compares both paths on every option of every command and fails when the
+fast path is no longer in use, so a lock upgrade that loses it is seen.
 """
 
 from __future__ import annotations
@@ -19,27 +25,26 @@ from enum import Enum
 from typing import Any, get_args, get_origin
 
 from typer import _coercion, core
-from typer._click import Context
 from typer._param_types import coerce_cli_choice
 
 _typer_build = _coercion.build_runtime_param
 
-Convert = Callable[[Any, Context], Any]
+Convert = Callable[[Any, Any], Any]  # (value, Click context)
 
 
-def _as_str(value: Any, ctx: Context) -> str:
+def _as_str(value: Any, ctx: Any) -> str:
     if type(value) is not str:
         raise TypeError(value)
     return value
 
 
-def _as_bool(value: Any, ctx: Context) -> bool:
+def _as_bool(value: Any, ctx: Any) -> bool:
     if type(value) is not bool:
         raise TypeError(value)
     return value
 
 
-def _as_int(value: Any, ctx: Context) -> int:
+def _as_int(value: Any, ctx: Any) -> int:
     if type(value) is int:
         return value
     if type(value) is str and value.isascii() and value.isdigit():
@@ -48,7 +53,7 @@ def _as_int(value: Any, ctx: Context) -> int:
 
 
 def _choice(choices: tuple[Any, ...], case_sensitive: bool) -> Convert:
-    def convert(value: Any, ctx: Context) -> Any:
+    def convert(value: Any, ctx: Any) -> Any:
         return coerce_cli_choice(value, choices=choices, case_sensitive=case_sensitive, ctx=ctx)
 
     return convert
@@ -73,7 +78,7 @@ class FastParam(_coercion.RuntimeParam):
     convert: Convert
     many: bool
 
-    def _coerce_value(self, value: Any, param: Any, ctx: Context) -> Any:
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
         try:
             if self.many:
                 items = value if isinstance(value, (list, tuple)) else [value]
@@ -103,4 +108,5 @@ def build_runtime_param(descriptor: _coercion.TypeDescriptor) -> _coercion.Runti
 
 def install() -> None:
     """Make typer build orderctl's runtime params through `build_runtime_param`."""
-    core.build_runtime_param = build_runtime_param  # type: ignore[attr-defined]
+    if getattr(core, "build_runtime_param", None) is _typer_build:  # the hook is where it was
+        core.build_runtime_param = build_runtime_param  # type: ignore[attr-defined]

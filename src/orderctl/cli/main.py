@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Annotated, Any
+from difflib import get_close_matches
+from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from orderctl import __version__
 from orderctl.cli import (
@@ -17,7 +17,6 @@ from orderctl.cli import (
     customers,
     db,
     demo,
-    fastparams,
     imports,
     init,
     maintenance,
@@ -29,89 +28,65 @@ from orderctl.cli import (
 from orderctl.cli.context import AppState, get_state
 from orderctl.cli.render import error
 
-if TYPE_CHECKING:
-    from typer._click.core import Context as ClickContext
-
-
-fastparams.install()
-
-
-class _LazyGroups(MutableMapping[str, Any]):
-    """The root's commands, where a command group (a Typer app) becomes a Click group only
-    when it is looked up: building one inspects the signature and type hints of each of its
-    commands, which for all groups costs about as much as importing typer (start-up).
-    """
-
-    def __init__(self, built: Mapping[str, Any], lazy: dict[str, typer.Typer]) -> None:
-        self._built = dict(built)
-        self._lazy = {name: sub for name, sub in lazy.items() if name not in built}
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._built and name in self._lazy:
-            from typer.main import get_group_from_info
-            from typer.models import TyperInfo
-
-            self._built[name] = get_group_from_info(
-                TyperInfo(self._lazy[name], name=name),
-                pretty_exceptions_short=app.pretty_exceptions_short,
-                rich_markup_mode=app.rich_markup_mode,
-                suggest_commands=app.suggest_commands,
-            )
-        return self._built[name]
-
-    def __setitem__(self, name: str, command: Any) -> None:
-        self._built[name] = command
-
-    def __delitem__(self, name: str) -> None:
-        self._built.pop(name, None)
-        self._lazy.pop(name, None)
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._built
-        yield from (name for name in self._lazy if name not in self._built)
-
-    def __len__(self) -> int:
-        return len(set(self._built) | set(self._lazy))
-
-    def short_help(self, name: str) -> str | None:
-        """The help of a group not built yet (None once built: ask the command)."""
-        if name in self._built or name not in self._lazy:
-            return None
-        return str(self._lazy[name].info.help or "")
+try:  # typer's private option coercion: see cli/fastparams.py for why and what if it goes
+    from orderctl.cli import fastparams
+except (ImportError, AttributeError):
+    pass
+else:
+    fastparams.install()
 
 
 class OrderctlGroup(TyperGroup):
-    """Maps every error to `error: <message>` on stderr and the exit code of DESIGN.md §9."""
+    """The root command. Maps every error to `error: <message>` on stderr and the exit code of
+    DESIGN.md §9, and turns a command group (a Typer app in `_GROUPS`) into a Click group only
+    when it is asked for (Click's `get_command`/`list_commands`, as hatch's cli/lazy.py does):
+    building one inspects the signature and type hints of each of its commands, which for all
+    groups costs about as much as importing typer (start-up, docs/performance.md).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.commands = _LazyGroups(self.commands, _GROUPS)
+        self._built: dict[str, Any] = {}
 
-    def format_commands(self, ctx: ClickContext, formatter: Any) -> None:
-        """The command list of `--help`, without building the groups to read their help."""
-        from typer._click.utils import make_default_short_help
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The plain commands, then the groups, in the order `--help` lists them."""
+        return [*self.commands, *(name for name in _GROUPS if name not in self.commands)]
 
-        commands = self.commands
-        if not isinstance(commands, _LazyGroups):
-            return super().format_commands(ctx, formatter)
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """A plain command, or a group, built on first use."""
+        if cmd_name in self.commands or cmd_name not in _GROUPS:
+            return super().get_command(ctx, cmd_name)
+        if cmd_name not in self._built:
+            self._built[cmd_name] = _build_group(cmd_name)
+        return self._built[cmd_name]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As Click's, with the groups not built yet among the "did you mean" names."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = get_close_matches(name, self.list_commands(ctx))
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list of `--help`, with each group's short help read from its Typer app,
+        so listing them builds none."""
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
         rows = []
         for name in names:
-            lazy_help = commands.short_help(name)
-            if lazy_help is not None:
-                rows.append((name, make_default_short_help(lazy_help, limit)))
-                continue
-            command = commands[name]
+            if name in _GROUPS and name not in self._built:
+                # A bare command holding the group's help shortens it exactly as Click does.
+                command = TyperCommand(name, help=str(_GROUPS[name].info.help or ""))
+            else:
+                command = self.get_command(ctx, name)
             if not command.hidden:
                 rows.append((name, command.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
-    def list_commands(self, ctx: ClickContext) -> list[str]:
-        return list(self.commands)
-
-    def invoke(self, ctx: ClickContext) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort):
@@ -132,7 +107,22 @@ class OrderctlGroup(TyperGroup):
                 ctx.obj.close()
 
 
-def _report(ctx: ClickContext, exc: Exception) -> int:
+def _build_group(name: str) -> Any:
+    """The Click group of `_GROUPS[name]`, built through typer's public `get_command` on an app
+    that holds just that group: so it is a group even with a single command (`import orders`),
+    and it inherits the root's settings (plain Click help, no completion options)."""
+    from typer.main import get_command
+
+    holder = typer.Typer(
+        add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None
+    )
+    holder.add_typer(_GROUPS[name], name=name)
+    built = get_command(holder)
+    assert isinstance(built, TyperGroup)
+    return built.commands[name]
+
+
+def _report(ctx: typer.Context, exc: Exception) -> int:
     from orderctl.errors import OrderctlError
 
     state = get_state(ctx)
@@ -155,14 +145,18 @@ def _report(ctx: ClickContext, exc: Exception) -> int:
 
 
 def _report_usage(exc: typer.TyperException) -> int:
-    """A usage error as one `error:` line naming the help to read (exit 2)."""
-    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+    """A usage error as one `error:` line naming the help to read (exit 2).
 
-    if isinstance(exc, NoArgsIsHelpError) or not isinstance(exc, UsageError):
-        raise exc  # help screens and other framework exits keep their own rendering
-    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-    message = " ".join(exc.format_message().split())  # one line, even for choice lists
-    error(f"{message}{hint}")
+    Click's usage errors are known by their exit code 2 (typer keeps Click's classes private);
+    the one whose message is the help screen (a group run without a command) and the other
+    framework exits keep their own rendering.
+    """
+    ctx: Any = getattr(exc, "ctx", None)
+    message = exc.format_message()
+    if exc.exit_code != 2 or (ctx is not None and message == ctx.get_help()):
+        raise exc
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    error(" ".join(message.split()) + hint)  # one line, even for choice lists
     return exc.exit_code
 
 
@@ -224,7 +218,7 @@ def root(
 
 
 app.command("init")(init.init)
-#: Command groups, joined lazily by `OrderctlGroup` (see `_LazyGroups`), in help order.
+#: Command groups, built by `OrderctlGroup.get_command` on first use, in help order.
 _GROUPS: dict[str, typer.Typer] = {}
 for _name, _module in (
     ("config", config),

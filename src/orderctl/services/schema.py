@@ -23,15 +23,24 @@ if TYPE_CHECKING:
 
     from orderctl.services.access import Actor
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+def _find_migrations() -> Path:
+    """The Alembic environment: `orderctl/migrations` in an installed wheel (the build maps the
+    top-level `migrations/` there), else `migrations/` at the top of a source checkout, which
+    is where an editable install finds it."""
+    package = Path(__file__).resolve().parent.parent
+    candidates = (package / "migrations", package.parent.parent / "migrations")
+    found = next((path for path in candidates if (path / "env.py").is_file()), None)
+    # None found is a broken install; Alembic's error then names the path it looked at.
+    return found or candidates[0]
+
+
+MIGRATIONS_DIR = _find_migrations()
 
 
 def alembic_config(db: Database) -> Config:
-    """An Alembic config for this database, using the migrations shipped in the package."""
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    """An Alembic config for this database, using the migrations in `MIGRATIONS_DIR`."""
+    cfg = alembic_config_without_db()
     cfg.attributes["engine"] = db.engine
     return cfg
 
