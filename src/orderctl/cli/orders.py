@@ -241,28 +241,26 @@ def _where(path: str) -> str:
 
 
 def _read_order_file(path: str) -> Any:
-    """The JSON document in FILE or stdin. Unreadable: exit 2; empty or not JSON: exit 6."""
-    import json
-
+    """The JSON document in FILE or stdin (`parsing.load_json`: at most 1 MiB, strict UTF-8,
+    no duplicate keys, no NaN). Unreadable: exit 2; empty, too big or not JSON: exit 6."""
     from orderctl.errors import UsageError, ValidationFailed
+    from orderctl.parsing import JSON_MAX_BYTES, InvalidJson, load_json
 
     where = _where(path)
     try:
-        raw = stdin_bytes().read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
+        if path == "-":
+            raw = stdin_bytes().read(JSON_MAX_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(JSON_MAX_BYTES + 1)  # never more, whatever the file's size
     except OSError as exc:
         raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed(f"{where}: not UTF-8 text") from None
-    if not text.strip():
+    if not raw.strip() or raw.strip() == b"\xef\xbb\xbf":
         raise ValidationFailed(f"{where}: empty input, expected one JSON order document")
     try:
-        document = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+        document = load_json(raw)
+    except InvalidJson as exc:
+        raise ValidationFailed(f"{where}: {exc}") from None
     if not isinstance(document, dict):
         raise ValidationFailed(f"{where}: expected one JSON object (an order document)")
     return document
