@@ -12,7 +12,7 @@ Every router is built with `route_class=JsonRoute`; a test checks that no route 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
@@ -37,7 +37,7 @@ class StrictJsonRequest(Request):
 class JsonRoute(APIRoute):
     """The route class of every router: its handler sees a `StrictJsonRequest`."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def strict_handler(request: Request) -> Response:
