@@ -327,7 +327,7 @@ BAD_FILES: list[tuple[str, str]] = [
      "items.0.unit_price: must have at most two decimals"),
     (_line(quantity=1, unit_price="-1.00"), "items.0.unit_price: must not be negative"),
     ('{"customer_email": "a@b.io", "items": [{"sku": "MUG-01", "quantity": 1, "unit_price": NaN}]}',
-     "items.0.unit_price:"),
+     "error: stdin: not valid JSON: NaN is not a JSON value"),
     (_line(quantity=1, unit_price="NaN"), "items.0.unit_price:"),
     (_line(quantity=1, unit_price="Infinity"), "items.0.unit_price:"),
     (_line(quantity=1, unit_price="10000000000.00"), "items.0.unit_price: must be at most 9999999999.99"),  # noqa: E501
