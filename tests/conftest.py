@@ -6,8 +6,14 @@ it the PostgreSQL cases are skipped locally, and fail when CI=true.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import select
 import shutil
+import struct
+import subprocess
+import termios
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -312,3 +318,28 @@ def hold_row(db_url: str, database: Database, table: str, column: str, value: st
     pg = psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://", 1))
     pg.execute(f"SELECT 1 FROM {table} WHERE {column} = %s FOR UPDATE", (value,))  # type: ignore[arg-type]
     return pg
+
+
+def run_in_pty(args: list[str], env: dict[str, str], *, columns: int = 80) -> bytes:
+    """What `args` writes to a real terminal of `columns` columns (stdout and stderr both are
+    the terminal, as for a person at it)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {**env, "COLUMNS": str(columns)}
+    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 20)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=20)
+    os.close(master)
+    return b"".join(chunks)
