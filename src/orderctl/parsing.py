@@ -208,7 +208,7 @@ def _json_number(text: str) -> Decimal:
         value = Decimal(text)
     except InvalidOperation:  # an exponent beyond what Decimal can hold
         value = Decimal("Infinity")
-    if not abs(value) <= JSON_MAX_NUMBER:
+    if not value.copy_abs() <= JSON_MAX_NUMBER:  # copy_abs: abs() would overflow the context
         raise InvalidJson(f"the number {text[:40]} is too large")
     return value
 

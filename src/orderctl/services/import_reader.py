@@ -55,6 +55,8 @@ class RawOrder:
     raw: list[list[str]] | str
     error: str | None = None
     ref: str = ""
+    #: A JSONL line over the limit: `raw` holds only its first `REJECT_PREFIX` bytes.
+    cut: bool = False
 
     @property
     def line_count(self) -> int:
@@ -233,7 +235,8 @@ def _jsonl_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes, bool]]:
     `JSON_MAX_BYTES` is not held: its first `REJECT_PREFIX` bytes come back with whole=False,
     the rest is read past in pieces."""
     lineno = 0
-    while raw := stream.readline(JSON_MAX_BYTES + 1):
+    # Two bytes over the limit: a line of exactly the limit still fits with its CR LF.
+    while raw := stream.readline(JSON_MAX_BYTES + 2):
         lineno += 1
         if len(raw) > JSON_MAX_BYTES and not raw.endswith(b"\n"):
             head = raw[:REJECT_PREFIX]
@@ -259,7 +262,7 @@ def read_jsonl(stream: IO[bytes]) -> Iterator[RawOrder]:
                 f"the line is longer than {JSON_MAX_BYTES} bytes (1 MiB), the limit of one "
                 f"JSONL line (a rejects file keeps its first {REJECT_PREFIX} bytes)"
             )
-            yield RawOrder(lines=[lineno], data=None, raw=line, error=error)
+            yield RawOrder(lines=[lineno], data=None, raw=line, error=error, cut=True)
             continue
         if not line.strip():
             continue
@@ -326,7 +329,8 @@ class RejectsWriter:
         assert isinstance(order.raw, str)
         doc: dict[str, Any]
         try:
-            parsed = load_json(order.raw.encode("utf-8", errors="surrogateescape"))
+            # The start of a cut line may parse, but it is not the order the file had.
+            parsed = None if order.cut else load_json(order.raw.encode("utf-8", "surrogateescape"))
         except InvalidJson:
             parsed = None
         if isinstance(parsed, dict):
