@@ -13,6 +13,7 @@ import select
 import shutil
 import struct
 import subprocess
+import sys
 import termios
 import uuid
 from collections.abc import Callable, Iterator
@@ -272,6 +273,26 @@ class Cli:
         return self.runner.invoke(
             app, list(args), input=input, env=full_env, catch_exceptions=False
         )
+
+    def on_terminal(
+        self,
+        *args: str,
+        role: Role = Role.ADMIN,
+        columns: int = 80,
+        env: dict[str, str] | None = None,
+    ) -> bytes:
+        """What the installed `orderctl ARGS` writes to a real terminal (colours allowed)."""
+        full_env = {
+            **os.environ,
+            "ORDERCTL_DATABASE_URL": self.db_url,
+            "ORDERCTL_CONFIG_DIR": str(self.config_dir),
+            "ORDERCTL_TOKEN": self.token(role),
+            "TERM": "xterm-256color",
+        }
+        full_env.pop("NO_COLOR", None)
+        full_env.update(env or {})
+        exe = str(Path(sys.executable).with_name("orderctl"))
+        return run_in_pty([exe, *args], full_env, columns=columns)
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ import base64
 import csv
 import io
 import json
-import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -17,7 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
-from tests.conftest import Cli, run_in_pty
+from tests.conftest import Cli
 
 from orderctl.db import Database
 from orderctl.enums import OrderSort, OrderStatus, Role
@@ -345,18 +343,11 @@ def test_colours_on_a_terminal_and_no_color(cli: Cli, backend: str, tmp_path: Pa
     if backend != "sqlite":
         pytest.skip("terminal behaviour does not depend on the backend")
     seed(cli.database, 1)
-    env = {
-        **os.environ,
-        "ORDERCTL_DATABASE_URL": cli.db_url,
-        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
-        "ORDERCTL_TOKEN": cli.token(Role.VIEWER),
-        "COLUMNS": "120",
-    }
-    env.pop("NO_COLOR", None)
-    exe = str(Path(sys.executable).with_name("orderctl"))
-    coloured = run_in_pty([exe, "orders", "show", "1"], env, columns=120)
+    coloured = cli.on_terminal("orders", "show", "1", role=Role.VIEWER, columns=120)
     assert b"SEED-0000" in coloured and b"\x1b[" in coloured and b"36m" in coloured
-    plain = run_in_pty([exe, "orders", "show", "1"], {**env, "NO_COLOR": "1"}, columns=120)
+    plain = cli.on_terminal(
+        "orders", "show", "1", role=Role.VIEWER, columns=120, env={"NO_COLOR": "1"}
+    )
     assert b"SEED-0000" in plain and b"36m" not in plain
 
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from tests.conftest import Cli, run_in_pty
+from tests.conftest import Cli
 
 from orderctl.cli import render
 from orderctl.db import Database
@@ -161,17 +159,8 @@ def test_json_jsonl_and_csv_carry_the_exact_stored_values(hostile: Cli) -> None:
 def test_a_real_terminal_gets_no_sequence_from_the_data(hostile: Cli, backend: str) -> None:
     if backend != "sqlite":
         pytest.skip("what reaches the terminal does not depend on the backend")
-    env = {
-        **os.environ,
-        "ORDERCTL_DATABASE_URL": hostile.db_url,
-        "ORDERCTL_CONFIG_DIR": str(hostile.config_dir),
-        "ORDERCTL_TOKEN": hostile.token(Role.ADMIN),
-        "TERM": "xterm-256color",
-    }
-    env.pop("NO_COLOR", None)
-    exe = str(Path(sys.executable).with_name("orderctl"))
     for args in VIEWS:
-        shown = run_in_pty([exe, *args], env, columns=80).decode("utf-8", errors="replace")
+        shown = hostile.on_terminal(*args, columns=80).decode("utf-8", errors="replace")
         shown = shown.replace("\r\n", "\n")  # the terminal's own line ends (onlcr)
         assert "\\x1b" in shown or "\\x1" in shown, (args, shown)  # the escape, maybe folded
         for raw in RAW:
