@@ -67,14 +67,10 @@ def no_nul(value: str) -> str:
 #: newline included), DEL, C1 controls, the bidirectional formatting controls (which reorder
 #: what follows them), the Unicode line and paragraph separators, and lone surrogates (what
 #: undecodable bytes or a `\ud800` JSON escape leave in a string; no database stores them).
-CONTROL_CHARACTERS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+CONTROL_CHARACTERS = re.compile(f"[\x00-\x1f{_BEYOND_C0}]")
 #: The same, less newline and tab: what free text (notes, reasons) may not hold.
-TEXT_CONTROL_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
-    "\u2066-\u2069\ud800-\udfff]"
-)
+TEXT_CONTROL_CHARACTERS = re.compile(f"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")
 
 
 def _refuse_controls(value: str, pattern: re.Pattern[str]) -> str:
