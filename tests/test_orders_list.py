@@ -6,11 +6,6 @@ import base64
 import csv
 import io
 import json
-import os
-import pty
-import select as io_select
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -344,43 +339,15 @@ def test_list_bad_options(cli: Cli) -> None:
         assert result.stdout == "", args
 
 
-def _run_in_pty(args: list[str], env: dict[str, str]) -> bytes:
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(args, stdout=slave, stderr=subprocess.DEVNULL, env=env)
-    os.close(slave)
-    chunks: list[bytes] = []
-    while True:
-        ready, _, _ = io_select.select([master], [], [], 20)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    proc.wait(timeout=20)
-    os.close(master)
-    return b"".join(chunks)
-
-
 def test_colours_on_a_terminal_and_no_color(cli: Cli, backend: str, tmp_path: Path) -> None:
     if backend != "sqlite":
         pytest.skip("terminal behaviour does not depend on the backend")
     seed(cli.database, 1)
-    env = {
-        **os.environ,
-        "ORDERCTL_DATABASE_URL": cli.db_url,
-        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
-        "ORDERCTL_TOKEN": cli.token(Role.VIEWER),
-        "COLUMNS": "120",
-    }
-    env.pop("NO_COLOR", None)
-    exe = str(Path(sys.executable).with_name("orderctl"))
-    coloured = _run_in_pty([exe, "orders", "show", "1"], env)
+    coloured = cli.on_terminal("orders", "show", "1", role=Role.VIEWER, columns=120).raw
     assert b"SEED-0000" in coloured and b"\x1b[" in coloured and b"36m" in coloured
-    plain = _run_in_pty([exe, "orders", "show", "1"], {**env, "NO_COLOR": "1"})
+    plain = cli.on_terminal(
+        "orders", "show", "1", role=Role.VIEWER, columns=120, env={"NO_COLOR": "1"}
+    ).raw
     assert b"SEED-0000" in plain and b"36m" not in plain
 
 

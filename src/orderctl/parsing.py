@@ -6,9 +6,11 @@ Both faces accept the same dates and amounts; each maps the errors to its own co
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 #: Filters beyond this can match nothing a Numeric(12, 2) column holds; refusing them keeps
 #: absurd numbers (1e999999) away from the database, where PostgreSQL would overflow.
@@ -61,13 +63,48 @@ def no_nul(value: str) -> str:
     return value
 
 
+#: Characters that act on a terminal instead of showing as themselves: C0 controls (tab and
+#: newline included), DEL, C1 controls, the bidirectional formatting controls (which reorder
+#: what follows them), the Unicode line and paragraph separators, and lone surrogates (what
+#: undecodable bytes or a `\ud800` JSON escape leave in a string; no database stores them).
+_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+CONTROL_CHARACTERS = re.compile(f"[\x00-\x1f{_BEYOND_C0}]")
+#: The same, less newline and tab: what free text (notes, reasons) may not hold.
+TEXT_CONTROL_CHARACTERS = re.compile(f"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")
+
+
+def _refuse_controls(value: str, pattern: re.Pattern[str]) -> str:
+    found = pattern.search(value)
+    if found is None:
+        return value
+    if found.group() == "\x00":  # the reason most callers know, and PostgreSQL's own limit
+        raise ValueError("must not contain NUL characters")
+    raise ValueError(
+        f"must not contain control characters (U+{ord(found.group()):04X} at position "
+        f"{found.start() + 1})"
+    )
+
+
+def single_line(value: str) -> str:
+    """`value`, unless it holds a control character (`CONTROL_CHARACTERS`, tab and newline
+    included): the rule for SKUs, names, emails, usernames, token names and refs. Raises
+    ValueError naming the first one (`U+001B at position 3`)."""
+    return _refuse_controls(value, CONTROL_CHARACTERS)
+
+
+def free_text(value: str) -> str:
+    """`value`, unless it holds a control character other than newline and tab: the rule for
+    notes and reasons. Raises ValueError."""
+    return _refuse_controls(value, TEXT_CONTROL_CHARACTERS)
+
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 def normalize_email(value: str) -> str:
     """An email address stripped and in lower case (how orderctl stores and compares them).
     Raises ValueError."""
-    value = no_nul(value.strip().lower())
+    value = single_line(value.strip().lower())
     if len(value) > 254 or not _EMAIL.fullmatch(value):
         raise ValueError("is not a valid email address")
     return value
@@ -82,3 +119,106 @@ def to_utc(value: datetime) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
         raise ValueError("is out of the supported range of dates") from None
+
+
+# ---- JSON documents from outside: `--from-file`, JSONL import lines, API request bodies ----
+
+#: The largest JSON document read: one `--from-file` order, one JSONL line, one API body (the
+#: biggest valid order, 1,000 lines and a 2,000-character note, is well under 256 KiB).
+JSON_MAX_BYTES = 1 << 20
+#: A valid order nests three levels; Python's parser recurses once per level and would stop
+#: with RecursionError near 1,000, so deeper documents are refused before parsing.
+JSON_MAX_DEPTH = 32
+#: A number beyond this is refused while parsing: turning `1e999999999` into the int a
+#: quantity needs would take minutes and gigabytes. Every field's own limit is far below.
+JSON_MAX_NUMBER = Decimal("1e100")
+_BOM = b"\xef\xbb\xbf"
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+class InvalidJson(ValueError):
+    """A JSON document orderctl refuses; the message is one line and never quotes the whole
+    document."""
+
+
+def load_json(data: bytes) -> Any:
+    """Parse one JSON document strictly and return it (numbers with a fraction or an exponent
+    as Decimal).
+
+    Refused with `InvalidJson`: more than `JSON_MAX_BYTES`, bytes that are not UTF-8 (a BOM at
+    the very start is dropped, as RFC 8259 allows), invalid syntax, nesting deeper than
+    `JSON_MAX_DEPTH`, a key twice in one object (which value was meant cannot be known),
+    `NaN`/`Infinity` (not JSON), numbers beyond `JSON_MAX_NUMBER` or over 4,300 digits.
+    """
+    if len(data) > JSON_MAX_BYTES:
+        raise InvalidJson(
+            f"larger than {JSON_MAX_BYTES} bytes (1 MiB), the limit of one JSON document"
+        )
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJson(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    if _too_deep(text):
+        raise InvalidJson(f"JSON nested deeper than {JSON_MAX_DEPTH} levels")
+    try:
+        return json.loads(
+            text,
+            parse_float=_json_number,
+            parse_constant=_json_constant,
+            object_pairs_hook=_json_object,
+        )
+    except InvalidJson:
+        raise
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}" if exc.lineno > 1 else f"column {exc.colno}"
+        raise InvalidJson(f"not valid JSON at {where}: {exc.msg}") from None
+    except RecursionError:  # cannot happen below JSON_MAX_DEPTH; kept as a last guard
+        raise InvalidJson(f"JSON nested deeper than {JSON_MAX_DEPTH} levels") from None
+    except ValueError:  # int() of a literal over sys.get_int_max_str_digits() digits
+        raise InvalidJson("a number has more than 4300 digits") from None
+
+
+def _too_deep(text: str) -> bool:
+    # Counting brackets is C speed and settles nearly every document (an order of five lines
+    # has six); only a document with many brackets is scanned, outside its strings.
+    if text.count("[") + text.count("{") <= JSON_MAX_DEPTH:
+        return False
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > JSON_MAX_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _json_number(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # an exponent beyond what Decimal can hold
+        value = Decimal("Infinity")
+    if not value.copy_abs() <= JSON_MAX_NUMBER:  # copy_abs: abs() would overflow the context
+        raise InvalidJson(f"the number {text[:40]} is too large")
+    return value
+
+
+def _json_constant(name: str) -> Any:
+    raise InvalidJson(f"not valid JSON: {name} is not a JSON value (write a number or a string)")
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidJson(f"duplicate key {key[:40]!r}: a key may appear once in an object")
+            seen.add(key)
+    return result

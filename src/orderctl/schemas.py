@@ -24,7 +24,7 @@ from pydantic import (
 
 from orderctl.enums import OrderStatus, Role, TokenState
 from orderctl.errors import ValidationFailed
-from orderctl.parsing import no_nul, normalize_email, to_utc
+from orderctl.parsing import free_text, normalize_email, single_line, to_utc
 from orderctl.tables import MONEY_MAX
 
 NOTES_MAX = 2000
@@ -71,28 +71,30 @@ Timestamp = Annotated[
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
 ]
 Email = Annotated[str, AfterValidator(normalize_email)]
+# Names, SKUs and refs are shown in tables and typed back on command lines: no control
+# characters at all (`parsing.single_line`). Notes keep newline and tab (`parsing.free_text`).
 
 
 Sku = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-    AfterValidator(no_nul),
+    AfterValidator(single_line),
 ]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(no_nul),
+    AfterValidator(single_line),
 ]
 OptionalName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=200),
-    AfterValidator(no_nul),
+    AfterValidator(single_line),
 ]
-Notes = Annotated[str, StringConstraints(max_length=NOTES_MAX), AfterValidator(no_nul)]
+Notes = Annotated[str, StringConstraints(max_length=NOTES_MAX), AfterValidator(free_text)]
 ExternalRef = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(no_nul),
+    AfterValidator(single_line),
 ]
 Username = Annotated[
     str,
@@ -299,7 +301,7 @@ class TokenCreate(InputModel):
     name: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-        AfterValidator(no_nul),
+        AfterValidator(single_line),
     ]
 
 

@@ -94,6 +94,16 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc) or "request"
 
 
+def _error_item(err: Any) -> dict[str, Any]:
+    if err.get("type") == "json_invalid":
+        # A body `parsing.load_json` refused (api/jsonbody.py): its reason, not FastAPI's
+        # generic "JSON decode error" at a byte offset.
+        reason = str((err.get("ctx") or {}).get("error", "")) or "not valid JSON"
+        return {"loc": ["body"], "msg": reason, "type": "json_invalid"}
+    loc = list(err.get("loc", ()))
+    return {"loc": loc, "msg": str(err.get("msg", "")), "type": err.get("type")}
+
+
 async def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's own validation (query, path, header, body) as one readable line plus the list.
 
@@ -101,10 +111,7 @@ async def _request_validation_error(_request: Request, exc: Exception) -> JSONRe
     a hostile body, and `ctx` may hold values that are not JSON.
     """
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
-        for err in exc.errors()
-    ]
+    errors = [_error_item(err) for err in exc.errors()]
     if errors:
         first = errors[0]
         msg = str(first["msg"]).removeprefix("Value error, ")

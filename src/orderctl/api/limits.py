@@ -13,7 +13,10 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MAX_BODY_BYTES = 1024 * 1024
+from orderctl.parsing import JSON_MAX_BYTES
+
+#: One limit for a JSON document, wherever it comes from (1 MiB).
+MAX_BODY_BYTES = JSON_MAX_BYTES
 TOO_LARGE = f"request body too large (at most {MAX_BODY_BYTES} bytes)"
 
 

@@ -36,6 +36,7 @@ HISTORY_COLUMNS = [
     ("TO", "to_status"),
     ("REASON", "reason"),
 ]
+_LINE_KEYS = ("sku", "name", "quantity", "unit_price", "line_total")
 _DIGITS = re.compile(r"[0-9]+")
 _QTY = re.compile(r"[+-]?[0-9]+")
 
@@ -103,11 +104,14 @@ def _list_row(order: Any) -> dict[str, Any]:
 def _order_view(doc: dict[str, Any], events: list[dict[str, Any]] | None = None) -> RenderableType:
     """The Rich view of one order: header, customer, lines, total and (for show) history.
 
-    Every user-supplied string goes in as `Text`, so markup in it is shown, not interpreted.
+    Every stored string goes in through `cell_text` (escaped, and `Text`, so markup in it is
+    shown, not interpreted).
     """
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
+
+    from orderctl.cli.render import cell_text
 
     header = Text.assemble(
         ("Order ", "bold"),
@@ -117,19 +121,19 @@ def _order_view(doc: dict[str, Any], events: list[dict[str, Any]] | None = None)
     )
     if doc["external_ref"]:
         header.append("  ref ")
-        header.append(doc["external_ref"])
+        header.append(cell_text(doc["external_ref"]))
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column(overflow="fold")
     customer = doc["customer"]
-    who = Text(customer["email"])
+    who = cell_text(customer["email"])
     if customer["name"]:
-        who = Text.assemble(customer["name"], " <", customer["email"], ">")
+        who = Text.assemble(cell_text(customer["name"]), " <", who, ">")
     facts.add_row("customer", who)
-    facts.add_row("created", Text(doc["created_at"]))
-    facts.add_row("updated", Text(doc["updated_at"]))
+    facts.add_row("created", cell_text(doc["created_at"]))
+    facts.add_row("updated", cell_text(doc["updated_at"]))
     if doc["notes"]:
-        facts.add_row("notes", Text(doc["notes"]))
+        facts.add_row("notes", cell_text(doc["notes"]))
 
     lines = Table(show_edge=False, header_style="bold")
     for title, justify in (
@@ -141,13 +145,7 @@ def _order_view(doc: dict[str, Any], events: list[dict[str, Any]] | None = None)
     ):
         lines.add_column(title, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for item in doc["items"]:
-        lines.add_row(
-            Text(item["sku"]),
-            Text(item["name"]),
-            Text(str(item["quantity"])),
-            Text(item["unit_price"]),
-            Text(item["line_total"]),
-        )
+        lines.add_row(*(cell_text(item[key]) for key in _LINE_KEYS))
     total = Text.assemble(("total ", "bold"), (f"{doc['total']} {doc['currency']}", "bold"))
     parts: list[RenderableType] = [header, facts, Text(""), lines, total]
     if events is not None:
@@ -155,7 +153,7 @@ def _order_view(doc: dict[str, Any], events: list[dict[str, Any]] | None = None)
         for title, _ in HISTORY_COLUMNS:
             history.add_column(title, overflow="fold")
         for event in events:
-            history.add_row(*(Text(str(event[key] or "")) for _, key in HISTORY_COLUMNS))
+            history.add_row(*(cell_text(event[key]) for _, key in HISTORY_COLUMNS))
         parts += [Text(""), history]
     return Group(*parts)
 
@@ -241,28 +239,26 @@ def _where(path: str) -> str:
 
 
 def _read_order_file(path: str) -> Any:
-    """The JSON document in FILE or stdin. Unreadable: exit 2; empty or not JSON: exit 6."""
-    import json
-
+    """The JSON document in FILE or stdin (`parsing.load_json`: at most 1 MiB, strict UTF-8,
+    no duplicate keys, no NaN). Unreadable: exit 2; empty, too big or not JSON: exit 6."""
     from orderctl.errors import UsageError, ValidationFailed
+    from orderctl.parsing import JSON_MAX_BYTES, InvalidJson, load_json
 
     where = _where(path)
     try:
-        raw = stdin_bytes().read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
+        if path == "-":
+            raw = stdin_bytes().read(JSON_MAX_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(JSON_MAX_BYTES + 1)  # never more, whatever the file's size
     except OSError as exc:
         raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed(f"{where}: not UTF-8 text") from None
-    if not text.strip():
+    if not raw.strip() or raw.strip() == b"\xef\xbb\xbf":
         raise ValidationFailed(f"{where}: empty input, expected one JSON order document")
     try:
-        document = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+        document = load_json(raw)
+    except InvalidJson as exc:
+        raise ValidationFailed(f"{where}: {exc}") from None
     if not isinstance(document, dict):
         raise ValidationFailed(f"{where}: expected one JSON object (an order document)")
     return document

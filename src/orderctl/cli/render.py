@@ -1,18 +1,27 @@
-"""All output goes through here: data on stdout, messages and errors on stderr (DESIGN.md §6)."""
+"""All output goes through here: data on stdout, messages and errors on stderr (DESIGN.md §6).
+
+Nothing from stored data reaches a terminal raw (DESIGN.md §12, docs/output.md): every table
+cell and view goes through `printable()` and every stderr line through `message()`, which show
+control characters as escapes; cells are handed to Rich as `Text`, never as markup. JSON and
+CSV carry the exact stored values.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from orderctl.enums import OutputFormat
+from orderctl.parsing import CONTROL_CHARACTERS
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
     from rich.console import Console, RenderableType
+    from rich.text import Text
 
 #: (header, key) pairs; a dotted key reaches into a nested document (`customer.email`).
 Columns = Sequence[tuple[str, str]]
@@ -33,18 +42,62 @@ def stderr_console() -> Console:
     return Console(file=sys.stderr, width=None if tty else 200, no_color=not tty or None)
 
 
+#: What a table cell escapes: the control characters, and the backslash that starts an escape.
+_CELL_SPECIAL = re.compile(r"\\|" + CONTROL_CHARACTERS.pattern)
+_NAMED = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` as a table cell shows it: one line with no control character (ESC, C1, bidi
+    overrides, newline, tab...) but its escape (`\\x1b`, `\\u202e`, `\\n`, `\\t`), and a backslash
+    doubled, so a shown cell maps back to exactly one stored value."""
+    if "\\" not in text and CONTROL_CHARACTERS.search(text) is None:
+        return text  # nearly every cell: no copy, no substitution
+    return _CELL_SPECIAL.sub(_escape, text)
+
+
+def cell_text(value: Any) -> Text:
+    """A value for a Rich table or view: `printable`, and `Text` so `[bold]` in it stays text."""
+    from rich.text import Text
+
+    return Text(printable(_cell(value)))
+
+
+def _one_line(text: str) -> str:
+    # Messages are for people and often quote values with repr(), which already doubles
+    # backslashes: only control characters are escaped here, not the backslash.
+    if CONTROL_CHARACTERS.search(text) is None:
+        return text
+    return CONTROL_CHARACTERS.sub(_escape, text)
+
+
 def message(text: str) -> None:
-    """A message for the person at the terminal (stderr, plain text, never markup)."""
-    sys.stderr.write(text.rstrip("\n") + "\n")
+    """A message for the person at the terminal (stderr, plain text, never markup).
+
+    Its own line breaks are kept (a plan of several lines); any other control character, from
+    a stored value or an exception's text, is shown escaped."""
+    lines = text.rstrip("\n").split("\n")
+    sys.stderr.write("\n".join(_one_line(line) for line in lines) + "\n")
     sys.stderr.flush()
 
 
 def error(text: str) -> None:
-    message(f"error: {text}")
+    """`error: <text>` on stderr, always one line (exceptions quote stored values)."""
+    message(_one_line(f"error: {text}".rstrip("\n")))
 
 
 def warning(text: str) -> None:
-    message(f"warning: {text}")
+    """`warning: <text>` on stderr, always one line."""
+    message(_one_line(f"warning: {text}".rstrip("\n")))
 
 
 def write_text(text: str) -> None:
@@ -69,6 +122,7 @@ def _lookup(doc: dict[str, Any], key: str) -> Any:
 
 
 def _cell(value: Any) -> str:
+    """A value as text, exactly (CSV cells); tables show it through `printable`."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -124,7 +178,6 @@ def render_list(
             count += 1
     else:
         from rich.table import Table
-        from rich.text import Text
 
         table = Table(title=title, show_edge=False, header_style="bold")
         for header, key in columns:
@@ -133,7 +186,7 @@ def render_list(
             )
         for record in records:
             doc = document(record)
-            table.add_row(*(Text(_cell(_lookup(doc, key))) for _, key in columns))
+            table.add_row(*(cell_text(_lookup(doc, key)) for _, key in columns))
             count += 1
         if count:
             stdout_console().print(table)
@@ -202,26 +255,24 @@ def render_one(
 
 def key_value_table(doc: dict[str, Any]) -> RenderableType:
     from rich.table import Table
-    from rich.text import Text
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     for key, value in _flatten(doc).items():
-        grid.add_row(key, Text(_cell(value)))
+        grid.add_row(cell_text(key), cell_text(value))
     return grid
 
 
 def stderr_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "") -> None:
     """A small Rich table on stderr (summaries of jobs whose stdout carries data, e.g. imports)."""
     from rich.table import Table
-    from rich.text import Text
 
     table = Table(title=title or None, show_edge=False, header_style="bold")
     for n, header in enumerate(headers):
         table.add_column(header, justify="left" if n == 0 else "right")
     for row in rows:
-        table.add_row(*(Text(_cell(value)) for value in row))
+        table.add_row(*(cell_text(value) for value in row))
     stderr_console().print(table)
 
 

@@ -18,11 +18,11 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from operator import itemgetter
 from typing import IO, Any
 
 from orderctl.errors import ValidationFailed
+from orderctl.parsing import JSON_MAX_BYTES, InvalidJson, load_json
 
 #: CSV columns (DESIGN.md §7); the required ones must be in the header.
 REQUIRED_COLUMNS = ("external_ref", "customer_email", "sku", "quantity")
@@ -33,6 +33,8 @@ KNOWN_COLUMNS = frozenset(("external_ref", *ORDER_COLUMNS, *ITEM_COLUMNS))
 ERROR_COLUMN = "error"
 #: One CSV field may hold up to 16 MiB (a 1 MB line must be read and rejected, not crash).
 FIELD_SIZE_LIMIT = 1 << 24
+#: What a rejects file keeps of a JSONL line over `JSON_MAX_BYTES` (the line is not held).
+REJECT_PREFIX = 1024
 FORMATS = ("csv", "jsonl")
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -53,6 +55,8 @@ class RawOrder:
     raw: list[list[str]] | str
     error: str | None = None
     ref: str = ""
+    #: A JSONL line over the limit: `raw` holds only its first `REJECT_PREFIX` bytes.
+    cut: bool = False
 
     @property
     def line_count(self) -> int:
@@ -226,24 +230,46 @@ def _csv_groups(reader: Any, names: list[str]) -> Iterator[RawOrder]:
         yield current
 
 
-def read_jsonl(stream: IO[bytes]) -> Iterator[RawOrder]:
-    """One order per line; blank lines are skipped; an `error` key (rejects files) is ignored."""
+def _jsonl_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, bytes without the line end, whole) per line; a line longer than
+    `JSON_MAX_BYTES` is not held: its first `REJECT_PREFIX` bytes come back with whole=False,
+    the rest is read past in pieces."""
     lineno = 0
-    for raw_bytes in stream:
+    # Two bytes over the limit: a line of exactly the limit still fits with its CR LF.
+    while raw := stream.readline(JSON_MAX_BYTES + 2):
         lineno += 1
+        if len(raw) > JSON_MAX_BYTES and not raw.endswith(b"\n"):
+            head = raw[:REJECT_PREFIX]
+            while (rest := stream.readline(1 << 16)) and not rest.endswith(b"\n"):
+                pass
+            yield lineno, head, False
+            continue
+        yield lineno, raw.rstrip(b"\r\n"), True
+
+
+def read_jsonl(stream: IO[bytes]) -> Iterator[RawOrder]:
+    """One order per line; blank lines are skipped; an `error` key (rejects files) is ignored.
+
+    Each line is one document for `parsing.load_json` (at most 1 MiB, strict UTF-8, no
+    duplicate keys, no NaN, limited nesting); a refused line is a rejected order."""
+    for lineno, raw_bytes, whole in _jsonl_lines(stream):
         if lineno == 1 and raw_bytes.startswith(codecs.BOM_UTF8):
             raw_bytes = raw_bytes[len(codecs.BOM_UTF8) :]
-        line = raw_bytes.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
+        # surrogateescape: a line that is not UTF-8 goes to a rejects file byte for byte.
+        line = raw_bytes.decode("utf-8", errors="surrogateescape")
+        if not whole:
+            error = (
+                f"the line is longer than {JSON_MAX_BYTES} bytes (1 MiB), the limit of one "
+                f"JSONL line (a rejects file keeps its first {REJECT_PREFIX} bytes)"
+            )
+            yield RawOrder(lines=[lineno], data=None, raw=line, error=error, cut=True)
+            continue
         if not line.strip():
             continue
-        problem = _bad_text(line)
-        if problem is not None:
-            yield RawOrder(lines=[lineno], data=None, raw=line, error=f"the line {problem}")
-            continue
         try:
-            data = json.loads(line, parse_float=Decimal)
-        except ValueError as exc:
-            yield RawOrder(lines=[lineno], data=None, raw=line, error=f"not valid JSON: {exc}")
+            data = load_json(raw_bytes)
+        except InvalidJson as exc:
+            yield RawOrder(lines=[lineno], data=None, raw=line, error=str(exc))
             continue
         if not isinstance(data, dict):
             yield RawOrder(
@@ -303,15 +329,24 @@ class RejectsWriter:
         assert isinstance(order.raw, str)
         doc: dict[str, Any]
         try:
-            parsed = json.loads(order.raw, parse_float=Decimal)
-        except ValueError:
+            # The start of a cut line may parse, but it is not the order the file had.
+            parsed = None if order.cut else load_json(order.raw.encode("utf-8", "surrogateescape"))
+        except InvalidJson:
             parsed = None
         if isinstance(parsed, dict):
             doc = dict(parsed)
             doc[ERROR_COLUMN] = reason
+            text = json.dumps(doc, ensure_ascii=False, default=str)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                # A `\ud800` escape parsed into a lone surrogate, which UTF-8 cannot carry:
+                # write non-ASCII characters as escapes again, as the file had it.
+                text = json.dumps(doc, default=str)
         else:
-            doc = {"line": order.raw, ERROR_COLUMN: reason}
-        self.text.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+            # surrogateescape gives undecodable bytes back as they were in the file.
+            text = json.dumps({"line": order.raw, ERROR_COLUMN: reason}, ensure_ascii=False)
+        self.text.write(text + "\n")
 
     def close(self) -> None:
         self.text.flush()

@@ -19,6 +19,7 @@ from orderctl.errors import (
 )
 from orderctl.models import Order, OrderEvent, OrderItem, Product
 from orderctl.order_content import OrderContent, same_content
+from orderctl.parsing import free_text
 from orderctl.repositories.stock import movement
 from orderctl.schemas import (
     NOTES_MAX,
@@ -265,12 +266,16 @@ def set_status(
     not. Records a status_changed event.
     `at` backdates the change (demo data); default now.
     Raises `NotFound`, `InvalidTransition` (naming the allowed statuses), `Conflict` when
-    another writer changed the order first, `ValidationFailed` for a reason over the limit.
+    another writer changed the order first, `ValidationFailed` for a reason over the limit
+    or with control characters other than newline and tab.
     """
     if reason is not None and len(reason) > NOTES_MAX:
         raise ValidationFailed(f"reason: must be at most {NOTES_MAX} characters")
-    if reason is not None and "\x00" in reason:
-        raise ValidationFailed("reason: must not contain NUL characters")
+    if reason is not None:
+        try:
+            free_text(reason)
+        except ValueError as exc:
+            raise ValidationFailed(f"reason: {exc}") from None
     order = _load(uow, order_id)
     current = OrderStatus(order.status)
     if new_status is current:

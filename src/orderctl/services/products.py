@@ -34,7 +34,6 @@ IMPORT_BATCH = 500
 #: A price as text: plain decimal digits with an optional dot, no exponent, no comma, no NaN.
 PRICE_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 STOCK_TEXT = re.compile(r"[+-]?[0-9]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ImportSummary(BaseModel):
@@ -66,13 +65,6 @@ def _price(value: Decimal) -> Decimal:
     return value.copy_abs() if value.is_zero() else value
 
 
-def _check_sku(sku: str, *, where: str = "") -> None:
-    # Control characters in a SKU would break tables, CSV output and `--item SKU:QTY` lines.
-    if _CONTROL.search(sku):
-        prefix = f"{where}: " if where else ""
-        raise ValidationFailed(f"{prefix}sku: must not contain control characters")
-
-
 @requires(Role.ADMIN)
 def add_product(
     uow: UnitOfWork, actor: Actor, data: ProductCreate | Mapping[str, Any]
@@ -83,7 +75,6 @@ def add_product(
     """
     if not isinstance(data, ProductCreate):
         data = parse(ProductCreate, data)
-    _check_sku(data.sku)
     if uow.products.get_by_sku(data.sku) is not None:
         raise Conflict(f"product {data.sku!r} already exists (use `orderctl products update`)")
     product = uow.products.add(
@@ -278,7 +269,6 @@ def _validate_row(line: int, row: dict[str, str], name: str) -> ProductCreate:
         },
         where=where,
     )
-    _check_sku(data.sku, where=where)
     return data
 
 

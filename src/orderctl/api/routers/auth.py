@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderctl.api.deps import CurrentActor, ReadUow, WriteUow, bearer, role_of
+from orderctl.api.jsonbody import JsonRoute
 from orderctl.durations import parse_duration
 from orderctl.errors import NotAuthenticated, NotFound, ValidationFailed
 from orderctl.schemas import Timestamp, TokenRead, UserRead
@@ -22,7 +23,7 @@ from orderctl.services import auth
 from orderctl.services.access import Actor
 from orderctl.services.auth import login, logout
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(route_class=JsonRoute, prefix="/auth", tags=["auth"])
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 #: A username (64) and a password (1024), URL-encoded, fit easily; anything bigger is hostile.

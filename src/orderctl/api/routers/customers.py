@@ -8,11 +8,12 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
+from orderctl.api.jsonbody import JsonRoute
 from orderctl.schemas import CustomerCreate, CustomerDetail, CustomerRead
 from orderctl.services import customers
 from orderctl.services.access import Actor
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(route_class=JsonRoute, prefix="/customers", tags=["customers"])
 
 MAX_LIMIT = 1000
 

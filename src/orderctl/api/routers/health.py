@@ -10,10 +10,11 @@ from pydantic import BaseModel
 
 from orderctl.api.deps import get_database
 from orderctl.api.errors import public_database_message
+from orderctl.api.jsonbody import JsonRoute
 from orderctl.db import SCHEMA_REVISION, Database
 from orderctl.errors import DatabaseUnavailable
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=JsonRoute, tags=["health"])
 
 
 class Health(BaseModel):

@@ -12,17 +12,18 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
+from orderctl.api.jsonbody import JsonRoute
 from orderctl.enums import OrderSort, OrderStatus
 from orderctl.errors import ValidationFailed
 from orderctl.parsing import parse_amount, parse_when
 from orderctl.schemas import (
-    NOTES_MAX,
     EventRead,
     ExternalRef,
+    Notes,
     OrderCreate,
     OrderPageRead,
     OrderRead,
@@ -31,7 +32,7 @@ from orderctl.schemas import (
 from orderctl.services import order_listing, orders
 from orderctl.services.access import Actor
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = APIRouter(route_class=JsonRoute, prefix="/orders", tags=["orders"])
 
 
 class StatusChange(BaseModel):
@@ -40,7 +41,7 @@ class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: OrderStatus
-    reason: Annotated[str, StringConstraints(max_length=NOTES_MAX)] | None = None
+    reason: Notes | None = None
 
 
 class _Key(BaseModel):

@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
+from orderctl.api.jsonbody import JsonRoute
 from orderctl.schemas import MovementRead, ProductCreate, ProductRead, ProductUpdate
 from orderctl.services import products, stock
 from orderctl.services.access import Actor
 
-router = APIRouter(prefix="/products", tags=["products"])
+router = APIRouter(route_class=JsonRoute, prefix="/products", tags=["products"])
 
 SkuPath = Annotated[str, Path(max_length=64, description="The product's SKU.")]
 

@@ -13,12 +13,13 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
+from orderctl.api.jsonbody import JsonRoute
 from orderctl.enums import Role
 from orderctl.schemas import UserCreate, UserRead
 from orderctl.services import users
 from orderctl.services.access import Actor
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(route_class=JsonRoute, prefix="/users", tags=["users"])
 
 UsernamePath = Annotated[str, Path(max_length=64)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
