@@ -94,7 +94,8 @@ def _jsonl(*orders: tuple[str, str, int]) -> str:
         json.dumps(
             {
                 "external_ref": ref,
-                "customer_email": "jo@example.com",
+                # OLD-1 repeats the stored order exactly (skipped); other content would conflict
+                "customer_email": "a@b.co" if ref == "OLD-1" else "jo@example.com",
                 "status": "shipped",
                 "items": [{"sku": sku, "quantity": quantity}],
             }
