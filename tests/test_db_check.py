@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import Cli, table_contents
 from typer.testing import CliRunner, Result
 
+from helpers import unreachable_url
 from orderctl.cli.main import app
 from orderctl.services import schema
 
@@ -78,11 +79,7 @@ def test_check_on_an_empty_database(empty_db_url: str) -> None:
 
 @pytest.mark.usefixtures("config_dir")
 def test_check_on_an_unreachable_database(backend: str, tmp_path: Path) -> None:
-    url = (
-        f"sqlite:///{tmp_path}/no/such/dir/x.db"
-        if backend == "sqlite"
-        else "postgresql://nobody@127.0.0.1:1/none"
-    )
+    url = unreachable_url(backend, tmp_path)
     result = CliRunner().invoke(app, ["--database-url", url, "db", "check"])
     assert result.exit_code == 7
     assert one_error_line(result).startswith("error: cannot use database")
