@@ -111,3 +111,10 @@ def database_snapshot(database: Database) -> dict[str, Any]:
             rows = conn.execute(text(f'SELECT {listed} FROM "{table}"'))
             snapshot[table] = sorted((tuple(map(repr, row)) for row in rows), key=repr)
         return snapshot
+
+
+def unreachable_url(backend: str, folder: Path) -> str:
+    """A database URL of `backend` that cannot be reached (exit 7 for any command using it)."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder}/no/such/dir/x.db"
+    return "postgresql://nobody@127.0.0.1:1/none"

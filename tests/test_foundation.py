@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from typer.testing import CliRunner
 
+from helpers import unreachable_url
 from orderctl.cli.main import app
 from orderctl.db import SCHEMA_REVISION, Database
 from orderctl.models import Base
@@ -55,11 +56,7 @@ def test_unmigrated_database_exits_7_naming_upgrade(empty_db_url: str) -> None:
 
 @pytest.mark.usefixtures("config_dir")
 def test_database_down_exits_7(backend: str, tmp_path: Path) -> None:
-    url = (
-        f"sqlite:///{tmp_path}/no/such/dir/x.db"
-        if backend == "sqlite"
-        else "postgresql://nobody@127.0.0.1:1/none"
-    )
+    url = unreachable_url(backend, tmp_path)
     code, _, err = _run(["--database-url", url, "orders", "list"])
     assert code == 7, err
     assert err.startswith("error: cannot use database") and "Traceback" not in err

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +21,74 @@ FILE_KEYS = ("database_url", "currency")
 Source = Literal["flag", "env", "config file", "default"]
 
 
+@dataclass(frozen=True)
+class EnvironmentVariable:
+    """One variable orderctl reads: `orderctl help environment` and its docs come from these."""
+
+    name: str
+    text: str
+    #: The config.toml key it overrides (and the flag that overrides it), if any.
+    key: str | None = None
+    flag: str | None = None
+
+
+#: Every environment variable orderctl (or a library on its behalf) reads, in help order;
+#: tests/test_environment.py checks it against the code and the docs.
+ENVIRONMENT = (
+    EnvironmentVariable(
+        "ORDERCTL_DATABASE_URL",
+        "The database: sqlite:///PATH or postgresql://USER@HOST/DB (psycopg 3). "
+        "Default: sqlite:///<user data dir>/orderctl.db.",
+        key="database_url",
+        flag="--database-url",
+    ),
+    EnvironmentVariable(
+        "ORDERCTL_CURRENCY",
+        "The currency of new orders, a three-letter ISO 4217 code. Default: EUR.",
+        key="currency",
+    ),
+    EnvironmentVariable(
+        "ORDERCTL_TOKEN",
+        "An API token (oct_...) used instead of the cached login: for scripts and cron "
+        "(`orderctl auth token create`). `auth login` does not replace it; unset it to use "
+        "the cached login again.",
+    ),
+    EnvironmentVariable(
+        "ORDERCTL_CONFIG_DIR",
+        "The folder of config.toml and credentials.json. Default: the platform's user config "
+        "folder, e.g. ~/.config/orderctl (XDG_CONFIG_HOME is honoured).",
+    ),
+    EnvironmentVariable(
+        "ORDERCTL_DEBUG",
+        "1: print the Python traceback of an unexpected error, as --debug does.",
+        flag="--debug",
+    ),
+    EnvironmentVariable(
+        "NO_COLOR",
+        "Set to anything: no colours in terminal output (https://no-color.org).",
+    ),
+    EnvironmentVariable(
+        "XDG_CONFIG_HOME",
+        "Where the default config folder lives (Linux; default ~/.config).",
+    ),
+    EnvironmentVariable(
+        "XDG_DATA_HOME",
+        "Where the default SQLite database lives (Linux; default ~/.local/share).",
+    ),
+)
+
+
+def env_value(name: str) -> str | None:
+    """An environment variable's value; an empty (or blank) one counts as unset, as
+    `ORDERCTL_DATABASE_URL= orderctl ...` is how a shell user clears a variable for one command.
+    """
+    value = os.environ.get(name)
+    return value if value is not None and value.strip() else None
+
+
 def config_dir() -> Path:
     """The folder holding config.toml and credentials.json (`ORDERCTL_CONFIG_DIR` overrides)."""
-    override = os.environ.get("ORDERCTL_CONFIG_DIR")
+    override = env_value("ORDERCTL_CONFIG_DIR")
     if override:
         return Path(override).expanduser()
     from platformdirs import user_config_dir
@@ -131,7 +198,7 @@ def load_settings(database_url: str | None = None) -> Settings:
     file_data = read_config_file()
 
     def pick(key: str) -> Any:
-        env = os.environ.get(ENV_PREFIX + key.upper())
+        env = env_value(ENV_PREFIX + key.upper())
         if env is not None:
             return env
         return file_data.get(key)
@@ -149,7 +216,7 @@ def load_settings(database_url: str | None = None) -> Settings:
         currency = Settings._check_currency(currency)
     except ValueError as exc:
         raise ConfigError(f"invalid currency: {exc}") from None
-    debug_text = os.environ.get(ENV_PREFIX + "DEBUG")
+    debug_text = env_value(ENV_PREFIX + "DEBUG")
     debug = False
     if debug_text is not None:
         word = debug_text.strip().lower()
@@ -170,7 +237,7 @@ def setting_sources(database_url_flag: str | None = None) -> dict[str, Source]:
     for key in FILE_KEYS:
         if key == "database_url" and database_url_flag is not None:
             sources[key] = "flag"
-        elif os.environ.get(ENV_PREFIX + key.upper()):
+        elif env_value(ENV_PREFIX + key.upper()) is not None:
             sources[key] = "env"
         elif key in file_data:
             sources[key] = "config file"
@@ -179,8 +246,7 @@ def setting_sources(database_url_flag: str | None = None) -> dict[str, Source]:
     return sources
 
 
-def write_config_value(key: str, value: str) -> Path:
-    """Set one key in config.toml (validated first) and return the file's path."""
+def _check_value(key: str, value: str) -> None:
     if key not in FILE_KEYS:
         raise ConfigError(f"unknown setting {key!r} (known: {', '.join(FILE_KEYS)})")
     if key == "database_url":
@@ -190,15 +256,61 @@ def write_config_value(key: str, value: str) -> Path:
             Settings._check_currency(value)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+
+def write_config_value(key: str, value: str) -> Path:
+    """Set one key in config.toml (validated first) and return the file's path."""
+    _check_value(key, value)
     path = config_file()
     data = read_config_file(path)
     data[key] = value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"{k} = {_toml_string(v)}\n" for k, v in data.items()]
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text("".join(lines), encoding="utf-8")
-    tmp.replace(path)
+    _write_config(path, data)
     return path
+
+
+def unset_config_value(key: str) -> tuple[Path, bool]:
+    """Remove one key from config.toml: (the file's path, whether the key was there).
+
+    An unknown key is a `ConfigError`; an absent one changes nothing.
+    """
+    if key not in FILE_KEYS:
+        raise ConfigError(f"unknown setting {key!r} (known: {', '.join(FILE_KEYS)})")
+    path = config_file()
+    data = read_config_file(path)
+    if key not in data:
+        return path, False
+    del data[key]
+    _write_config(path, data)
+    return path, True
+
+
+def _write_config(path: Path, data: dict[str, Any]) -> None:
+    text = "".join(f"{k} = {_toml_string(v)}\n" for k, v in data.items())
+    try:
+        write_private(path, text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write config file {path}: {exc.strerror or exc}") from exc
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read (0600, in a 0700 folder), atomically: config.toml
+    may hold a database password, credentials.json holds tokens. A file or folder that
+    existed with looser permissions is tightened."""
+    folder = path.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _toml_string(value: Any) -> str:

@@ -6,16 +6,13 @@ file reads as "not logged in"; the next `auth login` rewrites it.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from orderctl.config import config_dir
+from orderctl.config import config_dir, env_value, write_private
 from orderctl.errors import OrderctlError
 
 TokenSource = Literal["ORDERCTL_TOKEN", "credentials file"]
@@ -55,35 +52,17 @@ def _read() -> dict[str, Any]:
 
 def _write(data: dict[str, Any]) -> None:
     try:
-        _write_file(data)
+        write_private(credentials_file(), json.dumps(data, indent=2, sort_keys=True))
     except OSError as exc:
         raise OrderctlError(
             f"cannot write credentials file {credentials_file()}: {exc.strerror or exc}"
         ) from exc
 
 
-def _write_file(data: dict[str, Any]) -> None:
-    folder = credentials_file().parent
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".credentials.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, credentials_file())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def load_token(database_url: str) -> CachedToken | None:
     """The token to use for this database: `ORDERCTL_TOKEN` first, then the cache."""
-    env = os.environ.get("ORDERCTL_TOKEN")
-    if env:
+    env = env_value("ORDERCTL_TOKEN")
+    if env is not None:
         return CachedToken(env.strip(), "ORDERCTL_TOKEN")
     return cached_login(database_url)
 

@@ -84,15 +84,21 @@ class Database:
         self.check_exists()
         with translate_errors(self), self.engine.connect() as conn:
             current = current_revision(conn)
+        problem = self.schema_problem(current)
+        if problem is not None:
+            raise DatabaseUnavailable(problem)
+
+    def schema_problem(self, current: str | None) -> str | None:
+        """Why a database at revision `current` cannot be used (naming `orderctl db upgrade`),
+        or None when it is at `SCHEMA_REVISION`."""
         if current is None:
-            raise DatabaseUnavailable(
-                f"database {self.display_url} has no orderctl schema; {UPGRADE_HINT}"
-            )
+            return f"database {self.display_url} has no orderctl schema; {UPGRADE_HINT}"
         if current != SCHEMA_REVISION:
-            raise DatabaseUnavailable(
+            return (
                 f"database schema is at revision {current}, this orderctl needs "
                 f"{SCHEMA_REVISION}; {UPGRADE_HINT}"
             )
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()

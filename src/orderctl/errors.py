@@ -31,6 +31,16 @@ class NotAuthenticated(OrderctlError):
     exit_code = 3
 
 
+class TokenRefused(NotAuthenticated):
+    """A token that is malformed, unknown, revoked or expired (exit 3). `problem` completes
+    "the token ...", so a face can say which token it means (e.g. the one in ORDERCTL_TOKEN).
+    """
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"token {problem}: run `orderctl auth login`")
+        self.problem = problem
+
+
 class PermissionDenied(OrderctlError):
     """The role of the logged-in user is too low (exit 4)."""
 

@@ -236,13 +236,14 @@ def list_tokens(
     Example: orderctl auth token list --all -o json
     """
     from orderctl.cli.render import render_list
+    from orderctl.schemas import TokenRead
     from orderctl.services import auth
 
     state = get_state(ctx)
     actor = state.actor()
     with state.uow(write=False) as uow:
         tokens = auth.list_tokens(uow, actor, all_users=all_users)
-    render_list(tokens, output, TOKEN_COLUMNS, empty="no tokens")
+    render_list(tokens, output, TOKEN_COLUMNS, empty="no tokens", fields=TokenRead)
 
 
 @token_app.command("revoke")

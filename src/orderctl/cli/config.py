@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -21,7 +20,7 @@ def show(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
     Example: orderctl config show -o json
     """
     from orderctl.cli.render import render_list
-    from orderctl.config import config_dir, config_file, mask_url, setting_sources
+    from orderctl.config import config_dir, config_file, env_value, mask_url, setting_sources
     from orderctl.credentials import credentials_file
 
     state = get_state(ctx)
@@ -37,7 +36,7 @@ def show(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
         {
             "key": "config_dir",
             "value": str(config_dir()),
-            "source": "env" if os.environ.get("ORDERCTL_CONFIG_DIR") else "default",
+            "source": "env" if env_value("ORDERCTL_CONFIG_DIR") else "default",
         },
         {"key": "config_file", "value": str(config_file()), "source": "derived"},
         {"key": "credentials_file", "value": str(credentials_file()), "source": "derived"},
@@ -60,3 +59,20 @@ def set_(
     path = write_config_value(key, value)
     shown = mask_url(value) if key == "database_url" else value
     message(f"set {key} = {shown} in {path}")
+
+
+@app.command("unset")
+def unset(key: Annotated[str, typer.Argument(help="database_url or currency.")]) -> None:
+    """Remove one setting from the config file (its default or environment value applies
+    again). Removing a setting that is not there changes nothing.
+
+    Example: orderctl config unset database_url
+    """
+    from orderctl.cli.render import message
+    from orderctl.config import unset_config_value
+
+    path, removed = unset_config_value(key)
+    if removed:
+        message(f"removed {key} from {path}")
+    else:
+        message(f"{key} is not set in {path}: nothing to do")

@@ -70,11 +70,22 @@ class AppState:
         `migrated=False` checks the token on a database at any revision (`db downgrade`).
         """
         from orderctl.credentials import load_token
+        from orderctl.errors import NotAuthenticated, TokenRefused
         from orderctl.services.access import authenticate
 
         db = self.ready_database() if migrated else self.database()
         cached = load_token(db.url)
-        return None if cached is None else authenticate(db, cached.token)
+        if cached is None:
+            return None
+        try:
+            return authenticate(db, cached.token)
+        except TokenRefused as exc:
+            if cached.source != "ORDERCTL_TOKEN":
+                raise
+            # `auth login` would not help: the variable overrides whatever it caches.
+            raise NotAuthenticated(
+                f"the token in ORDERCTL_TOKEN {exc.problem}; unset it or set a valid one"
+            ) from None
 
     def close(self) -> None:
         if self._db is not None:

@@ -65,6 +65,7 @@ def list_customers(
     Example: orderctl customers list --limit 50 --after bob@example.com -o jsonl
     """
     from orderctl.cli.render import render_list
+    from orderctl.schemas import CustomerRead
     from orderctl.services import customers
 
     state = get_state(ctx)
@@ -75,7 +76,7 @@ def list_customers(
             if all_
             else customers.list_customers(uow, actor, after=after, limit=limit)
         )
-        render_list(rows, output, COLUMNS, empty="no customers")
+        render_list(rows, output, COLUMNS, empty="no customers", fields=CustomerRead)
 
 
 @app.command("show")

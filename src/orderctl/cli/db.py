@@ -90,25 +90,45 @@ def _downgrade_plan(plan: DowngradePlan) -> str:
 
 @app.command("current")
 def current(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
-    """Print the database's revision and the one this orderctl needs.
+    """Print the database's revision and the one this orderctl needs; says on stderr when
+    the database is behind (exit 0 all the same: `db check` is the test for scripts).
 
     Example: orderctl db current -o json
     """
-    from orderctl.cli.render import render_one
+    from orderctl.cli.render import render_one, warning
     from orderctl.db import SCHEMA_REVISION
     from orderctl.services import schema
 
     db = get_state(ctx).database()
     rev = schema.current(db)
+    problem = db.schema_problem(rev)
     render_one(
         {
             "database": db.display_url,
             "current": rev,
             "head": SCHEMA_REVISION,
-            "up_to_date": rev == SCHEMA_REVISION,
+            "up_to_date": problem is None,
+            "behind": problem is not None,
         },
         output,
     )
+    if problem is not None:
+        warning(problem)
+
+
+@app.command("check")
+def check(ctx: typer.Context) -> None:
+    """Exit 0 when the database is reachable and at the revision this orderctl needs, else 7
+    with what to run (for deploy scripts and health checks). Needs no login.
+
+    Example: orderctl db check || orderctl db upgrade
+    """
+    from orderctl.cli.render import message
+    from orderctl.db import SCHEMA_REVISION
+
+    db = get_state(ctx).database()
+    db.check_schema()
+    message(f"database {db.display_url} is at revision {SCHEMA_REVISION}, the latest")
 
 
 @app.command("history")

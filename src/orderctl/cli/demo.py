@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
 
@@ -28,8 +29,11 @@ def demo(
 
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow() as uow:
-        summary = load_demo(uow, actor, orders_count=orders, currency=state.settings().currency)
+    currency = state.settings().currency
+    with state.uow() as uow, _DemoProgress(enabled=sys.stderr.isatty()) as progress:
+        summary = load_demo(
+            uow, actor, orders_count=orders, currency=currency, progress=progress.update
+        )
     message(
         f"demo data: {summary.products_created} products and {summary.orders_created} orders "
         f"added, {summary.orders_skipped} orders already there"
@@ -41,3 +45,41 @@ def demo(
     )
     if output is not OutputFormat.TABLE:
         render_one(summary, output)
+
+
+class _DemoProgress:
+    """A bar per kind of record on stderr while the demo runs (on a terminal only: in a pipe
+    or a log the final summary line is all that is printed)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _DemoProgress:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            from orderctl.cli.render import stderr_console
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=stderr_console(),
+                transient=True,
+            )
+            self._progress.start()
+        return self
+
+    def update(self, what: str, done: int, total: int) -> None:
+        """Show `done` of `total` records of kind `what` created or found."""
+        if self._progress is None:
+            return
+        if what not in self._tasks:
+            self._tasks[what] = self._progress.add_task(f"creating {what}", total=total)
+        self._progress.update(self._tasks[what], completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

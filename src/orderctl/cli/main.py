@@ -23,6 +23,7 @@ from orderctl.cli import (
     orders,
     products,
     serve,
+    topics,
     users,
 )
 from orderctl.cli.context import AppState, get_state
@@ -234,6 +235,7 @@ for _name, _module in (
     _GROUPS[_name] = _module.app
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("help")(topics.help_topic)
 
 
 def _open_closed_streams() -> None:

@@ -340,6 +340,7 @@ def list_orders(
                 output,
                 LIST_COLUMNS,
                 empty="no orders",
+                fields=order_listing.DOCUMENT_FIELDS,
             )
             return
         page = order_listing.list_orders(
@@ -355,6 +356,7 @@ def list_orders(
         output,
         LIST_COLUMNS,
         empty="no orders",
+        fields=order_listing.DOCUMENT_FIELDS,
     )
     if page.next_cursor:
         message(f"more orders: --all, or the next page with --cursor {page.next_cursor}")
@@ -372,11 +374,17 @@ def show(
     ref: Annotated[
         str | None, typer.Option("--ref", help="Look up by external ref (also when all digits).")
     ] = None,
+    with_history: Annotated[
+        bool,
+        typer.Option(
+            "--history", help="json/jsonl/csv: add the history events as a `history` array."
+        ),
+    ] = False,
     output: Output = OutputFormat.TABLE,
 ) -> None:
-    """Show an order: its customer, lines, total and history.
+    """Show an order: its customer, lines, total and history (in -o json with --history).
 
-    Example: orderctl orders show 42    (or: orderctl orders show --ref 10042)
+    Example: orderctl orders show 42    (or: orderctl orders show --ref 10042 -o json --history)
     """
     from orderctl.cli.render import document, render_one
     from orderctl.errors import UsageError
@@ -395,7 +403,8 @@ def show(
     with state.uow(write=False) as uow:
         order, events = orders.get_order_with_history(uow, actor, lookup)
     docs = [document(event) for event in events]
-    render_one(order, output, table=lambda doc: _order_view(doc, docs))
+    record = {**document(order), "history": docs} if with_history else order
+    render_one(record, output, table=lambda doc: _order_view(doc, docs))
 
 
 @app.command("set-status")
@@ -439,10 +448,11 @@ def history(
     Example: orderctl orders history 42 -o json
     """
     from orderctl.cli.render import render_list
+    from orderctl.schemas import EventRead
     from orderctl.services import orders
 
     state = get_state(ctx)
     actor = state.actor()
     with state.uow(write=False) as uow:
         events = orders.order_history(uow, actor, order_id)
-    render_list(events, output, HISTORY_COLUMNS, empty="no events")
+    render_list(events, output, HISTORY_COLUMNS, empty="no events", fields=EventRead)

@@ -94,6 +94,7 @@ def list_products(
     """
     from orderctl.cli.render import render_list
     from orderctl.errors import UsageError
+    from orderctl.schemas import ProductRead
     from orderctl.services import products
 
     if all_ and inactive:
@@ -103,7 +104,7 @@ def list_products(
     actor = state.actor()
     with state.uow(write=False) as uow:
         rows = products.list_products(uow, actor, active=active)
-    render_list(rows, output, COLUMNS, empty="no products")
+    render_list(rows, output, COLUMNS, empty="no products", fields=ProductRead)
 
 
 @app.command("show")
@@ -205,6 +206,7 @@ def history(
     """
     from orderctl.cli.render import render_list
     from orderctl.errors import UsageError
+    from orderctl.schemas import MovementRead
     from orderctl.services import stock
 
     if all_ and limit is not None:
@@ -215,7 +217,7 @@ def history(
     actor = state.actor()
     with state.uow(write=False) as uow:
         rows = stock.product_history(uow, actor, sku, limit=limit)
-    render_list(rows, output, HISTORY_COLUMNS, empty="no stock movements")
+    render_list(rows, output, HISTORY_COLUMNS, empty="no stock movements", fields=MovementRead)
 
 
 @app.command("import")

@@ -153,8 +153,14 @@ def render_list(
     *,
     title: str | None = None,
     empty: str = "no records",
+    fields: Sequence[str] | type[BaseModel] | None = None,
 ) -> int:
-    """Print records in the chosen format; stream for json/jsonl/csv. Returns the count."""
+    """Print records in the chosen format; stream for json/jsonl/csv. Returns the count.
+
+    `fields` (names, or the read schema of the records) is the CSV header when there is no
+    record to take it from, so an empty CSV still has its header line; default: the keys of
+    `columns`.
+    """
     count = 0
     if fmt is OutputFormat.JSONL:
         for record in records:
@@ -176,6 +182,9 @@ def render_list(
                 writer.writeheader()
             writer.writerow({k: _cell(v) for k, v in flat.items()})
             count += 1
+        if writer is None:
+            names = _csv_header(fields) if fields is not None else [key for _, key in columns]
+            csv.writer(sys.stdout, lineterminator="\n").writerow(names)
     else:
         from rich.table import Table
 
@@ -194,6 +203,23 @@ def render_list(
             message(empty)
     sys.stdout.flush()
     return count
+
+
+def _csv_header(fields: Sequence[str] | type[BaseModel], prefix: str = "") -> list[str]:
+    """The CSV header of a schema's documents: its fields, nested documents flattened to
+    dotted names as `_flatten` does (lists stay one JSON cell)."""
+    if not isinstance(fields, type):
+        return list(fields)
+    from pydantic import BaseModel
+
+    header: list[str] = []
+    for name, info in fields.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            header += _csv_header(kind, f"{prefix}{name}.")
+        else:
+            header.append(prefix + name)
+    return header
 
 
 def render_json_text(documents: Iterable[str], fmt: OutputFormat) -> int:

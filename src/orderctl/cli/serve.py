@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -52,6 +52,9 @@ def serve(
             probe.bind(infos[0][4])
     except OSError as exc:
         raise OrderctlError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    exposed = exposure_warning(host, [str(info[4][0]) for info in infos])
+    if exposed is not None:
+        warning(exposed)
 
     try:
         state.ready_database()
@@ -72,4 +75,38 @@ def serve(
         workers=workers,
         access_log=access_log,
         log_level="info",
+        log_config=stderr_log_config(),
     )
+
+
+def exposure_warning(host: str, addresses: list[str]) -> str | None:
+    """The warning for listening beyond loopback (`addresses`: what `host` resolved to), or
+    None when every address is a loopback one: the API speaks plain HTTP, so tokens and
+    passwords would cross the network in the clear unless a TLS proxy terminates it."""
+    import ipaddress
+
+    def loopback(address: str) -> bool:
+        try:
+            return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+        except ValueError:
+            return False
+
+    if addresses and all(loopback(address) for address in addresses):
+        return None
+    return (
+        f"listening on {host}, beyond loopback, with plain HTTP: tokens and passwords cross "
+        "the network unencrypted; put a TLS proxy in front (or --host 127.0.0.1)"
+    )
+
+
+def stderr_log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with the access log on stderr too (its default sends
+    it to stdout): stdout carries data only (DESIGN.md §6)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    for handler in config["handlers"].values():
+        handler["stream"] = "ext://sys.stderr"
+    return config

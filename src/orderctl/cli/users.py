@@ -65,13 +65,14 @@ def list_users(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
     Example: orderctl users list -o csv
     """
     from orderctl.cli.render import render_list
+    from orderctl.schemas import UserRead
     from orderctl.services import users
 
     state = get_state(ctx)
     actor = state.actor()
     with state.uow(write=False) as uow:
         rows = users.list_users(uow, actor)
-    render_list(rows, output, USER_COLUMNS, empty="no users")
+    render_list(rows, output, USER_COLUMNS, empty="no users", fields=UserRead)
 
 
 @app.command("disable")

@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from orderctl import clock
 from orderctl.enums import Role
-from orderctl.errors import DatabaseUnavailable, NotAuthenticated, PermissionDenied
+from orderctl.errors import (
+    DatabaseUnavailable,
+    NotAuthenticated,
+    PermissionDenied,
+    TokenRefused,
+)
 from orderctl.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -54,20 +59,16 @@ def authenticate(db: Database, secret: str) -> Actor:
     """
     secret = secret.strip()
     if not secret.startswith(TOKEN_PREFIX) or not secret.isascii() or len(secret) > 200:
-        raise NotAuthenticated("invalid token: run `orderctl auth login`")
+        raise TokenRefused("is not a valid orderctl token")
     with UnitOfWork(db, write=False) as uow:
         token = uow.access.token(hash_token(secret))
     if token is None:
-        raise NotAuthenticated(
-            "invalid token (not known to this database): run `orderctl auth login`"
-        )
+        raise TokenRefused("is not known to this database")
     now = clock.utcnow()
     if token.revoked_at is not None:
-        raise NotAuthenticated("token has been revoked: run `orderctl auth login`")
+        raise TokenRefused("has been revoked")
     if token.expires_at is not None and token.expires_at <= now:
-        raise NotAuthenticated(
-            f"token expired at {token.expires_at:%Y-%m-%dT%H:%M:%SZ}: run `orderctl auth login`"
-        )
+        raise TokenRefused(f"expired at {token.expires_at:%Y-%m-%dT%H:%M:%SZ}")
     if not token.active:
         raise NotAuthenticated(f"user {token.username!r} is disabled")
     actor = Actor(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -82,21 +83,32 @@ class DemoSummary(BaseModel):
     orders_out_of_stock: int = 0
 
 
+#: Told `(what, done, total)` as the demo goes, e.g. `("orders", 120, 300)`.
+Progress = Callable[[str, int, int], None]
+
+
 def demo_ref(number: int) -> str:
     return f"DEMO-{number:04d}"
 
 
 @requires(Role.ADMIN)
 def load_demo(
-    uow: UnitOfWork, actor: Actor, *, orders_count: int = DEFAULT_ORDERS, currency: str = "EUR"
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    orders_count: int = DEFAULT_ORDERS,
+    currency: str = "EUR",
+    progress: Progress | None = None,
 ) -> DemoSummary:
     """Add the sample catalog, ~50 customers and `orders_count` orders over recent weeks.
 
     Deterministic (a fixed seed): the same refs get the same content. Existing products and
     existing DEMO-nnnn orders are left alone. Commits per order, as the services do.
+    `progress` is told each product and order done (skipped ones too).
     """
+    tell = progress or (lambda what, done, total: None)
     products_created = 0
-    for sku, name, price, stock in PRODUCTS:
+    for done, (sku, name, price, stock) in enumerate(PRODUCTS, 1):
         if uow.products.get_by_sku(sku) is None:
             uow.products.add(
                 Product(
@@ -109,6 +121,7 @@ def load_demo(
                 )
             )
             products_created += 1
+        tell("products", done, len(PRODUCTS))
     uow.commit()
 
     rng = random.Random(4242)
@@ -117,6 +130,7 @@ def load_demo(
     start = now - SPREAD
     created = skipped = short = 0
     for number in range(1, orders_count + 1):
+        tell("orders", number - 1, orders_count)  # at the top: the body has `continue`s
         # Draw every random value first, so a skipped order leaves the sequence unchanged.
         name, index = people[rng.randrange(CUSTOMERS)]
         first = unicodedata.normalize("NFKD", name.split()[0]).encode("ascii", "ignore")
@@ -162,6 +176,7 @@ def load_demo(
                 break
             orders.set_status(uow, actor, order.id, status, reason, at=at)
             current = status
+    tell("orders", orders_count, orders_count)
     return DemoSummary(
         products_created=products_created,
         orders_created=created,
