@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from conftest import Cli, Templates, create_user, hold_row
+from helpers import PASSWORD, Cli, create_user, hold_row, one_error
 from orderctl import clock
 from orderctl.credentials import cache_key
 from orderctl.db import Database
@@ -28,7 +26,6 @@ from orderctl.services import access, auth
 from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
-PASSWORD = "correct horse 1"  # what conftest.create_user gives every test user
 TOKEN_KEYS = [
     "id",
     "name",
@@ -66,13 +63,6 @@ def status(cli: Cli, env: dict[str, str] | None = None) -> Result:
     return cli("auth", "status", "-o", "json", role=None, env=env)
 
 
-def one_error_line(result: Result) -> str:
-    assert result.stderr.startswith("error: "), result.stderr
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stderr
-
-
 @dataclass(frozen=True)
 class StoredToken:
     id: int
@@ -108,14 +98,6 @@ def move_clock(monkeypatch: pytest.MonkeyPatch, delta: timedelta) -> None:
     monkeypatch.setattr(clock, "utcnow", lambda: base + delta)
 
 
-@pytest.fixture
-def second_db_url(templates: Templates, tmp_path: Path) -> str:
-    """Another migrated database (SQLite), for two-database tests on either backend."""
-    path = tmp_path / f"second-{uuid.uuid4().hex[:6]}.db"
-    shutil.copyfile(templates.sqlite(), path)
-    return f"sqlite:///{path}"
-
-
 def test_login_use_logout_refused_cycle_with_the_cache_file(
     cli: Cli, admin: Actor, config_dir: Path, db_url: str
 ) -> None:
@@ -149,13 +131,13 @@ def test_login_use_logout_refused_cycle_with_the_cache_file(
 
     refused = status(cli)
     assert refused.exit_code == 3
-    assert "not logged in" in one_error_line(refused)
+    assert "not logged in" in one_error(refused)
     assert "orderctl auth login" in refused.stderr
     # The revoked secret is refused wherever it turns up.
     again = status(cli, env={"ORDERCTL_TOKEN": secret})
-    assert again.exit_code == 3 and "revoked" in one_error_line(again)
+    assert again.exit_code == 3 and "revoked" in one_error(again)
     twice = cli("auth", "logout", role=None)
-    assert twice.exit_code == 3 and "not logged in" in one_error_line(twice)
+    assert twice.exit_code == 3 and "not logged in" in one_error(twice)
 
 
 def test_two_databases_keep_two_cached_logins(
@@ -187,7 +169,7 @@ def test_token_of_database_a_is_refused_by_database_b(
     secret = cli.token(Role.ADMIN)
     result = status(cli, env={"ORDERCTL_TOKEN": secret, "ORDERCTL_DATABASE_URL": second_db_url})
     assert result.exit_code == 3
-    assert "not known to this database" in one_error_line(result)
+    assert "not known to this database" in one_error(result)
 
 
 def test_login_token_expires_when_the_clock_moves(
@@ -199,7 +181,7 @@ def test_login_token_expires_when_the_clock_moves(
     move_clock(monkeypatch, timedelta(hours=1, seconds=1))
     result = status(cli)
     assert result.exit_code == 3
-    assert "expired" in one_error_line(result) and "orderctl auth login" in result.stderr
+    assert "expired" in one_error(result) and "orderctl auth login" in result.stderr
 
 
 def test_revocation_is_seen_by_an_already_cached_token(cli: Cli, admin: Actor) -> None:
@@ -211,7 +193,7 @@ def test_revocation_is_seen_by_an_already_cached_token(cli: Cli, admin: Actor) -
     assert revoked.exit_code == 0, revoked.stderr
     assert json.loads(revoked.stdout)["revoked_at"] is not None
     result = status(cli)
-    assert result.exit_code == 3 and "revoked" in one_error_line(result)
+    assert result.exit_code == 3 and "revoked" in one_error(result)
 
 
 def test_disabled_users_tokens_are_refused_at_once(cli: Cli, admin: Actor) -> None:
@@ -220,9 +202,9 @@ def test_disabled_users_tokens_are_refused_at_once(cli: Cli, admin: Actor) -> No
     assert status(cli).exit_code == 0
     assert cli("users", "disable", "bob", "--yes").exit_code == 0
     refused = status(cli)
-    assert refused.exit_code == 3 and "disabled" in one_error_line(refused)
+    assert refused.exit_code == 3 and "disabled" in one_error(refused)
     again = login(cli, "bob")
-    assert again.exit_code == 3 and "disabled" in one_error_line(again)
+    assert again.exit_code == 3 and "disabled" in one_error(again)
     assert cli("users", "enable", "bob").exit_code == 0
     assert status(cli).exit_code == 0
 
@@ -250,7 +232,7 @@ def test_lockout_after_five_failures_and_its_end(
         # Unknown user and wrong password read exactly the same.
         assert wrong.stderr == unknown.stderr == f"error: {auth.LOGIN_FAILED}\n"
     locked = login(cli, "carol")  # the right password, but locked now
-    assert locked.exit_code == 3 and "locked" in one_error_line(locked)
+    assert locked.exit_code == 3 and "locked" in one_error(locked)
     assert [t for t in tokens_in_db(cli.database) if t.name == "login"] == []
 
     move_clock(monkeypatch, timedelta(minutes=14))
@@ -294,7 +276,7 @@ def test_status_says_the_token_came_from_the_environment(cli: Cli, admin: Actor)
     assert cli("auth", "logout", role=None).exit_code == 0
     # logout ends cached logins only; an automation token in the environment stays valid.
     out = cli("auth", "logout", role=Role.ADMIN)
-    assert out.exit_code == 3 and "ORDERCTL_TOKEN is set" in one_error_line(out)
+    assert out.exit_code == 3 and "ORDERCTL_TOKEN is set" in one_error(out)
     assert cli("auth", "status", role=Role.ADMIN).exit_code == 0
 
 
@@ -330,7 +312,7 @@ def test_login_bad_input(cli: Cli, admin: Actor) -> None:
     for args, stdin, code, needle in LOGIN_BAD_INPUT:
         result = cli("auth", "login", *args, role=None, input=stdin)
         assert result.exit_code == code, (args, result.stderr)
-        assert needle in one_error_line(result), args
+        assert needle in one_error(result), args
     assert len(tokens_in_db(cli.database)) == before
 
 
@@ -338,12 +320,12 @@ def test_password_on_stdin_that_is_not_utf8(cli: Cli, admin: Actor) -> None:
     result = cli(
         "auth", "login", "-u", "test-admin", "--password-stdin", role=None, input=b"\xff\xfe\n"
     )
-    assert result.exit_code == 2 and "UTF-8" in one_error_line(result)
+    assert result.exit_code == 2 and "UTF-8" in one_error(result)
 
 
 def test_login_to_an_unmigrated_database_exits_7(cli: Cli, empty_db_url: str) -> None:
     result = login(cli, env={"ORDERCTL_DATABASE_URL": empty_db_url})
-    assert result.exit_code == 7 and "orderctl db upgrade" in one_error_line(result)
+    assert result.exit_code == 7 and "orderctl db upgrade" in one_error(result)
 
 
 # ---- auth token create / list / revoke ----
@@ -407,7 +389,7 @@ def test_token_create_bad_input(cli: Cli, admin: Actor) -> None:
         result = cli("auth", "token", "create", *args)
         assert result.exit_code == code, (args, result.stderr)
         if needle:
-            assert needle in one_error_line(result), args
+            assert needle in one_error(result), args
         assert result.stdout == ""
     assert len(tokens_in_db(cli.database)) == before
 
@@ -437,7 +419,7 @@ def test_token_rules_for_other_users(cli: Cli, admin: Actor, viewer: Actor) -> N
     assert own and {t["user"] for t in own} == {"test-viewer"}
     admins = [t for t in tokens_in_db(cli.database) if t.user == "test-admin"]
     denied = cli("auth", "token", "revoke", str(admins[0].id), role=Role.VIEWER)
-    assert denied.exit_code == 4 and "admin role" in one_error_line(denied)
+    assert denied.exit_code == 4 and "admin role" in one_error(denied)
     assert all(t.revoked_at is None for t in tokens_in_db(cli.database))
     mine = cli("auth", "token", "revoke", str(doc["id"]), "-o", "json", role=Role.VIEWER)
     assert mine.exit_code == 0 and json.loads(mine.stdout)["revoked_at"]
@@ -460,7 +442,7 @@ def test_token_revoke_unknown_ids(cli: Cli, admin: Actor) -> None:
         result = cli("auth", "token", "revoke", "--", token_id)
         assert result.exit_code == code, (token_id, result.stderr)
         if code == 5:
-            assert "not found" in one_error_line(result)
+            assert "not found" in one_error(result)
 
 
 @pytest.mark.usefixtures("config_dir")

@@ -10,15 +10,13 @@ from typing import TYPE_CHECKING
 import pytest
 from typer.testing import Result
 
-from conftest import create_user
+from helpers import PASSWORD, create_user
 from orderctl import clock
 from orderctl.enums import Role, TokenState
 from orderctl.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from conftest import Cli
-
-PASSWORD = "correct horse 1"  # what conftest.create_user gives every test user
+    from helpers import Cli
 
 
 def login(cli: Cli, user: str, *extra: str, password: str = PASSWORD) -> Result:

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli
+from helpers import PASSWORD, Cli
 from orderctl import credentials
 from orderctl.credentials import cache_key, cached_login, load_token, remove_token, save_token
 from orderctl.services.access import Actor
-
-PASSWORD = "correct horse 1"
 
 
 def _login(cli: Cli) -> int:

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, select, text
-from tests.conftest import Cli, child_pids
-from tests.test_import import HEADER, seed_products
 
+from helpers import ORDER_CSV_HEADER as HEADER
+from helpers import Cli, child_pids, seed_products
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.models import Order

@@ -20,9 +20,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy import text
-from tests.conftest import Cli, HeldCommitUow, child_pids
-from tests.test_import import HEADER, seed_products
 
+from helpers import ORDER_CSV_HEADER as HEADER
+from helpers import Cli, HeldCommitUow, child_pids, seed_products
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.schemas import OrderCreate

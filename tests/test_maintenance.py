@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select, text
 
+from helpers import Shop, ago, database_snapshot
 from orderctl import clock
 from orderctl.db import Database
 from orderctl.enums import EventAction, Role
-from orderctl.models import ApiToken, Customer, Order, OrderEvent, OrderItem, Product
+from orderctl.models import ApiToken, Order, OrderEvent, OrderItem
 from orderctl.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from conftest import Cli
+    from helpers import Cli
 
 JOBS = {
     "expire-pending": ["maintenance", "expire-pending", "--older-than", "72h"],
@@ -34,106 +34,6 @@ JOBS = {
     ],
     "verify": ["maintenance", "verify"],
 }
-
-
-# ---- test data, inserted directly with the ORM ----
-
-
-def ago(**kwargs: float) -> datetime:
-    return clock.utcnow() - timedelta(**kwargs)
-
-
-class Shop:
-    """A small catalog: TRACK (stock 100, its opening movement in the ledger) and FREE (stock
-    not tracked). Orders are written directly, as `orders create` leaves them: lines of a
-    tracked product hold their quantity unless the order is cancelled (stock is not taken, so
-    tests read what a release gives back)."""
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        with UnitOfWork(database) as u:
-            u.session.add(Customer(email="ann@example.com", name="Ann"))
-            u.products.add(
-                Product(sku="TRACK", name="Tracked", unit_price=Decimal("2.50"), stock=100)
-            )
-            u.products.add(Product(sku="FREE", name="Free", unit_price=Decimal("10.00")))
-            u.commit()
-            self.customer_id = u.session.scalar(select(Customer.id))
-            self.products = {
-                p.sku: (p.id, p.unit_price) for p in u.session.scalars(select(Product))
-            }
-
-    def order(
-        self,
-        status: str,
-        *,
-        created: datetime,
-        updated: datetime | None = None,
-        lines: Sequence[tuple[str, int]] = (("TRACK", 2),),
-        total: Decimal | None = None,
-        events: int = 1,
-    ) -> int:
-        with UnitOfWork(self.database) as u:
-            items = []
-            for sku, qty in lines:
-                pid, price = self.products[sku]
-                items.append(
-                    OrderItem(
-                        product_id=pid,
-                        sku=sku,
-                        name=sku.title(),
-                        quantity=qty,
-                        unit_price=price,
-                        line_total=price * qty,
-                        reserved=qty if sku == "TRACK" and status != "cancelled" else 0,
-                    )
-                )
-            order = Order(
-                customer_id=self.customer_id,
-                status=status,
-                currency="EUR",
-                total=total
-                if total is not None
-                else sum((i.line_total for i in items), Decimal(0)),
-                created_at=created,
-                updated_at=updated or created,
-                items=items,
-                events=[
-                    OrderEvent(at=created, actor="seed", action="created", to_status=status)
-                    for _ in range(events)
-                ],
-            )
-            u.session.add(order)
-            u.commit()
-            return order.id
-
-    def stock(self, sku: str = "TRACK") -> int | None:
-        with UnitOfWork(self.database) as u:
-            return u.session.scalar(select(Product.stock).where(Product.sku == sku))
-
-    def status(self, order_id: int) -> str | None:
-        with UnitOfWork(self.database) as u:
-            return u.session.scalar(select(Order.status).where(Order.id == order_id))
-
-    def events(self, order_id: int) -> list[OrderEvent]:
-        with UnitOfWork(self.database) as u:
-            stmt = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
-            events = list(u.session.scalars(stmt))
-            u.session.expunge_all()  # keep them readable after the unit of work rolls back
-            return events
-
-
-def snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row that a maintenance job may touch (token last_used_at changes on each login)."""
-    queries = {
-        "orders": "SELECT id, status, total, created_at, updated_at FROM orders ORDER BY id",
-        "items": "SELECT id, order_id, quantity, line_total FROM order_items ORDER BY id",
-        "events": "SELECT id, order_id, action, reason FROM order_events ORDER BY id",
-        "products": "SELECT id, stock FROM products ORDER BY id",
-        "tokens": "SELECT id, expires_at, revoked_at FROM api_tokens ORDER BY id",
-    }
-    with database.engine.connect() as conn:
-        return {k: [tuple(r) for r in conn.execute(text(q))] for k, q in queries.items()}
 
 
 @pytest.fixture
@@ -212,7 +112,7 @@ def test_dry_run_changes_nothing(cli: Cli, shop: Shop, database: Database) -> No
             )
         )
         u.commit()
-    before = snapshot(database)
+    before = database_snapshot(database)
     counts = {"expire-pending": "orders", "purge-tokens": "tokens", "purge-orders": "orders"}
     for job, args in JOBS.items():
         extra = ["--fix"] if job == "verify" else []
@@ -226,7 +126,7 @@ def test_dry_run_changes_nothing(cli: Cli, shop: Shop, database: Database) -> No
             assert summary[counts[job]] == 1, job
         human = cli(*args, *extra, "--dry-run")
         assert human.stderr.startswith(("dry run: would", "error: dry run: checked")), job
-        assert snapshot(database) == before
+        assert database_snapshot(database) == before
 
 
 def test_quiet_prints_nothing_and_formats_print_one_summary(cli: Cli, shop: Shop) -> None:
@@ -253,7 +153,7 @@ BAD_DURATIONS = [
 def test_bad_durations_are_usage_errors(cli: Cli, shop: Shop, database: Database) -> None:
     shop.order("pending", created=ago(days=5))
     cli.token(Role.ADMIN)
-    before = snapshot(database)
+    before = database_snapshot(database)
     for value in BAD_DURATIONS:
         for job in ("expire-pending", "purge-tokens", "purge-orders"):
             args = [a if a not in ("72h", "365d") else value for a in JOBS[job]]
@@ -263,7 +163,7 @@ def test_bad_durations_are_usage_errors(cli: Cli, shop: Shop, database: Database
             assert result.exit_code == 2, (job, value, result.stderr)
             assert result.stderr.startswith("error: --older-than: invalid duration")
             assert result.stderr.count("\n") == 1 and result.stdout == ""
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
 
 
 def test_purge_orders_refuses_statuses_that_are_not_final(
@@ -272,14 +172,14 @@ def test_purge_orders_refuses_statuses_that_are_not_final(
     for status in ("pending", "paid", "shipped", "delivered"):
         shop.order(status, created=ago(days=800))
     cli.token(Role.ADMIN)
-    before = snapshot(database)
+    before = database_snapshot(database)
     for status in ("pending", "paid", "shipped", "delivered", "PAID"):
         result = cli("maintenance", "purge-orders", "--status", status, "--older-than", "1d")
         assert result.exit_code == 6
         assert result.stderr.startswith(
             "error: purge-orders only deletes orders in a final status (cancelled, refunded)"
         )
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
 
 
 def test_usage_and_rule_errors_of_options(cli: Cli) -> None:
@@ -301,12 +201,12 @@ def test_usage_and_rule_errors_of_options(cli: Cli) -> None:
 def test_jobs_need_the_admin_role(cli: Cli, shop: Shop, database: Database, role: Role) -> None:
     shop.order("pending", created=ago(days=5))
     cli.token(role)
-    before = snapshot(database)
+    before = database_snapshot(database)
     for job, args in JOBS.items():
         result = cli(*args, role=role)
         assert result.exit_code == 4, (job, result.stderr)
         assert "permission denied" in result.stderr and result.stdout == ""
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
     assert cli(*JOBS["verify"], role=None).exit_code == 3
 
 

@@ -23,9 +23,9 @@ from orderctl.repositories.maintenance import MaintenanceRepository
 from orderctl.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from conftest import Cli
+    from helpers import Cli
 
-from test_maintenance import Shop, ago
+from helpers import Shop, ago
 
 ORDERCTL = str(Path(sys.executable).parent / "orderctl")
 EXPIRE = ["maintenance", "expire-pending", "--older-than", "1h"]

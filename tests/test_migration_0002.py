@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.conftest import Cli
 
+from helpers import Cli
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.services import schema

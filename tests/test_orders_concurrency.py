@@ -10,8 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from tests.conftest import Cli, HeldCommitUow
-
+from helpers import Cli, HeldCommitUow
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 from orderctl.models import Product

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import text
 
+from helpers import database_snapshot, snapshot_column
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 from orderctl.services import orders, products
@@ -20,7 +21,7 @@ from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from tests.conftest import Cli
+    from helpers import Cli
 
 
 def ledger(database: Database) -> dict[str, tuple[int | None, int]]:
@@ -36,16 +37,6 @@ def ledger(database: Database) -> dict[str, tuple[int | None, int]]:
 def rows(database: Database, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     with database.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(sql), params)]
-
-
-def snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    return {
-        "products": rows(database, "SELECT id, stock FROM products ORDER BY id"),
-        "movements": rows(database, "SELECT * FROM stock_movements ORDER BY id"),
-        "items": rows(database, "SELECT id, reserved FROM order_items ORDER BY id"),
-        "orders": rows(database, "SELECT id, status FROM orders ORDER BY id"),
-        "events": rows(database, "SELECT id, action FROM order_events ORDER BY id"),
-    }
 
 
 def history(cli: Cli, sku: str, *args: str, role: Role = Role.VIEWER) -> list[dict[str, Any]]:
@@ -125,7 +116,7 @@ def test_history_output_limit_roles_and_bad_input(catalog: Cli, database: Databa
     assert table.exit_code == 0 and "adjust" in table.stdout and "16" in table.stdout
     empty = cli("products", "history", "CAP")
     assert empty.exit_code == 0 and empty.stdout == "" and "no stock movements" in empty.stderr
-    before = snapshot(database)
+    before = database_snapshot(database)
     for args, code, text_ in [
         (["NOPE"], 5, "product 'NOPE' not found"),
         (["MUG", "--limit", "0"], 6, "limit: must be between 1 and 10000"),
@@ -139,7 +130,7 @@ def test_history_output_limit_roles_and_bad_input(catalog: Cli, database: Databa
         assert result.stderr.startswith("error: ") and text_ in result.stderr, result.stderr
         assert "Traceback" not in result.stderr and result.stdout == ""
     assert cli("products", "history", "MUG", role=None).exit_code == 3
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
 
 
 def test_tracking_off_takes_the_level_out_and_on_counts_from_zero(
@@ -218,8 +209,7 @@ def test_expire_takes_as_many_statements_for_ten_orders_as_for_two(
     catalog: Cli, database: Database, uow: Callable[..., UnitOfWork]
 ) -> None:
     """Releases are one UPDATE per product and one executemany of movements per batch."""
-    from tests.test_orders_list import count_statements
-
+    from helpers import count_statements
     from orderctl.services import maintenance
 
     admin = catalog.actor(Role.ADMIN)
@@ -290,8 +280,7 @@ def test_expiring_imported_orders_leaves_stock_as_before_the_import(
 def test_a_create_and_a_cancel_racing_keep_stock_equal_to_the_ledger(
     catalog: Cli, database: Database, db_url: str, uow: Callable[..., UnitOfWork]
 ) -> None:
-    from tests.conftest import hold_row
-
+    from helpers import hold_row
     from orderctl.schemas import OrderCreate
 
     operator = catalog.actor(Role.OPERATOR)
@@ -372,7 +361,7 @@ def test_verify_reports_ledger_and_reservation_problems_and_fix_asks_first(
         ("cancelled_reservation", order, "MUG", "0", "2", False),
     ]
 
-    before = snapshot(database)
+    before = database_snapshot(database)
     refused = cli("maintenance", "verify", "--fix")  # no terminal, no --yes
     assert refused.exit_code == 2 and refused.stdout == ""
     assert refused.stderr.splitlines() == [
@@ -381,7 +370,7 @@ def test_verify_reports_ledger_and_reservation_problems_and_fix_asks_first(
         "(no stock change); stdin is not a terminal to ask on, so maintenance verify --fix "
         "needs --yes to go ahead (nothing was changed)",
     ]
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
 
     fixed = cli("maintenance", "verify", "--fix", "--yes", "-o", "json")
     assert fixed.exit_code == 0, fixed.stderr
@@ -391,7 +380,9 @@ def test_verify_reports_ledger_and_reservation_problems_and_fix_asks_first(
     assert docs[0]["note"] == "maintenance verify --fix: ledger said 10, counted stock 13"
     assert docs[0]["actor"] == "test-admin"
     # History is appended to, never edited.
-    assert [d["id"] for d in docs[1:]] == [m[0] for m in reversed(before["movements"])]
+    assert [d["id"] for d in docs[1:]] == list(
+        reversed(snapshot_column(before, "stock_movements", "id"))
+    )
     assert ledger(database)["MUG"] == (13, 13)  # the clearing changed no stock
     assert rows(database, "SELECT reserved FROM order_items WHERE order_id = :o", o=order) == [(0,)]
     event = rows(
@@ -404,25 +395,22 @@ def test_verify_reports_ledger_and_reservation_problems_and_fix_asks_first(
 
 def test_verify_fix_with_nothing_to_repair_asks_nothing(catalog: Cli, database: Database) -> None:
     create(catalog, "MUG:1")
-    before = snapshot(database)
+    before = database_snapshot(database)
     result = catalog("maintenance", "verify", "--fix")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.startswith("checked 1 order(s): 0 problem(s)")
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
 
 
 def test_verify_fix_on_a_terminal_asks_and_no_changes_nothing(
-    catalog: Cli, database: Database, monkeypatch: pytest.MonkeyPatch
+    catalog: Cli, database: Database, terminal: None
 ) -> None:
-    import typer.testing
-
     with database.engine.begin() as conn:
         conn.execute(text("UPDATE products SET stock = 4 WHERE sku = 'MUG'"))
-    monkeypatch.setattr(typer.testing._NamedTextIOWrapper, "isatty", lambda self: True)
-    before = snapshot(database)
+    before = database_snapshot(database)
     declined = catalog("maintenance", "verify", "--fix", input="n\n")
     assert declined.exit_code == 1 and "aborted; nothing was changed" in declined.stderr
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
     accepted = catalog("maintenance", "verify", "--fix", input="y\n")
     assert accepted.exit_code == 0, accepted.stderr
     assert ledger(database)["MUG"] == (4, 4)
