@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from typer.testing import Result
 
-from helpers import PASSWORD, Cli, create_user, database_snapshot, one_error
+from helpers import PASSWORD, Cli, create_user, database_snapshot, login, one_error
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.errors import RuleViolation
@@ -31,12 +31,6 @@ def create(cli: Cli, name: str, role: str = "viewer", password: str = PASSWORD) 
     return cli(
         "users", "create", name, "--role", role, "--password-stdin", "-o", "json",
         input=password + "\n",
-    )  # fmt: skip
-
-
-def login(cli: Cli, name: str, password: str = PASSWORD) -> Result:
-    return cli(
-        "auth", "login", "-u", name, "--password-stdin", role=None, input=password + "\n"
     )  # fmt: skip
 
 

@@ -8,9 +8,11 @@ from helpers.api import Api, add_product, detail, order_body
 from helpers.cli import (
     PASSWORD,
     Cli,
+    auth_status,
     create_token,
     create_user,
     import_orders,
+    login,
     one_error,
     walk_commands,
 )
@@ -29,11 +31,15 @@ from helpers.data import (
 from helpers.database import (
     TOKEN_BOOKKEEPING,
     HeldCommitUow,
+    StoredToken,
     child_pids,
     count_statements,
     database_snapshot,
     hold_row,
+    rows,
     snapshot_column,
+    stock_ledger,
+    tokens_in_db,
 )
 from helpers.terminal import ORDERCTL, TerminalRun, run_on_terminal
 
@@ -49,9 +55,11 @@ __all__ = [
     "Cli",
     "HeldCommitUow",
     "Shop",
+    "StoredToken",
     "TerminalRun",
     "add_product",
     "ago",
+    "auth_status",
     "child_pids",
     "count_statements",
     "create_token",
@@ -60,13 +68,17 @@ __all__ = [
     "detail",
     "hold_row",
     "import_orders",
+    "login",
     "one_error",
     "order_body",
     "order_counts",
+    "rows",
     "run_on_terminal",
     "seed_orders",
     "seed_products",
     "snapshot_column",
+    "stock_ledger",
+    "tokens_in_db",
     "walk_commands",
     "write_file",
 ]

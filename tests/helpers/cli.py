@@ -122,6 +122,33 @@ class Cli:
         return run_on_terminal(list(args), answer=answer, env=full_env, columns=columns)
 
 
+def login(
+    cli: Cli,
+    user: str = "test-admin",
+    password: str = PASSWORD,
+    *extra: str,
+    env: dict[str, str] | None = None,
+) -> Result:
+    """`orderctl auth login -u USER --password-stdin EXTRA` with no token in the environment,
+    typing `password`."""
+    return cli(
+        "auth",
+        "login",
+        "-u",
+        user,
+        "--password-stdin",
+        *extra,
+        role=None,
+        input=password + "\n",
+        env=env,
+    )
+
+
+def auth_status(cli: Cli, env: dict[str, str] | None = None) -> Result:
+    """`orderctl auth status -o json` with no token in the environment unless `env` sets one."""
+    return cli("auth", "status", "-o", "json", role=None, env=env)
+
+
 def import_orders(cli: Cli, *args: str, input: str | bytes | None = None) -> Result:
     """`orderctl import orders ARGS` as an operator."""
     return cli("import", "orders", *args, role=Role.OPERATOR, input=input)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from orderctl.db import Database
 from orderctl.services.uow import UnitOfWork
@@ -33,6 +35,25 @@ def database_snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
     return contents
 
 
+def rows(database: Database, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """The rows of one SQL query, as tuples."""
+    with database.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params)]
+
+
+def stock_ledger(database: Database) -> dict[str, tuple[int | None, int]]:
+    """{sku: (stock, sum of its stock movements)} of every product: equal when the ledger
+    accounts for every stock change of a tracked product."""
+    return {
+        sku: (stock, int(total))
+        for sku, stock, total in rows(
+            database,
+            "SELECT p.sku, p.stock, COALESCE((SELECT SUM(m.quantity) FROM stock_movements m "
+            "WHERE m.product_id = p.id), 0) FROM products p ORDER BY p.sku",
+        )
+    }
+
+
 def snapshot_column(
     snapshot: dict[str, list[tuple[Any, ...]]], table: str, column: str
 ) -> list[Any]:
@@ -42,6 +63,38 @@ def snapshot_column(
     ]
     at = names.index(column)
     return [row[at] for row in snapshot[table]]
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """An API token row as stored, with its owner's name."""
+
+    id: int
+    name: str
+    user: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def tokens_in_db(database: Database) -> list[StoredToken]:
+    """Every stored API token, of every user."""
+    with UnitOfWork(database, write=False) as u:
+        return [
+            StoredToken(
+                t.id,
+                t.name,
+                t.user.username,
+                t.token_hash,
+                t.created_at,
+                t.expires_at,
+                t.last_used_at,
+                t.revoked_at,
+            )
+            for t in u.tokens.list()
+        ]
 
 
 def hold_row(db_url: str, database: Database, table: str, column: str, value: str) -> Any:
