@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import Cli, order_counts, seed_products
+from helpers import ORDERCTL, Cli, order_counts, seed_products
 from orderctl.db import Database
 from orderctl.enums import Role
-
-ORDERCTL = Path(sys.executable).parent / "orderctl"
 
 
 def _run(
@@ -27,7 +24,7 @@ def _run(
         ORDERCTL_CONFIG_DIR=str(cli.config_dir),
     )
     return subprocess.run(
-        [str(ORDERCTL), *args],
+        [ORDERCTL, *args],
         env=env,
         stdin=subprocess.DEVNULL if closed_fd != 0 else None,
         stdout=subprocess.PIPE if closed_fd != 1 else None,

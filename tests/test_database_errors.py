@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
@@ -14,13 +13,11 @@ import pytest
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from helpers import Cli
+from helpers import ORDERCTL, Cli
 from orderctl.cli.main import app
 from orderctl.db import Database, translate
 from orderctl.enums import Role
 from orderctl.errors import ConnectionLost, DatabaseUnavailable
-
-ORDERCTL = str(Path(sys.executable).with_name("orderctl"))
 
 
 def _run(*args: str) -> tuple[int, str, str]:

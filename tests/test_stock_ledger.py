@@ -228,7 +228,7 @@ def test_purge_orders_keeps_the_ledger(catalog: Cli, database: Database) -> None
     verify_clean(cli)
 
 
-# ---- the acceptance test of the issue: imports reserve nothing, so expiring gives nothing ----
+# ---- imports reserve nothing, so expiring an imported order gives nothing back ----
 
 
 def test_expiring_imported_orders_leaves_stock_as_before_the_import(
