@@ -1,5 +1,7 @@
 """Fixtures: every database test runs on a real SQLite file and a real PostgreSQL server.
 
+Only fixtures live here, and no test imports this module: plain helpers are in tests/helpers/.
+
 PostgreSQL comes from ORDERCTL_TEST_POSTGRES_URL (scripts/test-postgres starts one). Without
 it the PostgreSQL cases are skipped locally, and fail when CI=true or
 ORDERCTL_TEST_POSTGRES_REQUIRED=1 (scripts/run-tests sets it).
@@ -9,21 +11,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-import typer
+import typer.testing
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from typer.testing import CliRunner, Result
 
-from helpers import TerminalRun, run_on_terminal
-from orderctl.cli.main import app
+from helpers import Api, Cli
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.services import schema
@@ -206,107 +204,6 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "_DUMMY_HASH", fast.hash("orderctl-dummy-password"))
 
 
-def create_user(
-    database: Database, username: str, role: Role, password: str = "correct horse 1"
-) -> None:
-    """Create a user directly (test set-up, no actor checks)."""
-    from orderctl.models import User
-    from orderctl.services.auth import hash_password
-
-    with UnitOfWork(database) as u:
-        u.users.add(
-            User(
-                username=username,
-                password_hash=hash_password(password),
-                role=role.value,
-                active=True,
-            )
-        )
-        u.commit()
-
-
-def create_token(database: Database, username: str) -> str:
-    """A login token for an existing user, created through the real login path's helper."""
-    from orderctl.services.auth import _issue_token
-
-    with UnitOfWork(database) as u:
-        user = u.users.get_one_by_username(username)
-        secret, _ = _issue_token(u, user, name="test", ttl=None, created_by="test")
-        u.commit()
-    return secret
-
-
-@dataclass
-class Cli:
-    """Runs the real Typer app against the test database, as a given user."""
-
-    db_url: str
-    config_dir: Path
-    database: Database
-    tokens: dict[Role, str] = field(default_factory=dict)
-    runner: CliRunner = field(default_factory=CliRunner)
-
-    def token(self, role: Role) -> str:
-        if role not in self.tokens:
-            name = f"test-{role.value}"
-            create_user(self.database, name, role)
-            self.tokens[role] = create_token(self.database, name)
-        return self.tokens[role]
-
-    def subprocess_env(self, role: Role) -> dict[str, str]:
-        """The environment for a real `orderctl` process on this database, as `role`."""
-        env = {
-            **os.environ,
-            "ORDERCTL_DATABASE_URL": self.db_url,
-            "ORDERCTL_CONFIG_DIR": str(self.config_dir),
-            "ORDERCTL_TOKEN": self.token(role),
-        }
-        env.pop("ORDERCTL_DEBUG", None)
-        return env
-
-    def actor(self, role: Role) -> Actor:
-        self.token(role)
-        with UnitOfWork(self.database) as u:
-            user = u.users.get_one_by_username(f"test-{role.value}")
-            return Actor(user_id=user.id, username=user.username, role=role)
-
-    def __call__(
-        self,
-        *args: str,
-        role: Role | None = Role.ADMIN,
-        input: str | bytes | None = None,
-        env: dict[str, str] | None = None,
-    ) -> Result:
-        """Invoke `orderctl ARGS` with ORDERCTL_TOKEN for `role` (None: no token)."""
-        full_env: dict[str, Any] = {
-            "ORDERCTL_DATABASE_URL": self.db_url,
-            "ORDERCTL_CONFIG_DIR": str(self.config_dir),
-            "ORDERCTL_TOKEN": self.token(role) if role is not None else None,
-        }
-        full_env.update(env or {})
-        return self.runner.invoke(
-            app, list(args), input=input, env=full_env, catch_exceptions=False
-        )
-
-    def on_terminal(
-        self,
-        *args: str,
-        answer: str | None = None,
-        role: Role | None = Role.ADMIN,
-        columns: int = 80,
-        env: dict[str, str] | None = None,
-    ) -> TerminalRun:
-        """Run the installed `orderctl ARGS` on a pseudo-terminal of `columns` columns as
-        `role`, typing `answer` at a `[y/N]` prompt (tests/helpers.py `run_on_terminal`)."""
-        full_env: dict[str, str | None] = {
-            "ORDERCTL_DATABASE_URL": self.db_url,
-            "ORDERCTL_CONFIG_DIR": str(self.config_dir),
-            "ORDERCTL_TOKEN": self.token(role) if role is not None else None,
-            **(env or {}),
-        }
-        return run_on_terminal(list(args), answer=answer, env=full_env, columns=columns)
-
-
 @pytest.fixture
 def cli(db_url: str, config_dir: Path, database: Database) -> Cli:
     """`cli("orders", "list")` runs as an admin; `cli(..., role=Role.VIEWER)` as a viewer."""
@@ -337,73 +234,35 @@ def samples() -> Path:
     return TEST_SAMPLES
 
 
-def hold_row(db_url: str, database: Database, table: str, column: str, value: str) -> Any:
-    """Another connection holding a row: its row lock (`FOR UPDATE`, PostgreSQL) or the whole
-    write lock (SQLite has no row locks). `close()` releases it."""
-    if database.is_sqlite:
-        import sqlite3
-
-        conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        return conn
-    import psycopg
-
-    pg = psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://", 1))
-    pg.execute(f"SELECT 1 FROM {table} WHERE {column} = %s FOR UPDATE", (value,))  # type: ignore[arg-type]
-    return pg
+@pytest.fixture
+def second_db_url(templates: Templates, tmp_path: Path) -> str:
+    """Another migrated database (SQLite), for two-database tests on either backend."""
+    path = tmp_path / f"second-{uuid.uuid4().hex[:6]}.db"
+    shutil.copyfile(templates.sqlite(), path)
+    return f"sqlite:///{path}"
 
 
-#: Bookkeeping that every authenticated command may write (the token check touches it at
-#: most once a minute); "the database is unchanged" means every other stored value.
-TOKEN_BOOKKEEPING = {("api_tokens", "last_used_at")}
+@pytest.fixture
+def pg_admin_url() -> str:
+    """ORDERCTL_TEST_POSTGRES_URL as given, for tests that build their own server URLs
+    (skipped without it, failed when PostgreSQL is required)."""
+    _pg_admin_url()
+    return PG_ADMIN_URL
 
 
-def table_contents(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of the schema (`tables.metadata`, so a table added later is
-    covered too), in primary key order: compare it before and after a command that must
-    write nothing."""
-    from sqlalchemy import select
+@pytest.fixture
+def api(database: Database) -> Iterator[Api]:
+    """The HTTP API on the test database: `api.get(path, role=Role.VIEWER)`."""
+    from fastapi.testclient import TestClient
 
-    from orderctl.tables import metadata
+    from orderctl.api.app import create_app
 
-    contents: dict[str, list[tuple[Any, ...]]] = {}
-    with database.engine.connect() as conn:
-        for table in metadata.sorted_tables:
-            columns = [c for c in table.columns if (table.name, c.name) not in TOKEN_BOOKKEEPING]
-            stmt = select(*columns).order_by(*table.primary_key.columns)
-            contents[table.name] = [tuple(row) for row in conn.execute(stmt)]
-    return contents
+    with TestClient(create_app(database=database), raise_server_exceptions=False) as client:
+        yield Api(client=client, database=database)
 
 
-def walk_commands(
-    command: Any, path: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], Any]]:
-    """(path, Click command) for a command and all below it, groups built on demand (the
-    root's lazy groups included), through Click's public `list_commands`/`get_command`."""
-    yield path, command
-    if hasattr(command, "list_commands"):
-        ctx = typer.Context(command)
-        for name in command.list_commands(ctx):
-            yield from walk_commands(command.get_command(ctx, name), (*path, name))
-
-
-def child_pids(pid: int) -> set[int]:
-    """Live children of `pid` (Linux /proc; an empty set elsewhere)."""
-    pids: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        pids.update(int(p) for p in task.read_text().split())
-    return pids
-
-
-class HeldCommitUow(UnitOfWork):
-    """A unit of work that pauses before committing, so another writer overlaps it: `ready` is
-    set when the work is done and held, `release` lets it commit."""
-
-    def __init__(self, db: Database, ready: threading.Event, release: threading.Event) -> None:
-        super().__init__(db)
-        self.ready, self.release = ready, release
-
-    def commit(self) -> None:
-        self.ready.set()
-        assert self.release.wait(60)
-        super().commit()
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make CliRunner's stdin look like a terminal, so commands prompt (input feeds the
+    answers); `Cli.on_terminal` runs the installed binary on a real pseudo-terminal."""
+    monkeypatch.setattr(typer.testing._NamedTextIOWrapper, "isatty", lambda self: True)

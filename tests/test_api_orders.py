@@ -5,16 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import Cli
-from tests.test_api import (
-    Api,
-    add_product,
-    api_fixture,  # noqa: F401
-    detail,
-    order_body,
-    row_counts,
-)
-
+from helpers import Api, Cli, add_product, detail, order_body
+from helpers import database_snapshot as row_counts
 from orderctl.enums import Role
 
 

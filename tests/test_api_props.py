@@ -16,12 +16,8 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
-from tests.test_api import (
-    Api,
-    add_product,
-    api_fixture,  # noqa: F401
-)
 
+from helpers import Api, add_product
 from orderctl.enums import Role
 from orderctl.schemas import (
     CustomerDetail,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import create_token, create_user
 from typer.testing import CliRunner, Result
 
+from helpers import create_token, create_user
 from orderctl.cli.main import app
 from orderctl.db import Database
 from orderctl.enums import Role

@@ -6,21 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-import typer.testing
 from typer.testing import CliRunner, Result
 
-from conftest import Cli
+from helpers import Cli
 from orderctl.cli.main import app
 from orderctl.db import Database
 from orderctl.services import schema
 from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
-
-
-@pytest.fixture
-def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make CliRunner's stdin look like a terminal, so commands prompt (input feeds the answers)."""
-    monkeypatch.setattr(typer.testing._NamedTextIOWrapper, "isatty", lambda self: True)
 
 
 def run(url: str, *args: str, input: str | None = None) -> Result:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Cli, create_user
+from helpers import PASSWORD, Cli, create_user
 from orderctl.enums import Role
 from orderctl.services import auth, users
-
-PASSWORD = "correct horse 1"
 
 #: (command, stdin, least role). Changes aim at `target`, never at the acting users, and are
 #: safe to repeat, so each allowed role can run them in turn.

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import Cli
-from tests.test_import import counts, seed_products
 
+from helpers import ORDERCTL, Cli, order_counts, seed_products
 from orderctl.db import Database
 from orderctl.enums import Role
-
-ORDERCTL = Path(sys.executable).parent / "orderctl"
 
 
 def _run(
@@ -28,7 +24,7 @@ def _run(
         ORDERCTL_CONFIG_DIR=str(cli.config_dir),
     )
     return subprocess.run(
-        [str(ORDERCTL), *args],
+        [ORDERCTL, *args],
         env=env,
         stdin=subprocess.DEVNULL if closed_fd != 0 else None,
         stdout=subprocess.PIPE if closed_fd != 1 else None,
@@ -52,11 +48,11 @@ def test_reading_a_closed_stdin_is_a_usage_error(
     cli: Cli, database: Database, db_url: str, samples: Path, args: list[str]
 ) -> None:
     seed_products(database, samples)
-    before = counts(database)
+    before = order_counts(database)
     done = _run(cli, db_url, args, closed_fd=0)
     assert done.returncode == 2, done.stderr
     assert done.stderr == "error: stdin is closed: pipe the input in, or give a file path\n"
-    assert counts(database) == before
+    assert order_counts(database) == before
 
 
 def test_a_closed_stdout_discards_the_output_not_the_work(
@@ -67,6 +63,6 @@ def test_a_closed_stdout_discards_the_output_not_the_work(
     done = _run(cli, db_url, ["import", "orders", str(path), "-o", "json"], closed_fd=1)
     assert done.returncode == 0, done.stderr
     assert "error" not in done.stderr
-    assert counts(database)[0] == 3
+    assert order_counts(database)[0] == 3
     listed = _run(cli, db_url, ["orders", "list", "-o", "json"], closed_fd=1)
     assert (listed.returncode, listed.stderr) == (0, "")

@@ -7,9 +7,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from tests.conftest import Cli
 from typer.testing import CliRunner, Result
 
+from helpers import Cli
 from orderctl.cli.main import app
 
 

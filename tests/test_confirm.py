@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conftest import create_token, create_user
-from helpers import database_snapshot
+from helpers import create_token, create_user, database_snapshot
 from orderctl import clock, tables
 from orderctl.db import SCHEMA_REVISION, Database
 from orderctl.enums import Role
@@ -22,7 +21,7 @@ from orderctl.services import schema
 from orderctl.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from conftest import Cli
+    from helpers import Cli
 
 
 def add_cancelled_orders(

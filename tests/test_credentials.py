@@ -9,21 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli
+from helpers import PASSWORD, Cli, login
 from orderctl import credentials
 from orderctl.credentials import cache_key, cached_login, load_token, remove_token, save_token
 from orderctl.services.access import Actor
-
-PASSWORD = "correct horse 1"
-
-
-def _login(cli: Cli) -> int:
-    result = cli(
-        "auth", "login", "-u", "test-admin", "--password-stdin", role=None,
-        input=PASSWORD + "\n",
-    )  # fmt: skip
-    assert "Traceback" not in result.stderr
-    return result.exit_code
 
 
 def test_file_is_0600_in_a_0700_folder(config_dir: Path) -> None:
@@ -100,7 +89,7 @@ def test_broken_cache_means_not_logged_in_and_login_repairs_it(
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, label
         assert "orderctl auth login" in result.stderr, label
         assert "Traceback" not in result.stderr
-        assert _login(cli) == 0, label
+        assert login(cli).exit_code == 0, label
         assert cli("auth", "status", role=None).exit_code == 0, label
         assert json.loads(path.read_text())["logins"][key.decode()]["username"] == "test-admin"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -9,26 +9,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
-from tests.conftest import Cli
-from tests.test_products import one_error
+from sqlalchemy import Engine, event
 
+from helpers import Cli, database_snapshot, one_error, snapshot_column
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
-from orderctl.models import Customer, Order
+from orderctl.models import Order
 from orderctl.services import customers as customer_service
 from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
-
-
-def people(database: Database) -> list[tuple[Any, ...]]:
-    with UnitOfWork(database, write=False) as u:
-        rows = u.session.execute(
-            select(Customer.id, Customer.email, Customer.name, Customer.created_by).order_by(
-                Customer.id
-            )
-        )
-        return [tuple(row) for row in rows]
 
 
 @contextmanager
@@ -56,10 +45,11 @@ def test_add_lowercases_records_actor_and_refuses_duplicates(cli: Cli, database:
     assert list(doc) == ["id", "email", "name", "created_at"]
     assert (doc["email"], doc["name"]) == ("ada@example.com", "Ada")
     assert doc["created_at"].endswith("Z")
-    before = people(database)
-    assert before[0][3] == "test-operator"
+    cli.token(Role.ADMIN)  # its user and token exist before the snapshot, not made by it
+    before = database_snapshot(database)
+    assert snapshot_column(before, "customers", "created_by") == ["test-operator"]
     one_error(cli("customers", "add", "ADA@example.com"), 6, "'ada@example.com' already exists")
-    assert people(database) == before
+    assert database_snapshot(database) == before
     r = cli("customers", "add", "bob@example.com", "-o", "json")
     assert json.loads(r.stdout)["name"] is None
     r = cli("customers", "add", "eve@example.com", "--name", "", "-o", "json")
@@ -68,7 +58,7 @@ def test_add_lowercases_records_actor_and_refuses_duplicates(cli: Cli, database:
 
 def test_malformed_and_hostile_emails_change_nothing(cli: Cli, database: Database) -> None:
     cli("customers", "add", "keep@example.com")
-    before = people(database)
+    before = database_snapshot(database)
     for bad in [
         "",
         "   ",
@@ -87,10 +77,10 @@ def test_malformed_and_hostile_emails_change_nothing(cli: Cli, database: Databas
     ]:
         r = cli("customers", "add", bad, "--name", "X")
         one_error(r, 6, "email")
-        assert people(database) == before, bad
+        assert database_snapshot(database) == before, bad
     one_error(cli("customers", "add", "n@example.com", "--name", "x" * 201), 6, "name")
     one_error(cli("customers", "add", "n@example.com", "--name", "a\x00b"), 6, "NUL")
-    assert people(database) == before
+    assert database_snapshot(database) == before
 
 
 @pytest.mark.parametrize(

@@ -6,21 +6,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
-from tests.conftest import PG_ADMIN_URL, Cli
 from typer.testing import CliRunner
 
+from helpers import ORDERCTL, Cli
 from orderctl.cli.main import app
 from orderctl.db import Database, translate
 from orderctl.enums import Role
 from orderctl.errors import ConnectionLost, DatabaseUnavailable
-
-ORDERCTL = str(Path(sys.executable).with_name("orderctl"))
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -84,15 +81,13 @@ def test_a_bare_path_suggests_the_sqlite_url(
     assert "sqlite:////srv/shop.db" in _run("--database-url", "/srv/shop.db", "init")[2]
 
 
-def _pg_url(**parts: object) -> str:
-    if not PG_ADMIN_URL:
-        pytest.skip("ORDERCTL_TEST_POSTGRES_URL not set")
-    return make_url(PG_ADMIN_URL).set(**parts).render_as_string(hide_password=False)  # type: ignore[arg-type]
+def _pg_url(admin_url: str, **parts: object) -> str:
+    return make_url(admin_url).set(**parts).render_as_string(hide_password=False)  # type: ignore[arg-type]
 
 
 @pytest.mark.usefixtures("config_dir")
-def test_a_login_the_server_refuses() -> None:
-    url = _pg_url(username="nobody_here", password="s3cret-pw")
+def test_a_login_the_server_refuses(pg_admin_url: str) -> None:
+    url = _pg_url(pg_admin_url, username="nobody_here", password="s3cret-pw")
     code, _, err = _run("--database-url", url, "orders", "list")
     assert code == 7, err
     where = make_url(url).set(drivername="postgresql+psycopg")
@@ -121,8 +116,8 @@ def test_a_wrong_password_names_the_user_and_masks_the_password() -> None:
 
 
 @pytest.mark.usefixtures("config_dir")
-def test_a_server_that_is_down() -> None:
-    url = _pg_url(port=1)
+def test_a_server_that_is_down(pg_admin_url: str) -> None:
+    url = _pg_url(pg_admin_url, port=1)
     code, _, err = _run("--database-url", url, "orders", "list")
     assert code == 7, err
     assert err.startswith("error: cannot use database ") and err.count("\n") == 1

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import Cli, table_contents
 from typer.testing import CliRunner, Result
 
-from helpers import unreachable_url
+from helpers import Cli, database_snapshot, unreachable_url
 from orderctl.cli.main import app
 from orderctl.services import schema
 
@@ -88,7 +87,7 @@ def test_check_on_an_unreachable_database(backend: str, tmp_path: Path) -> None:
 
 
 def test_check_refuses_arguments(cli: Cli) -> None:
-    before = table_contents(cli.database)
+    before = database_snapshot(cli.database)
     result = cli("db", "check", "extra", role=None)
     assert result.exit_code == 2 and one_error_line(result)
-    assert table_contents(cli.database) == before
+    assert database_snapshot(cli.database) == before

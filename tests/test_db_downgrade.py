@@ -6,22 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from typer.testing import Result
 
-from conftest import create_user
-from helpers import database_snapshot
+from helpers import create_user, database_snapshot, one_error
 from orderctl.db import SCHEMA_REVISION, Database
 from orderctl.enums import Role
 from orderctl.services import schema
 from orderctl.tables import metadata
 
 if TYPE_CHECKING:
-    from conftest import Cli
-
-
-def one_error_line(result: Result) -> str:
-    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
-    return result.stderr
+    from helpers import Cli
 
 
 def test_a_database_with_users_needs_an_admin_login(cli: Cli) -> None:
@@ -30,14 +23,14 @@ def test_a_database_with_users_needs_an_admin_login(cli: Cli) -> None:
     before = database_snapshot(cli.database)
     no_login = cli("db", "downgrade", "base", "--yes", role=None)
     assert no_login.exit_code == 3
-    assert "needs an admin login" in one_error_line(no_login)
+    assert "needs an admin login" in one_error(no_login)
     assert "orderctl auth login" in no_login.stderr
     for role in (Role.VIEWER, Role.OPERATOR):
         denied = cli("db", "downgrade", "base", "--yes", role=role)
         assert denied.exit_code == 4, denied.stderr
-        assert "needs the admin role" in one_error_line(denied)
+        assert "needs the admin role" in one_error(denied)
     bad = cli("db", "downgrade", "base", "--yes", role=None, env={"ORDERCTL_TOKEN": "oct_nope"})
-    assert bad.exit_code == 3 and "not known to this database" in one_error_line(bad)
+    assert bad.exit_code == 3 and "not known to this database" in one_error(bad)
     assert database_snapshot(cli.database) == before
     done = cli("db", "downgrade", "base", "--yes")
     assert done.exit_code == 0, done.stderr
@@ -50,15 +43,14 @@ def test_a_disabled_admin_cannot_downgrade(cli: Cli) -> None:
     create_user(cli.database, "second", Role.ADMIN)
     assert cli("users", "disable", "test-admin", "--yes").exit_code == 0
     refused = cli("db", "downgrade", "base", "--yes")
-    assert refused.exit_code == 3 and "disabled" in one_error_line(refused)
+    assert refused.exit_code == 3 and "disabled" in one_error(refused)
     assert schema.current(cli.database) == SCHEMA_REVISION
 
 
 def test_without_users_no_login_is_needed(cli: Cli) -> None:
     plan = cli("db", "downgrade", "base", role=None)
-    assert (
-        plan.exit_code == 2
-        and f"drops {len(metadata.tables)} tables (all empty)" in one_error_line(plan)
+    assert plan.exit_code == 2 and f"drops {len(metadata.tables)} tables (all empty)" in one_error(
+        plan
     )
     done = cli("db", "downgrade", "base", "--yes", role=None)
     assert done.exit_code == 0, done.stderr
@@ -67,7 +59,7 @@ def test_without_users_no_login_is_needed(cli: Cli) -> None:
     again = cli("db", "downgrade", "base", role=None)
     assert again.exit_code == 0 and "already at revision base" in again.stderr
     above = cli("db", "downgrade", SCHEMA_REVISION, role=None)
-    assert above.exit_code == 2 and "has no schema" in one_error_line(above)
+    assert above.exit_code == 2 and "has no schema" in one_error(above)
 
 
 def test_relative_and_unknown_revisions(cli: Cli) -> None:
@@ -81,7 +73,7 @@ def test_relative_and_unknown_revisions(cli: Cli) -> None:
     ]:
         result = cli("db", "downgrade", revision, "--yes")
         assert result.exit_code == 2, (revision, result.stderr)
-        assert message in one_error_line(result), revision
+        assert message in one_error(result), revision
     assert database_snapshot(cli.database) == before
     same = cli("db", "downgrade", "head")  # the current revision: no change, no question
     assert same.exit_code == 0 and "already at revision" in same.stderr

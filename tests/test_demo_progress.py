@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Cli
-
+from helpers import Cli
 from orderctl.enums import Role
 from orderctl.services.demo import PRODUCTS, load_demo
 from orderctl.services.uow import UnitOfWork

@@ -6,8 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.conftest import Cli
-
+from helpers import Cli
 from orderctl.cli.render import _csv_header
 from orderctl.schemas import OrderRead
 from orderctl.services.order_listing import DOCUMENT_FIELDS

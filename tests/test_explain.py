@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.dialects import postgresql
-from tests.conftest import Cli
-from tests.test_orders_list import seed
 
+from helpers import Cli
+from helpers import seed_orders as seed
 from orderctl.db import Database
 from orderctl.enums import OrderSort, Role
 from orderctl.services.uow import UnitOfWork

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from tests.conftest import walk_commands
 from typer.main import get_command
 from typer.testing import CliRunner
 
+from helpers import walk_commands
 from orderctl.cli.main import app
 
 

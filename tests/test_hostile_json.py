@@ -12,10 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from tests.conftest import Cli
-from tests.test_api import Api, api_fixture  # noqa: F401
-from tests.test_input_controls import contents, one_error
 
+from helpers import Api, Cli, database_snapshot, one_error
 from orderctl.enums import Role
 from orderctl.models import Product
 from orderctl.parsing import JSON_MAX_BYTES, InvalidJson, load_json
@@ -100,7 +98,7 @@ def shop(cli: Cli) -> Cli:
 
 
 def test_from_file_and_stdin_refuse_hostile_documents(shop: Cli, tmp_path: Path) -> None:
-    before = contents(shop.database)
+    before = database_snapshot(shop.database)
     path = tmp_path / "order.json"
     cases = [*HOSTILE.items(), ("50 MB", (HUGE, "larger than 1048576 bytes (1 MiB)"))]
     for name, (body, needle) in cases:
@@ -113,31 +111,31 @@ def test_from_file_and_stdin_refuse_hostile_documents(shop: Cli, tmp_path: Path)
             one_error(result, 6, f"error: {where}: ")
             assert needle in result.stderr, (name, result.stderr)
             assert result.stdout == "", name
-    assert contents(shop.database) == before
+    assert database_snapshot(shop.database) == before
 
 
 def test_from_file_size_limit_is_exact_and_a_leading_bom_is_fine(shop: Cli) -> None:
     at_limit = GOOD + b" " * (JSON_MAX_BYTES - len(GOOD))
     result = shop("orders", "create", "--from-file", "-", input=at_limit, role=Role.OPERATOR)
     assert result.exit_code == 0, result.stderr
-    before = contents(shop.database)
+    before = database_snapshot(shop.database)
     result = shop("orders", "create", "--from-file", "-", input=at_limit + b" ", role=Role.OPERATOR)
     one_error(result, 6, "stdin: larger than 1048576 bytes")
-    assert contents(shop.database) == before
+    assert database_snapshot(shop.database) == before
     result = shop("orders", "create", "--from-file", "-", input=BOM + GOOD, role=Role.OPERATOR)
     assert result.exit_code == 0, result.stderr  # RFC 8259 lets a parser ignore a leading BOM
 
 
 def test_jsonl_import_abort_stops_at_the_hostile_line(shop: Cli, tmp_path: Path) -> None:
     good = b'{"external_ref": "G-1", ' + GOOD[1:]
-    before = contents(shop.database)
+    before = database_snapshot(shop.database)
     path = tmp_path / "orders.jsonl"
     for name, (body, needle) in [*HOSTILE.items(), ("50 MB", (HUGE, "longer than 1048576"))]:
         path.write_bytes(good + b"\n" + with_ref(body, 1) + b"\n")
         result = shop("import", "orders", str(path), role=Role.OPERATOR)
         one_error(result, 6, "error: line 2: ")
         assert needle in result.stderr, (name, result.stderr)
-        assert contents(shop.database) == before, name
+        assert database_snapshot(shop.database) == before, name
 
 
 def test_jsonl_import_skip_rejects_each_hostile_line(shop: Cli, tmp_path: Path) -> None:
@@ -172,14 +170,14 @@ API_CASES = {name: body for name, (body, _) in HOSTILE.items()}
 
 def test_api_bodies_answer_422(api: Api) -> None:
     api.post("/api/products", json={"sku": "MUG-01", "name": "Mug", "unit_price": "1"})
-    before = contents(api.database)
+    before = database_snapshot(api.database)
     headers = {"Content-Type": "application/json"}
     for name, body in API_CASES.items():
         for path in ("/api/orders", "/api/products", "/api/customers"):
             r = api.post(path, content=body, headers=headers, role=Role.ADMIN)
             assert r.status_code == 422, (name, path, r.status_code, r.text)
             assert r.json()["detail"].startswith("body"), (name, r.text)
-        assert contents(api.database) == before, name
+        assert database_snapshot(api.database) == before, name
     r = api.post("/api/orders", content=HUGE, headers=headers)
     assert r.status_code == 413
     r = api.post("/api/orders", content=BOM + GOOD, headers=headers)

@@ -11,44 +11,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import Cli
 
+from helpers import ORDER_CSV_HEADER as HEADER
+from helpers import ORDER_CSV_ROW as ROW
+from helpers import Cli, seed_products
+from helpers import import_orders as run
+from helpers import order_counts as counts
+from helpers import write_file as write
 from orderctl.db import Database
 from orderctl.enums import Role
-from orderctl.models import Customer, Order, OrderEvent, OrderItem, Product
+from orderctl.models import Order, OrderEvent, OrderItem, Product
 from orderctl.services.uow import UnitOfWork
-
-HEADER = (
-    "external_ref,customer_email,customer_name,status,currency,created_at,notes,sku,quantity,"
-    "unit_price\n"
-)
-
-
-def seed_products(database: Database, samples: Path, *, inactive: str | None = None) -> None:
-    """The products of tests/samples/products.csv, created through the repository."""
-    with UnitOfWork(database) as u, (samples / "products.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            u.products.add(
-                Product(
-                    sku=row["sku"],
-                    name=row["name"],
-                    unit_price=Decimal(row["unit_price"]),
-                    stock=int(row["stock"]) if row["stock"] else None,
-                    active=row["sku"] != inactive,
-                )
-            )
-        u.commit()
-
-
-def counts(database: Database) -> tuple[int, int, int, int]:
-    with UnitOfWork(database, write=False) as u:
-        s = u.session
-        return (
-            s.scalar(select(func.count()).select_from(Order)) or 0,
-            s.scalar(select(func.count()).select_from(OrderItem)) or 0,
-            s.scalar(select(func.count()).select_from(OrderEvent)) or 0,
-            s.scalar(select(func.count()).select_from(Customer)) or 0,
-        )
 
 
 def stock(database: Database) -> dict[str, int | None]:
@@ -62,19 +35,6 @@ def shop(cli: Cli, database: Database, samples: Path) -> Cli:
     seed_products(database, samples)
     cli.token(Role.OPERATOR)
     return cli
-
-
-def run(cli: Cli, *args: str, input: str | bytes | None = None):  # type: ignore[no-untyped-def]
-    return cli("import", "orders", *args, role=Role.OPERATOR, input=input)
-
-
-def write(tmp_path: Path, name: str, content: str | bytes) -> str:
-    path = tmp_path / name
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8", newline="")
-    else:
-        path.write_bytes(content)
-    return str(path)
 
 
 # ---- the happy path ----
@@ -222,7 +182,6 @@ def test_dry_run_writes_nothing(shop: Cli, database: Database, samples: Path) ->
 
 # ---- bad input: one error line, exit 6, nothing written (abort mode) ----
 
-ROW = "W-1,a@b.co,Ann,paid,EUR,2026-11-02T09:15:00Z,,MUG-01,2,12.50\n"
 BAD_CSV = {
     "missing required column": ("external_ref,customer_email,quantity\nW-1,a@b.co,1\n",
                                 "line 1: missing required column(s) sku"),

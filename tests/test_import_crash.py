@@ -9,20 +9,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from sqlalchemy import func, select, text
-from tests.conftest import Cli, child_pids
-from tests.test_import import HEADER, seed_products
 
+from helpers import ORDER_CSV_HEADER as HEADER
+from helpers import ORDERCTL, Cli, child_pids, seed_products
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.models import Order
 from orderctl.services.uow import UnitOfWork
 
-ORDERCTL = Path(sys.executable).parent / "orderctl"
 N_ORDERS = 6000
 BATCH = 50
 

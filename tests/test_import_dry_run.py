@@ -7,9 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Cli, table_contents
-from tests.test_import import HEADER, ROW, run, seed_products, write
-
+from helpers import ORDER_CSV_HEADER as HEADER
+from helpers import ORDER_CSV_ROW as ROW
+from helpers import Cli, seed_products
+from helpers import database_snapshot as table_contents
+from helpers import import_orders as run
+from helpers import write_file as write
 from orderctl.db import Database
 from orderctl.enums import Role
 

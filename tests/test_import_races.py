@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,16 +19,14 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy import text
-from tests.conftest import Cli, HeldCommitUow, child_pids
-from tests.test_import import HEADER, seed_products
 
+from helpers import ORDER_CSV_HEADER as HEADER
+from helpers import ORDERCTL, Cli, HeldCommitUow, child_pids, seed_products
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.schemas import OrderCreate
 from orderctl.services import orders
 from orderctl.services.uow import UnitOfWork
-
-ORDERCTL = str(Path(sys.executable).with_name("orderctl"))
 
 
 def _csv(path: Path, refs: range, *, prefix: str = "R-") -> Path:

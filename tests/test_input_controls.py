@@ -10,43 +10,19 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.conftest import Cli
-from tests.test_api import Api, api_fixture  # noqa: F401
 
-from orderctl.db import Database
+from helpers import PASSWORD, Api, Cli, database_snapshot, one_error
 from orderctl.enums import Role
 from orderctl.models import Order, Product
 from orderctl.parsing import free_text, single_line
 from orderctl.services.uow import UnitOfWork
-from orderctl.tables import metadata
 
 #: One of each kind the rule names: C0 (ESC, CR), DEL, C1 (CSI), bidi override and isolate,
 #: direction marks, the Arabic letter mark, the line separator.
 CONTROLS = ["\x1b", "\r", "\x7f", "\x9b", "\u202e", "\u2066", "\u200f", "\u061c", "\u2028"]
-PASSWORD = "correct horse 1"
-
-
-def contents(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (a token's `last_used_at` moves with each command: left out)."""
-    with database.engine.connect() as conn:
-        dump = {}
-        for table in metadata.sorted_tables:
-            columns = [c for c in table.columns if c.name != "last_used_at"]
-            rows = conn.execute(select(*columns).order_by(*table.primary_key.columns))
-            dump[table.name] = [tuple(row) for row in rows]
-        return dump
-
-
-def one_error(result: Any, code: int, needle: str) -> None:
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert needle in lines[0], result.stderr
-    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
 
 
 @pytest.fixture
@@ -91,14 +67,14 @@ def cli_cases(c: str) -> list[tuple[list[str], str, str | None]]:
 
 @pytest.mark.parametrize("char", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
 def test_cli_refuses_control_characters_in_new_text(shop: Cli, char: str) -> None:
-    before = contents(shop.database)
+    before = database_snapshot(shop.database)
     for args, field, stdin in cli_cases(char):
         result = shop(*args, input=stdin)
         # Usernames have their own pattern (letters, digits, . @ + - _); its message names it.
         needle = f"{field}: " if field == "username" else f"{field}: must not contain control"
         one_error(result, 6, needle)
         assert result.stdout == "", args
-        assert contents(shop.database) == before, args
+        assert database_snapshot(shop.database) == before, args
 
 
 def test_notes_and_reasons_keep_newline_and_tab(shop: Cli) -> None:
@@ -137,7 +113,7 @@ def test_imports_refuse_control_characters(shop: Cli, tmp_path: Path, mode: str)
         for ref, sku in (("J-1", "MUG-01"), ("J\x1b2", "MUG-01"), ("J-3", "MUG\u20281"))
     ]
     jsonl_file.write_text("\n".join(json.dumps(d) for d in docs) + "\n", encoding="utf-8")
-    before = contents(shop.database)
+    before = database_snapshot(shop.database)
     for path, first_bad in ((csv_file, "line 3: customer_name: must not contain"),
                             (jsonl_file, "line 2: external_ref: must not contain")):  # fmt: skip
         result = shop("import", "orders", str(path), "--on-error", mode, "-o", "json")
@@ -145,7 +121,7 @@ def test_imports_refuse_control_characters(shop: Cli, tmp_path: Path, mode: str)
         assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
         if mode == "abort":
             one_error(result, 6, first_bad)
-            assert contents(shop.database) == before
+            assert database_snapshot(shop.database) == before
         else:
             assert first_bad in result.stderr
             assert json.loads(result.stdout)["rejected"] == 2
@@ -156,12 +132,12 @@ def test_imports_refuse_control_characters(shop: Cli, tmp_path: Path, mode: str)
 
 
 def test_products_import_refuses_control_characters(shop: Cli) -> None:
-    before = contents(shop.database)
+    before = database_snapshot(shop.database)
     for row, field in (('"A\x1bB",Name,1,\n', "sku"), ('B,"Na\u202eme",1,\n', "name"),
                        ('C,"two\nlines",1,\n', "name")):  # fmt: skip
         result = shop("products", "import", "-", input="sku,name,unit_price,stock\n" + row)
         one_error(result, 6, f"<stdin> line 2: {field}: must not contain")
-        assert contents(shop.database) == before
+        assert database_snapshot(shop.database) == before
 
 
 def test_api_refuses_control_characters(api: Api) -> None:
@@ -169,7 +145,7 @@ def test_api_refuses_control_characters(api: Api) -> None:
     order = api.post("/api/orders", json={"customer_email": "a@x.io",
                                           "items": [{"sku": "MUG-01", "quantity": 1}]})  # fmt: skip
     assert order.status_code == 201, order.text
-    before = contents(api.database)
+    before = database_snapshot(api.database)
     item = [{"sku": "MUG-01", "quantity": 1}]
     cases = [
         ("POST", "/api/products", {"sku": "X\x1b", "name": "n", "unit_price": "1"}, "sku"),
@@ -190,7 +166,7 @@ def test_api_refuses_control_characters(api: Api) -> None:
         r = api.request(method, path, json=body)
         assert r.status_code == 422, (path, body, r.text)
         assert field in r.json()["detail"], (path, r.text)
-        assert contents(api.database) == before, (path, body)
+        assert database_snapshot(api.database) == before, (path, body)
 
 
 def test_the_rules_themselves() -> None:

@@ -1,24 +1,25 @@
-"""Maintenance jobs (DESIGN.md §8): effects, dry runs, output modes, bad input, roles, verify."""
+"""Maintenance jobs (DESIGN.md §8): effects, dry runs, output modes, bad input, roles
+(`maintenance verify`: tests/test_maintenance_verify.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
+from helpers import Shop, ago, database_snapshot
 from orderctl import clock
 from orderctl.db import Database
-from orderctl.enums import EventAction, Role
-from orderctl.models import ApiToken, Customer, Order, OrderEvent, OrderItem, Product
+from orderctl.enums import Role
+from orderctl.models import ApiToken, OrderEvent, OrderItem
 from orderctl.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from conftest import Cli
+    from helpers import Cli
 
 JOBS = {
     "expire-pending": ["maintenance", "expire-pending", "--older-than", "72h"],
@@ -34,106 +35,6 @@ JOBS = {
     ],
     "verify": ["maintenance", "verify"],
 }
-
-
-# ---- test data, inserted directly with the ORM ----
-
-
-def ago(**kwargs: float) -> datetime:
-    return clock.utcnow() - timedelta(**kwargs)
-
-
-class Shop:
-    """A small catalog: TRACK (stock 100, its opening movement in the ledger) and FREE (stock
-    not tracked). Orders are written directly, as `orders create` leaves them: lines of a
-    tracked product hold their quantity unless the order is cancelled (stock is not taken, so
-    tests read what a release gives back)."""
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        with UnitOfWork(database) as u:
-            u.session.add(Customer(email="ann@example.com", name="Ann"))
-            u.products.add(
-                Product(sku="TRACK", name="Tracked", unit_price=Decimal("2.50"), stock=100)
-            )
-            u.products.add(Product(sku="FREE", name="Free", unit_price=Decimal("10.00")))
-            u.commit()
-            self.customer_id = u.session.scalar(select(Customer.id))
-            self.products = {
-                p.sku: (p.id, p.unit_price) for p in u.session.scalars(select(Product))
-            }
-
-    def order(
-        self,
-        status: str,
-        *,
-        created: datetime,
-        updated: datetime | None = None,
-        lines: Sequence[tuple[str, int]] = (("TRACK", 2),),
-        total: Decimal | None = None,
-        events: int = 1,
-    ) -> int:
-        with UnitOfWork(self.database) as u:
-            items = []
-            for sku, qty in lines:
-                pid, price = self.products[sku]
-                items.append(
-                    OrderItem(
-                        product_id=pid,
-                        sku=sku,
-                        name=sku.title(),
-                        quantity=qty,
-                        unit_price=price,
-                        line_total=price * qty,
-                        reserved=qty if sku == "TRACK" and status != "cancelled" else 0,
-                    )
-                )
-            order = Order(
-                customer_id=self.customer_id,
-                status=status,
-                currency="EUR",
-                total=total
-                if total is not None
-                else sum((i.line_total for i in items), Decimal(0)),
-                created_at=created,
-                updated_at=updated or created,
-                items=items,
-                events=[
-                    OrderEvent(at=created, actor="seed", action="created", to_status=status)
-                    for _ in range(events)
-                ],
-            )
-            u.session.add(order)
-            u.commit()
-            return order.id
-
-    def stock(self, sku: str = "TRACK") -> int | None:
-        with UnitOfWork(self.database) as u:
-            return u.session.scalar(select(Product.stock).where(Product.sku == sku))
-
-    def status(self, order_id: int) -> str | None:
-        with UnitOfWork(self.database) as u:
-            return u.session.scalar(select(Order.status).where(Order.id == order_id))
-
-    def events(self, order_id: int) -> list[OrderEvent]:
-        with UnitOfWork(self.database) as u:
-            stmt = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
-            events = list(u.session.scalars(stmt))
-            u.session.expunge_all()  # keep them readable after the unit of work rolls back
-            return events
-
-
-def snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row that a maintenance job may touch (token last_used_at changes on each login)."""
-    queries = {
-        "orders": "SELECT id, status, total, created_at, updated_at FROM orders ORDER BY id",
-        "items": "SELECT id, order_id, quantity, line_total FROM order_items ORDER BY id",
-        "events": "SELECT id, order_id, action, reason FROM order_events ORDER BY id",
-        "products": "SELECT id, stock FROM products ORDER BY id",
-        "tokens": "SELECT id, expires_at, revoked_at FROM api_tokens ORDER BY id",
-    }
-    with database.engine.connect() as conn:
-        return {k: [tuple(r) for r in conn.execute(text(q))] for k, q in queries.items()}
 
 
 @pytest.fixture
@@ -212,7 +113,7 @@ def test_dry_run_changes_nothing(cli: Cli, shop: Shop, database: Database) -> No
             )
         )
         u.commit()
-    before = snapshot(database)
+    before = database_snapshot(database)
     counts = {"expire-pending": "orders", "purge-tokens": "tokens", "purge-orders": "orders"}
     for job, args in JOBS.items():
         extra = ["--fix"] if job == "verify" else []
@@ -226,7 +127,7 @@ def test_dry_run_changes_nothing(cli: Cli, shop: Shop, database: Database) -> No
             assert summary[counts[job]] == 1, job
         human = cli(*args, *extra, "--dry-run")
         assert human.stderr.startswith(("dry run: would", "error: dry run: checked")), job
-        assert snapshot(database) == before
+        assert database_snapshot(database) == before
 
 
 def test_quiet_prints_nothing_and_formats_print_one_summary(cli: Cli, shop: Shop) -> None:
@@ -253,7 +154,7 @@ BAD_DURATIONS = [
 def test_bad_durations_are_usage_errors(cli: Cli, shop: Shop, database: Database) -> None:
     shop.order("pending", created=ago(days=5))
     cli.token(Role.ADMIN)
-    before = snapshot(database)
+    before = database_snapshot(database)
     for value in BAD_DURATIONS:
         for job in ("expire-pending", "purge-tokens", "purge-orders"):
             args = [a if a not in ("72h", "365d") else value for a in JOBS[job]]
@@ -263,7 +164,7 @@ def test_bad_durations_are_usage_errors(cli: Cli, shop: Shop, database: Database
             assert result.exit_code == 2, (job, value, result.stderr)
             assert result.stderr.startswith("error: --older-than: invalid duration")
             assert result.stderr.count("\n") == 1 and result.stdout == ""
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
 
 
 def test_purge_orders_refuses_statuses_that_are_not_final(
@@ -272,14 +173,14 @@ def test_purge_orders_refuses_statuses_that_are_not_final(
     for status in ("pending", "paid", "shipped", "delivered"):
         shop.order(status, created=ago(days=800))
     cli.token(Role.ADMIN)
-    before = snapshot(database)
+    before = database_snapshot(database)
     for status in ("pending", "paid", "shipped", "delivered", "PAID"):
         result = cli("maintenance", "purge-orders", "--status", status, "--older-than", "1d")
         assert result.exit_code == 6
         assert result.stderr.startswith(
             "error: purge-orders only deletes orders in a final status (cancelled, refunded)"
         )
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
 
 
 def test_usage_and_rule_errors_of_options(cli: Cli) -> None:
@@ -301,12 +202,12 @@ def test_usage_and_rule_errors_of_options(cli: Cli) -> None:
 def test_jobs_need_the_admin_role(cli: Cli, shop: Shop, database: Database, role: Role) -> None:
     shop.order("pending", created=ago(days=5))
     cli.token(role)
-    before = snapshot(database)
+    before = database_snapshot(database)
     for job, args in JOBS.items():
         result = cli(*args, role=role)
         assert result.exit_code == 4, (job, result.stderr)
         assert "permission denied" in result.stderr and result.stdout == ""
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
     assert cli(*JOBS["verify"], role=None).exit_code == 3
 
 
@@ -384,132 +285,6 @@ def test_purge_orders_deletes_old_final_orders_with_items_and_events(
     )
     assert result.exit_code == 0 and shop.status(refunded) is None
     assert "deleted 1 refunded order(s)" in result.stderr
-
-
-# ---- verify ----
-
-
-def test_verify_finds_and_fixes_a_broken_total(cli: Cli, shop: Shop, database: Database) -> None:
-    good = shop.order("paid", created=ago(days=1), lines=[("TRACK", 4), ("FREE", 2)])
-    broken = shop.order(
-        "paid",
-        created=ago(days=1),
-        updated=ago(hours=20),
-        lines=[("TRACK", 2)],
-        total=Decimal("31.00"),
-    )
-    result = cli(*JOBS["verify"], "-o", "jsonl")
-    assert result.exit_code == 6
-    records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert records == [
-        {
-            "problem": "total_mismatch",
-            "order_id": broken,
-            "sku": None,
-            "expected": "5.00",
-            "found": "31.00",
-            "fixed": False,
-            "detail": f"order {broken}: total 31.00, sum of lines 5.00",
-        }
-    ]
-    assert result.stderr.startswith("error: checked 2 order(s): 1 problem(s), 0 fixed, 1 remaining")
-
-    fixed = cli(*JOBS["verify"], "--fix", "--yes", "-o", "json")
-    assert fixed.exit_code == 0, fixed.stderr
-    summary = json.loads(fixed.stdout)
-    assert (summary["found"], summary["fixed"], summary["remaining"]) == (1, 1, 0)
-    assert summary["problems"][0]["fixed"] is True
-    with UnitOfWork(database) as u:
-        order = u.session.get(Order, broken)
-        assert order is not None and order.total == Decimal("5.00")
-        assert order.updated_at < ago(hours=19)  # not a status change
-    event = shop.events(broken)[-1]
-    assert event.action == EventAction.TOTAL_FIXED.value and event.actor == "test-admin"
-    assert "total 31.00 -> 5.00" in (event.reason or "")
-    assert len(shop.events(good)) == 1
-    clean = cli(*JOBS["verify"])
-    assert clean.exit_code == 0 and clean.stdout == ""
-    assert "0 problem(s)" in clean.stderr
-
-
-def test_verify_reports_line_totals_and_orders_without_items(
-    cli: Cli, shop: Shop, database: Database
-) -> None:
-    order = shop.order("pending", created=ago(days=1), lines=[("TRACK", 3)])
-    with UnitOfWork(database) as u:
-        u.session.execute(
-            text("UPDATE order_items SET line_total = 7.00 WHERE order_id = :o"), {"o": order}
-        )
-        empty = Order(
-            customer_id=shop.customer_id,
-            status="pending",
-            currency="EUR",
-            total=Decimal(0),
-            created_at=ago(days=1),
-            updated_at=ago(days=1),
-        )
-        u.session.add(empty)
-        u.commit()
-        empty_id = empty.id
-    result = cli(*JOBS["verify"], "-o", "json")
-    assert result.exit_code == 6
-    problems = {(p["problem"], p["order_id"]) for p in json.loads(result.stdout)["problems"]}
-    # The stored order total (7.50) is right: only the line is wrong.
-    assert problems == {("line_total_mismatch", order), ("order_without_items", empty_id)}
-    fixed = cli(*JOBS["verify"], "--fix", "--yes", "-o", "csv")
-    assert fixed.exit_code == 6  # an order without items cannot be repaired
-    assert f"line_total_mismatch,{order},TRACK,7.50,7.00,yes," in fixed.stdout
-    assert "1 fixed, 1 remaining" in fixed.stderr
-    event = shop.events(order)[-1]
-    assert event.action == "total_fixed" and "line TRACK 7.00 -> 7.50" in (event.reason or "")
-
-
-def test_verify_table_output_and_many_batches(cli: Cli, shop: Shop) -> None:
-    for n in range(5):
-        shop.order("paid", created=ago(days=1), total=Decimal(f"{n + 1}.99"))
-    result = cli(*JOBS["verify"], "--batch-size", "2")
-    assert result.exit_code == 6
-    assert result.stdout.count("total_mismatch") == 5
-    assert "checked 5 order(s): 5 problem(s)" in result.stderr
-
-
-def test_verify_finds_orphans_and_negative_stock(
-    cli: Cli, shop: Shop, database: Database, backend: str
-) -> None:
-    order = shop.order("paid", created=ago(days=1))
-    # Constraints normally make these impossible; switch them off to simulate a damaged database.
-    if backend == "sqlite":
-        raw = database.engine.raw_connection()  # autocommit: the pragmas work outside BEGIN
-        try:
-            cur = raw.cursor()
-            cur.execute("PRAGMA foreign_keys = OFF")
-            cur.execute("PRAGMA ignore_check_constraints = ON")
-            cur.execute("UPDATE products SET stock = -3 WHERE sku = 'TRACK'")
-            cur.execute("DELETE FROM orders WHERE id = ?", (order,))
-        finally:
-            raw.invalidate()
-    else:
-        with database.engine.begin() as conn:
-            for table, constraint in [
-                ("products", "ck_products_stock_not_negative"),
-                ("order_items", "fk_order_items_order_id_orders"),
-                ("order_events", "fk_order_events_order_id_orders"),
-            ]:
-                conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {constraint}")
-            conn.exec_driver_sql("UPDATE products SET stock = -3 WHERE sku = 'TRACK'")
-            conn.execute(text("DELETE FROM orders WHERE id = :o"), {"o": order})
-    database.engine.dispose()  # drop the connection with foreign keys off
-    result = cli(*JOBS["verify"], "-o", "json")
-    assert result.exit_code == 6, result.stderr
-    problems = {
-        (p["problem"], p["order_id"], p["sku"]) for p in json.loads(result.stdout)["problems"]
-    }
-    assert problems == {
-        ("negative_stock", None, "TRACK"),
-        ("ledger_mismatch", None, "TRACK"),  # set behind the ledger's back
-        ("orphan_item", order, None),
-        ("orphan_event", order, None),
-    }
 
 
 # ---- crontab ----

@@ -23,11 +23,10 @@ from orderctl.repositories.maintenance import MaintenanceRepository
 from orderctl.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from conftest import Cli
+    from helpers import Cli
 
-from test_maintenance import Shop, ago
+from helpers import ORDERCTL, Shop, ago
 
-ORDERCTL = str(Path(sys.executable).parent / "orderctl")
 EXPIRE = ["maintenance", "expire-pending", "--older-than", "1h"]
 
 #: Runs the real CLI in its own process, pausing between batch 1 (committed) and batch 2 — outside

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.conftest import Cli
 
+from helpers import Cli, rows
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.services import schema
@@ -94,19 +93,14 @@ def old_db(empty_db_url: str) -> Iterator[Database]:
     db.dispose()
 
 
-def fetch(db: Database, sql: str) -> list[tuple[Any, ...]]:
-    with db.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
-
-
 def test_upgrade_keeps_stock_backfills_reservations_and_verify_is_clean(
     old_db: Database, empty_db_url: str, config_dir: Path
 ) -> None:
     assert schema.upgrade(old_db) == ("0001", "0002")
-    assert dict(fetch(old_db, "SELECT id, stock FROM products")) == STOCK
-    reserved = fetch(old_db, "SELECT order_id, product_id, reserved FROM order_items")
+    assert dict(rows(old_db, "SELECT id, stock FROM products")) == STOCK
+    reserved = rows(old_db, "SELECT order_id, product_id, reserved FROM order_items")
     assert {(o, p): r for o, p, r in reserved} == RESERVED
-    movements = fetch(
+    movements = rows(
         old_db, "SELECT product_id, quantity, reason, order_id, actor, note FROM stock_movements"
     )
     # One opening balance per tracked product with stock (TEE's 0 needs no row).
@@ -121,9 +115,9 @@ def test_upgrade_keeps_stock_backfills_reservations_and_verify_is_clean(
 
     # Cancelling the imported order gives nothing back; the created one exactly its 3.
     assert cli("orders", "set-status", "6", "cancelled").exit_code == 0
-    assert dict(fetch(old_db, "SELECT id, stock FROM products")) == STOCK
+    assert dict(rows(old_db, "SELECT id, stock FROM products")) == STOCK
     assert cli("orders", "set-status", "1", "cancelled").exit_code == 0
-    assert dict(fetch(old_db, "SELECT id, stock FROM products"))[1] == 43
+    assert dict(rows(old_db, "SELECT id, stock FROM products"))[1] == 43
     assert cli("maintenance", "verify").exit_code == 0
 
 
@@ -134,6 +128,6 @@ def test_downgrade_drops_the_ledger_and_the_column(old_db: Database) -> None:
         assert not old_db.engine.dialect.has_table(conn, "stock_movements")
         columns = {c["name"] for c in old_db.engine.dialect.get_columns(conn, "order_items")}
     assert "reserved" not in columns
-    assert dict(fetch(old_db, "SELECT id, stock FROM products")) == STOCK
+    assert dict(rows(old_db, "SELECT id, stock FROM products")) == STOCK
     assert schema.upgrade(old_db) == ("0001", "0002")
-    assert len(fetch(old_db, "SELECT id FROM stock_movements")) == 1
+    assert len(rows(old_db, "SELECT id FROM stock_movements")) == 1

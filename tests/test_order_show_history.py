@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Cli, table_contents
-
+from helpers import Cli, database_snapshot
 from orderctl.enums import Role
 
 
@@ -24,7 +23,7 @@ def test_show_with_history_adds_the_events_and_nothing_else(cli: Cli) -> None:
     order = json.loads(plain.stdout)
     assert "history" not in order and "events" not in order
 
-    before = table_contents(cli.database)
+    before = database_snapshot(cli.database)
     full = cli("orders", "show", "--ref", "WEB-1", "-o", "json", "--history", role=Role.VIEWER)
     assert full.exit_code == 0, full.stderr
     doc = json.loads(full.stdout)
@@ -41,4 +40,4 @@ def test_show_with_history_adds_the_events_and_nothing_else(cli: Cli) -> None:
     assert line == doc
     table = cli("orders", "show", order_id, "--history")
     assert table.exit_code == 0 and "card" in table.stdout
-    assert table_contents(cli.database) == before
+    assert database_snapshot(cli.database) == before

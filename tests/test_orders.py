@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import Cli
 
+from helpers import Cli
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.models import Customer, Order, OrderEvent, OrderItem, Product

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 
-from tests.conftest import Cli, HeldCommitUow
-
+from helpers import ORDERCTL, Cli, HeldCommitUow
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 from orderctl.models import Product
@@ -19,8 +16,6 @@ from orderctl.schemas import OrderCreate
 from orderctl.services import orders
 from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
-
-ORDERCTL = str(Path(sys.executable).with_name("orderctl"))
 
 
 def _race(cli: Cli, commands: list[list[str]]) -> list[tuple[int, str]]:

@@ -6,8 +6,7 @@ import base64
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,69 +14,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
-from tests.conftest import Cli
 
+from helpers import SEED_EMAILS as EMAILS
+from helpers import SEED_START as BASE
+from helpers import Cli, count_statements
+from helpers import seed_orders as seed
 from orderctl.db import Database
 from orderctl.enums import OrderSort, OrderStatus, Role
 from orderctl.errors import ValidationFailed
-from orderctl.models import Customer, Order, OrderEvent, OrderItem, Product
+from orderctl.models import Order
 from orderctl.schemas import OrderCreate
 from orderctl.services import order_listing, orders
 from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
-
-BASE = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-STATUSES = list(OrderStatus)
-EMAILS = ["ana@example.com", "li.wei@example.com", "kofi@example.com"]
-
-
-def seed(database: Database, count: int) -> None:
-    """`count` orders of two lines each, spread over hours, statuses, customers and totals.
-
-    Some share a created_at (and some a total) so the id tie-breaker of the keyset matters.
-    """
-    with UnitOfWork(database) as u:
-        mug = u.products.add(Product(sku="MUG-01", name="Mug", unit_price=Decimal("12.50")))
-        cap = u.products.add(Product(sku="CAP-01", name="Cap", unit_price=Decimal("9.99")))
-        customers = [u.customers.add(Customer(email=e, name=None)) for e in EMAILS]
-        for n in range(count):
-            qty = n % 4 + 1
-            created = BASE + timedelta(hours=n // 2)  # pairs share a timestamp
-            lines = [
-                OrderItem(product_id=mug.id, sku="MUG-01", name="Mug", quantity=qty,
-                          unit_price=Decimal("12.50"), line_total=Decimal("12.50") * qty),
-                OrderItem(product_id=cap.id, sku="CAP-01", name="Cap", quantity=1,
-                          unit_price=Decimal("9.99"), line_total=Decimal("9.99")),
-            ]  # fmt: skip
-            u.session.add(
-                Order(
-                    external_ref=f"SEED-{n:04d}",
-                    customer=customers[n % 3],
-                    status=STATUSES[n % len(STATUSES)].value,
-                    currency="EUR",
-                    total=sum((line.line_total for line in lines), Decimal("0")),
-                    created_at=created,
-                    updated_at=created,
-                    created_by="seed",
-                    items=lines,
-                    events=[OrderEvent(at=created, actor="seed", action="created")],
-                )
-            )
-        u.commit()
-
-
-@contextmanager
-def count_statements(database: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
 
 
 def all_pages(

@@ -16,8 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from tests.conftest import Cli
 
+from helpers import Cli
 from orderctl.cli import render
 from orderctl.db import Database
 from orderctl.enums import Role

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from tests.conftest import Cli, hold_row
-from tests.test_orders_list import count_statements, seed
 
+from helpers import Cli, count_statements, hold_row
+from helpers import seed_orders as seed
 from orderctl.db import Database
 from orderctl.enums import OrderSort, OrderStatus, Role
 from orderctl.models import Customer, Order, OrderEvent, OrderItem, Product

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select
-from tests.conftest import Cli, hold_row
 
+from helpers import Cli, database_snapshot, hold_row, one_error, snapshot_column
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.models import Customer, Order, OrderItem, Product
@@ -18,33 +18,8 @@ from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 
-def catalog(database: Database) -> list[tuple[Any, ...]]:
-    """Everything about every product, to prove a failed command changed nothing."""
-    with UnitOfWork(database, write=False) as u:
-        rows = u.session.execute(
-            select(
-                Product.sku,
-                Product.name,
-                Product.unit_price,
-                Product.stock,
-                Product.active,
-                Product.updated_by,
-                Product.updated_at,
-            ).order_by(Product.id)
-        )
-        return [tuple(row) for row in rows]
-
-
 def add(cli: Cli, sku: str, *extra: str, price: str = "12.50", name: str = "Mug") -> Any:
     return cli("products", "add", sku, "--name", name, "--price", price, *extra)
-
-
-def one_error(result: Any, code: int, needle: str) -> None:
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert needle in lines[0], result.stderr
 
 
 def test_add_show_list_json_documents(cli: Cli, database: Database) -> None:
@@ -125,10 +100,10 @@ def test_update_fields_and_actor(cli: Cli, database: Database) -> None:
         "active": True,
     }
     one_error(cli("products", "update", "NOPE", "--price", "1"), 5, "not found")
-    before = catalog(database)
+    before = database_snapshot(database)
     r = cli("products", "update", "MUG")
     assert r.exit_code == 2 and "nothing to update" in r.stderr
-    assert catalog(database) == before
+    assert database_snapshot(database) == before
 
 
 def test_price_change_never_touches_existing_order_lines(cli: Cli, database: Database) -> None:
@@ -180,15 +155,15 @@ BAD_PRICE_OR_STOCK: list[tuple[list[str], int, str]] = [
 
 def test_add_bad_price_or_stock(cli: Cli, database: Database) -> None:
     add(cli, "MUG")
-    before = catalog(database)
+    before = database_snapshot(database)
     for args, code, needle in BAD_PRICE_OR_STOCK:
         one_error(cli("products", "add", "SKU1", "--name", "N", *args), code, needle)
-        assert catalog(database) == before, args
+        assert database_snapshot(database) == before, args
 
 
 def test_add_and_update_bad_values_leave_catalog_unchanged(cli: Cli, database: Database) -> None:
     add(cli, "MUG", "--stock", "5")
-    before = catalog(database)
+    before = database_snapshot(database)
     cases: list[tuple[list[str], int, str]] = [
         (["add", "", "--name", "N", "--price", "1"], 6, "sku: String should have at least 1"),
         (["add", "   ", "--name", "N", "--price", "1"], 6, "sku"),
@@ -213,7 +188,7 @@ def test_add_and_update_bad_values_leave_catalog_unchanged(cli: Cli, database: D
         assert r.stdout == "" and "Traceback" not in r.stderr
         if needle:
             one_error(r, code, needle)
-        assert catalog(database) == before, args
+        assert database_snapshot(database) == before, args
 
 
 @pytest.mark.parametrize(
@@ -288,7 +263,7 @@ def test_add_stock_changes_the_level_by_n(cli: Cli, database: Database) -> None:
     r = cli("products", "update", "MUG-01", "--add-stock", "-15", "--name", "Big mug")
     assert r.exit_code == 0, r.stderr
     assert stock_of(database, "MUG-01") == 0
-    assert catalog(database)[0][1] == "Big mug"
+    assert snapshot_column(database_snapshot(database), "products", "name") == ["Big mug"]
 
 
 @pytest.mark.parametrize(
@@ -308,9 +283,9 @@ def test_add_stock_refusals_change_nothing(
     cli: Cli, database: Database, setup: list[str], args: list[str], code: int, needle: str
 ) -> None:
     assert add(cli, "MUG-01", *setup).exit_code == 0
-    before = catalog(database)
+    before = database_snapshot(database)
     one_error(cli("products", "update", "MUG-01", *args), code, needle)
-    assert catalog(database) == before
+    assert database_snapshot(database) == before
 
 
 def test_concurrent_add_stock_loses_no_update(cli: Cli, database: Database, db_url: str) -> None:

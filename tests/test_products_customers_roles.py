@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Cli
-from tests.test_customers import people
-from tests.test_products import catalog
-
+from helpers import Cli, database_snapshot
 from orderctl.db import Database
 from orderctl.enums import Role
 
@@ -34,7 +31,7 @@ def test_role_matrix(cli: Cli, database: Database, tmp_path: Path) -> None:
         csv_file.write_text(f"sku,name,unit_price,stock\nIMP-{role.value},Imported,3.00,\n")
         for template, least in MATRIX:
             args = [a.format(r=role.value, csv=csv_file) for a in template]
-            before = (catalog(database), people(database))
+            before = database_snapshot(database)
             result = cli(*args, role=role)
             if role.rank >= least.rank:
                 assert result.exit_code == 0, (role, args, result.stderr)
@@ -45,7 +42,7 @@ def test_role_matrix(cli: Cli, database: Database, tmp_path: Path) -> None:
                     f"error: permission denied: this needs the {least.value} role "
                     f"(test-{role.value} is {role.value})\n"
                 )
-                assert (catalog(database), people(database)) == before, (role, args)
+                assert database_snapshot(database) == before, (role, args)
 
 
 def test_no_token_is_exit_3_for_every_command(cli: Cli, database: Database) -> None:
@@ -54,4 +51,5 @@ def test_no_token_is_exit_3_for_every_command(cli: Cli, database: Database) -> N
         result = cli(*args, role=None)
         assert result.exit_code == 3, (args, result.stderr)
         assert "orderctl auth login" in result.stderr and result.stdout == ""
-    assert catalog(database) == [] and people(database) == []
+    contents = database_snapshot(database)
+    assert contents["products"] == [] and contents["customers"] == []

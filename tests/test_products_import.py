@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Cli
-from tests.test_products import catalog, one_error
-
+from helpers import Cli, database_snapshot, one_error
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.services.uow import UnitOfWork
@@ -111,7 +109,7 @@ def test_header_only_imports_nothing_and_empty_file_is_an_error(
     one_error(cli("products", "import", "-", input=b""), 6, "<stdin> is empty")
     one_error(cli("products", "import", str(tmp_path / "missing.csv")), 2, "cannot read")
     one_error(cli("products", "import", str(tmp_path)), 2, "cannot read")
-    assert catalog(database) == []
+    assert database_snapshot(database)["products"] == []
 
 
 BAD_FILES: list[tuple[bytes, str]] = [
@@ -147,13 +145,13 @@ BAD_FILES: list[tuple[bytes, str]] = [
 
 def test_bad_files_write_nothing(cli: Cli, database: Database, tmp_path: Path) -> None:
     imported(cli, write(tmp_path, HEADER + b"KEEP,Kept,5.00,3\n", "seed.csv"))
-    before = catalog(database)
+    before = database_snapshot(database)
     for i, (data, needle) in enumerate(BAD_FILES):
         path = write(tmp_path, data, f"bad{i}.csv")
         r = cli("products", "import", path)
         one_error(r, 6, needle)
         assert f"bad{i}.csv" in r.stderr and len(r.stderr) < 300, r.stderr
-        assert catalog(database) == before, needle
+        assert database_snapshot(database) == before, needle
 
 
 def test_a_bad_row_after_many_good_ones_rolls_back_every_batch(
@@ -162,10 +160,10 @@ def test_a_bad_row_after_many_good_ones_rolls_back_every_batch(
     rows = b"".join(b"SKU-%05d,Item %d,1.00,10\n" % (i, i) for i in range(1200))
     path = write(tmp_path, HEADER + rows + b"BAD,bad,1.001,\n")
     one_error(cli("products", "import", path), 6, "line 1202: unit_price")
-    assert catalog(database) == []
+    assert database_snapshot(database)["products"] == []
     summary = imported(cli, write(tmp_path, HEADER + rows, "good.csv"))
     assert summary["created"] == 1200
-    assert len(catalog(database)) == 1200
+    assert len(database_snapshot(database)["products"]) == 1200
 
 
 def test_import_needs_admin(cli: Cli, database: Database, samples: Path) -> None:
@@ -173,4 +171,4 @@ def test_import_needs_admin(cli: Cli, database: Database, samples: Path) -> None
         r = cli("products", "import", str(samples / "products.csv"), role=role)
         one_error(r, 4, "needs the admin role")
     one_error(cli("products", "import", str(samples / "products.csv"), role=None), 3, "login")
-    assert catalog(database) == []
+    assert database_snapshot(database)["products"] == []

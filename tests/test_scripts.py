@@ -52,7 +52,7 @@ def _fake_test_postgres(checkout: Path, start: str) -> None:
 
 def _run_tests(checkout: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ORDERCTL_TEST_")}
-    environ.pop("CI", None)  # a local run: the case where failures used to be skipped
+    environ.pop("CI", None)  # a local run: where pytest alone would skip PostgreSQL cases
     environ.update(VENV=str(checkout / "venv"), **env)
     return subprocess.run(
         [str(checkout / "scripts" / "run-tests"), "-q"],
@@ -118,7 +118,7 @@ def _test_postgres(command: str, port: int, base: str) -> subprocess.CompletedPr
 @pytest.mark.skipif(not PG_BIN, reason="no PostgreSQL server binaries (would install them)")
 def test_test_postgres_start_refuses_a_live_server_and_a_taken_port() -> None:
     """The real script, on a port of its own: a second start in the same directory leaves the
-    running server alone (it used to kill it: on a shared machine, someone else's); a start
+    running server alone (on a shared machine it may be someone else's); a start
     on the port that server holds fails with the server's log, and prints nothing to eval."""
     port = _free_port()
     tag = uuid.uuid4().hex[:8]

@@ -12,10 +12,10 @@ from typing import Any, get_args, get_origin
 
 import pytest
 import typer
-from tests.conftest import Cli, walk_commands
 from typer.main import get_command
 from typer.testing import CliRunner
 
+from helpers import Cli, walk_commands
 from orderctl.cli.main import app
 from orderctl.enums import Role
 
@@ -162,9 +162,9 @@ LISTING_AVOIDS = ("orderctl.models", "orderctl.schemas", "pydantic.main", "argon
 def test_orders_list_imports_no_orm_models_and_no_pydantic(cli: Cli, tmp_path: Path) -> None:
     """A logged-in `orders list` (a page with items, a filter, and `--all`) runs on Core
     tables and plain documents, on both backends; `orders show` may load the rest."""
-    from tests.test_orders_list import seed
+    from helpers import seed_orders
 
-    seed(cli.database, 3)
+    seed_orders(cli.database, 3)
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import text
 
+from helpers import database_snapshot, rows, snapshot_column, stock_ledger
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 from orderctl.services import orders, products
@@ -20,32 +21,7 @@ from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from tests.conftest import Cli
-
-
-def ledger(database: Database) -> dict[str, tuple[int | None, int]]:
-    """{sku: (stock, Σ movements)} of every product."""
-    sql = (
-        "SELECT p.sku, p.stock, COALESCE((SELECT SUM(m.quantity) FROM stock_movements m "
-        "WHERE m.product_id = p.id), 0) FROM products p ORDER BY p.sku"
-    )
-    with database.engine.connect() as conn:
-        return {sku: (stock, int(total)) for sku, stock, total in conn.execute(text(sql))}
-
-
-def rows(database: Database, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    with database.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
-
-
-def snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    return {
-        "products": rows(database, "SELECT id, stock FROM products ORDER BY id"),
-        "movements": rows(database, "SELECT * FROM stock_movements ORDER BY id"),
-        "items": rows(database, "SELECT id, reserved FROM order_items ORDER BY id"),
-        "orders": rows(database, "SELECT id, status FROM orders ORDER BY id"),
-        "events": rows(database, "SELECT id, action FROM order_events ORDER BY id"),
-    }
+    from helpers import Cli
 
 
 def history(cli: Cli, sku: str, *args: str, role: Role = Role.VIEWER) -> list[dict[str, Any]]:
@@ -109,7 +85,7 @@ def test_every_stock_change_is_a_movement_and_history_runs_the_stock(
                              "actor", "note"]  # fmt: skip
     assert docs[0]["at"].endswith("Z") and docs[0]["id"] > docs[1]["id"]
     assert history(cli, "CAP") == []  # untracked: nothing reserved, nothing released
-    assert ledger(database) == {"CAP": (None, 0), "MUG": (12, 12)}
+    assert stock_ledger(database) == {"CAP": (None, 0), "MUG": (12, 12)}
     verify_clean(cli)
 
 
@@ -125,7 +101,7 @@ def test_history_output_limit_roles_and_bad_input(catalog: Cli, database: Databa
     assert table.exit_code == 0 and "adjust" in table.stdout and "16" in table.stdout
     empty = cli("products", "history", "CAP")
     assert empty.exit_code == 0 and empty.stdout == "" and "no stock movements" in empty.stderr
-    before = snapshot(database)
+    before = database_snapshot(database)
     for args, code, text_ in [
         (["NOPE"], 5, "product 'NOPE' not found"),
         (["MUG", "--limit", "0"], 6, "limit: must be between 1 and 10000"),
@@ -139,7 +115,7 @@ def test_history_output_limit_roles_and_bad_input(catalog: Cli, database: Databa
         assert result.stderr.startswith("error: ") and text_ in result.stderr, result.stderr
         assert "Traceback" not in result.stderr and result.stdout == ""
     assert cli("products", "history", "MUG", role=None).exit_code == 3
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
 
 
 def test_tracking_off_takes_the_level_out_and_on_counts_from_zero(
@@ -148,7 +124,7 @@ def test_tracking_off_takes_the_level_out_and_on_counts_from_zero(
     admin = catalog.actor(Role.ADMIN)
     with uow() as u:
         products.update_product(u, admin, "MUG", {"stock": None})
-    assert ledger(database)["MUG"] == (None, 0)
+    assert stock_ledger(database)["MUG"] == (None, 0)
     with uow() as u:
         products.update_product(u, admin, "MUG", {"stock": 4})
     docs = history(catalog, "MUG")
@@ -172,7 +148,7 @@ def test_products_import_records_sets_with_the_file_name(
     assert [(d["reason"], d["quantity"], d["note"]) for d in history(catalog, "NEW")] == [
         ("set", 8, note)
     ]
-    assert ledger(database) == {"CAP": (None, 0), "MUG": (25, 25), "NEW": (8, 8)}
+    assert stock_ledger(database) == {"CAP": (None, 0), "MUG": (25, 25), "NEW": (8, 8)}
     verify_clean(catalog)
 
 
@@ -186,7 +162,7 @@ def test_cancel_releases_once_even_if_the_order_comes_back_to_pending(
     order = create(cli, "MUG:4")
     assert rows(database, "SELECT reserved FROM order_items WHERE order_id = :o", o=order) == [(4,)]
     assert cli("orders", "set-status", str(order), "cancelled").exit_code == 0
-    assert ledger(database)["MUG"] == (10, 10)
+    assert stock_ledger(database)["MUG"] == (10, 10)
     # A damaged row: the cancelled order is pending again. Expiring it must not give back
     # what the cancel already did: the line holds nothing any more.
     with database.engine.begin() as conn:
@@ -194,7 +170,7 @@ def test_cancel_releases_once_even_if_the_order_comes_back_to_pending(
     result = cli("maintenance", "expire-pending", "--older-than", "0m", "-o", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["units_restocked"] == 0
-    assert ledger(database)["MUG"] == (10, 10)
+    assert stock_ledger(database)["MUG"] == (10, 10)
     assert [d["reason"] for d in history(cli, "MUG")] == ["release", "reserve", "set"]
 
 
@@ -210,7 +186,7 @@ def test_expire_releases_what_was_reserved_with_the_order(catalog: Cli, database
     assert sorted(releases) == [(first, 2, "expired", "test-admin"),
                                 (second, 3, "expired", "test-admin")]  # fmt: skip
     assert rows(database, "SELECT DISTINCT reserved FROM order_items") == [(0,)]
-    assert ledger(database)["MUG"] == (10, 10)
+    assert stock_ledger(database)["MUG"] == (10, 10)
     verify_clean(cli)
 
 
@@ -218,8 +194,7 @@ def test_expire_takes_as_many_statements_for_ten_orders_as_for_two(
     catalog: Cli, database: Database, uow: Callable[..., UnitOfWork]
 ) -> None:
     """Releases are one UPDATE per product and one executemany of movements per batch."""
-    from tests.test_orders_list import count_statements
-
+    from helpers import count_statements
     from orderctl.services import maintenance
 
     admin = catalog.actor(Role.ADMIN)
@@ -253,7 +228,7 @@ def test_purge_orders_keeps_the_ledger(catalog: Cli, database: Database) -> None
     verify_clean(cli)
 
 
-# ---- the acceptance test of the issue: imports reserve nothing, so expiring gives nothing ----
+# ---- imports reserve nothing, so expiring an imported order gives nothing back ----
 
 
 def test_expiring_imported_orders_leaves_stock_as_before_the_import(
@@ -262,7 +237,7 @@ def test_expiring_imported_orders_leaves_stock_as_before_the_import(
     cli = catalog
     assert cli("products", "add", "TEE", "--name", "Tee", "--price", "9.00", "--stock",
                "50").exit_code == 0  # fmt: skip
-    before = ledger(database)
+    before = stock_ledger(database)
     path = tmp_path / "orders.jsonl"
     with path.open("w") as fh:
         for n in range(300):
@@ -274,12 +249,12 @@ def test_expiring_imported_orders_leaves_stock_as_before_the_import(
             fh.write(json.dumps(doc) + "\n")
     imported = cli("import", "orders", str(path), "--no-progress", "--batch-size", "64")
     assert imported.exit_code == 0, imported.stderr
-    assert ledger(database) == before
+    assert stock_ledger(database) == before
     result = cli("maintenance", "expire-pending", "--older-than", "0m", "-o", "json")
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert (summary["orders"], summary["units_restocked"]) == (300, 0)
-    assert ledger(database) == before
+    assert stock_ledger(database) == before
     assert [d["reason"] for d in history(cli, "TEE")] == ["set"]
     verify_clean(cli)
 
@@ -290,8 +265,7 @@ def test_expiring_imported_orders_leaves_stock_as_before_the_import(
 def test_a_create_and_a_cancel_racing_keep_stock_equal_to_the_ledger(
     catalog: Cli, database: Database, db_url: str, uow: Callable[..., UnitOfWork]
 ) -> None:
-    from tests.conftest import hold_row
-
+    from helpers import hold_row
     from orderctl.schemas import OrderCreate
 
     operator = catalog.actor(Role.OPERATOR)
@@ -334,7 +308,7 @@ def test_a_create_and_a_cancel_racing_keep_stock_equal_to_the_ledger(
         t.join(timeout=60)
     assert not errors, errors
     # 10 - 4 (victim) - 6 (new) + 4 (victim cancelled), in either order.
-    assert ledger(database)["MUG"] == (4, 4)
+    assert stock_ledger(database)["MUG"] == (4, 4)
     verify_clean(catalog)
 
 
@@ -372,7 +346,7 @@ def test_verify_reports_ledger_and_reservation_problems_and_fix_asks_first(
         ("cancelled_reservation", order, "MUG", "0", "2", False),
     ]
 
-    before = snapshot(database)
+    before = database_snapshot(database)
     refused = cli("maintenance", "verify", "--fix")  # no terminal, no --yes
     assert refused.exit_code == 2 and refused.stdout == ""
     assert refused.stderr.splitlines() == [
@@ -381,7 +355,7 @@ def test_verify_reports_ledger_and_reservation_problems_and_fix_asks_first(
         "(no stock change); stdin is not a terminal to ask on, so maintenance verify --fix "
         "needs --yes to go ahead (nothing was changed)",
     ]
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
 
     fixed = cli("maintenance", "verify", "--fix", "--yes", "-o", "json")
     assert fixed.exit_code == 0, fixed.stderr
@@ -391,8 +365,10 @@ def test_verify_reports_ledger_and_reservation_problems_and_fix_asks_first(
     assert docs[0]["note"] == "maintenance verify --fix: ledger said 10, counted stock 13"
     assert docs[0]["actor"] == "test-admin"
     # History is appended to, never edited.
-    assert [d["id"] for d in docs[1:]] == [m[0] for m in reversed(before["movements"])]
-    assert ledger(database)["MUG"] == (13, 13)  # the clearing changed no stock
+    assert [d["id"] for d in docs[1:]] == list(
+        reversed(snapshot_column(before, "stock_movements", "id"))
+    )
+    assert stock_ledger(database)["MUG"] == (13, 13)  # the clearing changed no stock
     assert rows(database, "SELECT reserved FROM order_items WHERE order_id = :o", o=order) == [(0,)]
     event = rows(
         database, "SELECT action, reason FROM order_events WHERE order_id = :o ORDER BY id DESC",
@@ -404,25 +380,22 @@ def test_verify_reports_ledger_and_reservation_problems_and_fix_asks_first(
 
 def test_verify_fix_with_nothing_to_repair_asks_nothing(catalog: Cli, database: Database) -> None:
     create(catalog, "MUG:1")
-    before = snapshot(database)
+    before = database_snapshot(database)
     result = catalog("maintenance", "verify", "--fix")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.startswith("checked 1 order(s): 0 problem(s)")
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
 
 
 def test_verify_fix_on_a_terminal_asks_and_no_changes_nothing(
-    catalog: Cli, database: Database, monkeypatch: pytest.MonkeyPatch
+    catalog: Cli, database: Database, terminal: None
 ) -> None:
-    import typer.testing
-
     with database.engine.begin() as conn:
         conn.execute(text("UPDATE products SET stock = 4 WHERE sku = 'MUG'"))
-    monkeypatch.setattr(typer.testing._NamedTextIOWrapper, "isatty", lambda self: True)
-    before = snapshot(database)
+    before = database_snapshot(database)
     declined = catalog("maintenance", "verify", "--fix", input="n\n")
     assert declined.exit_code == 1 and "aborted; nothing was changed" in declined.stderr
-    assert snapshot(database) == before
+    assert database_snapshot(database) == before
     accepted = catalog("maintenance", "verify", "--fix", input="y\n")
     assert accepted.exit_code == 0, accepted.stderr
-    assert ledger(database)["MUG"] == (4, 4)
+    assert stock_ledger(database)["MUG"] == (4, 4)

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
-from tests.conftest import Cli, create_token, create_user, table_contents
 
+from helpers import Cli, create_token, create_user, database_snapshot
 from orderctl import clock
 from orderctl.credentials import save_token
 from orderctl.enums import Role
@@ -19,11 +19,11 @@ ENV_HINT = "unset it or set a valid one"
 
 def refused(cli: Cli, token: str) -> str:
     """The one error line of `orders list` with ORDERCTL_TOKEN=token (exit 3)."""
-    before = table_contents(cli.database)
+    before = database_snapshot(cli.database)
     result = cli("orders", "list", role=None, env={"ORDERCTL_TOKEN": token})
     assert result.exit_code == 3, result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
-    assert table_contents(cli.database) == before
+    assert database_snapshot(cli.database) == before
     return result.stderr
 
 

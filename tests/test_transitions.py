@@ -15,9 +15,8 @@ from itertools import pairwise
 
 import pytest
 from sqlalchemy import select
-from tests.conftest import Cli, table_contents
-from tests.test_api import Api, api_fixture  # noqa: F401
 
+from helpers import Api, Cli, database_snapshot
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 from orderctl.models import Order, OrderEvent, Product
@@ -139,7 +138,7 @@ def _check_every_pair(database: Database, actor: str, change: Change) -> list[st
         pair = f"{old} -> {new}"
         before_status, before_events, before_stock = _stored(database, order_id)
         assert before_status == old, pair
-        before = table_contents(database)
+        before = database_snapshot(database)
         outcome = change(order_id, new)
         if new in ALLOWED[old]:
             status, events, stock = _stored(database, order_id)
@@ -162,7 +161,7 @@ def _check_every_pair(database: Database, actor: str, change: Change) -> list[st
         problem = _refusal_problem(old, new, outcome.message)
         if problem is not None:
             problems.append(f"{pair}: {problem}: {outcome.message!r}")
-        if table_contents(database) != before:
+        if database_snapshot(database) != before:
             problems.append(f"{pair}: the refused change wrote to the database")
     return problems
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from typer.testing import Result
 
-from conftest import Cli, create_user
+from helpers import PASSWORD, Cli, create_user, database_snapshot, login, one_error
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.errors import RuleViolation
@@ -17,33 +17,7 @@ from orderctl.services import users
 from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
-PASSWORD = "correct horse 1"
 USER_KEYS = ["id", "username", "role", "active", "created_at"]
-
-
-def one_error_line(result: Result) -> str:
-    assert result.stderr.startswith("error: "), result.stderr
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stderr
-
-
-def snapshot(database: Database) -> list[tuple[object, ...]]:
-    """Every user row as stored, to prove a refused command changed nothing."""
-    with UnitOfWork(database, write=False) as u:
-        return [
-            (
-                x.id,
-                x.username,
-                x.role,
-                x.active,
-                x.password_hash,
-                x.failed_logins,
-                x.locked_until,
-                x.updated_by,
-            )
-            for x in u.users.list()
-        ]
 
 
 def stored(database: Database, username: str) -> User:
@@ -57,12 +31,6 @@ def create(cli: Cli, name: str, role: str = "viewer", password: str = PASSWORD) 
     return cli(
         "users", "create", name, "--role", role, "--password-stdin", "-o", "json",
         input=password + "\n",
-    )  # fmt: skip
-
-
-def login(cli: Cli, name: str, password: str = PASSWORD) -> Result:
-    return cli(
-        "auth", "login", "-u", name, "--password-stdin", role=None, input=password + "\n"
     )  # fmt: skip
 
 
@@ -100,12 +68,12 @@ def test_create_list_and_change_users(cli: Cli, admin: Actor) -> None:
 
 def test_duplicate_names_conflict_even_in_another_case(cli: Cli, admin: Actor) -> None:
     assert create(cli, "bob").exit_code == 0
-    before = snapshot(cli.database)
+    before = database_snapshot(cli.database)
     for name in ("bob", "BOB", " bob "):
         result = create(cli, name)
         assert result.exit_code == 6, result.stderr
-        assert "already exists" in one_error_line(result)
-    assert snapshot(cli.database) == before
+        assert "already exists" in one_error(result)
+    assert database_snapshot(cli.database) == before
 
 
 HOSTILE_NAMES = [
@@ -131,7 +99,7 @@ HOSTILE_NAMES = [
 
 
 def test_hostile_usernames_are_refused_with_one_line(cli: Cli, admin: Actor) -> None:
-    before = snapshot(cli.database)
+    before = database_snapshot(cli.database)
     creates = [
         ["users", "create", name, "--role", "viewer", "--password-stdin"] for name in HOSTILE_NAMES
     ]
@@ -149,9 +117,9 @@ def test_hostile_usernames_are_refused_with_one_line(cli: Cli, admin: Actor) -> 
     for args in creates + lookups:
         result = cli(*args, input=PASSWORD + "\n")
         assert result.exit_code == 6, (args, result.stderr)
-        assert "not a valid username" in one_error_line(result), args
+        assert "not a valid username" in one_error(result), args
         assert len(result.stderr) < 300  # a 10 kB name is cut short in the message
-    assert snapshot(cli.database) == before
+    assert database_snapshot(cli.database) == before
 
 
 def test_valid_names(cli: Cli, admin: Actor) -> None:
@@ -171,12 +139,12 @@ def test_missing_user_is_not_found(cli: Cli, admin: Actor) -> None:
     ):
         result = cli(*args, input=PASSWORD + "\n")
         assert result.exit_code == 5, (args, result.stderr)
-        assert "user 'ghost' not found" in one_error_line(result)
+        assert "user 'ghost' not found" in one_error(result)
 
 
 def test_bad_roles_and_passwords(cli: Cli, admin: Actor) -> None:
     create_user(cli.database, "dave", Role.VIEWER)
-    before = snapshot(cli.database)
+    before = database_snapshot(cli.database)
     for args, stdin, code in [
         (["users", "create", "eve", "--role", "superuser", "--password-stdin"], PASSWORD, 2),
         (["users", "create", "eve", "--role", "", "--password-stdin"], PASSWORD, 2),
@@ -194,12 +162,12 @@ def test_bad_roles_and_passwords(cli: Cli, admin: Actor) -> None:
         assert result.exit_code == code, (args, result.stderr)
         assert "Traceback" not in result.stderr
         if code == 6:
-            one_error_line(result)
-    assert snapshot(cli.database) == before
+            one_error(result)
+    assert database_snapshot(cli.database) == before
 
 
 def test_the_last_active_admin_cannot_be_disabled_or_demoted(cli: Cli, admin: Actor) -> None:
-    before = snapshot(cli.database)
+    before = database_snapshot(cli.database)
     for args in (
         ["users", "disable", "test-admin"],
         ["users", "set-role", "test-admin", "operator"],
@@ -207,8 +175,8 @@ def test_the_last_active_admin_cannot_be_disabled_or_demoted(cli: Cli, admin: Ac
     ):
         result = cli(*args)
         assert result.exit_code == 6, (args, result.stderr)
-        assert "last active admin" in one_error_line(result)
-    assert snapshot(cli.database) == before
+        assert "last active admin" in one_error(result)
+    assert database_snapshot(cli.database) == before
 
     # A disabled admin does not count: it cannot be the one that keeps the database usable.
     create_user(cli.database, "frozen", Role.ADMIN)
@@ -218,7 +186,7 @@ def test_the_last_active_admin_cannot_be_disabled_or_demoted(cli: Cli, admin: Ac
     assert cli("users", "enable", "frozen").exit_code == 0
     assert cli("users", "set-role", "test-admin", "operator").exit_code == 0
     denied = cli("users", "list")
-    assert denied.exit_code == 4 and "admin role" in one_error_line(denied)
+    assert denied.exit_code == 4 and "admin role" in one_error(denied)
 
 
 def test_last_admin_rule_in_the_service(uow: Callable[..., UnitOfWork], admin: Actor) -> None:
@@ -259,5 +227,5 @@ def test_changes_take_effect_on_the_next_command(cli: Cli, admin: Actor) -> None
     assert cli("users", "list", role=None).exit_code == 0
     assert cli("users", "set-role", "hank", "viewer").exit_code == 0
     denied = cli("users", "list", role=None)
-    assert denied.exit_code == 4 and "needs the admin role" in one_error_line(denied)
+    assert denied.exit_code == 4 and "needs the admin role" in one_error(denied)
     assert "hank is viewer" in denied.stderr

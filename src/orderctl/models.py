@@ -128,18 +128,3 @@ class OrderEvent(Base):
     reason: Mapped[str | None]
 
     order: Mapped[Order] = relationship(back_populates="events")
-
-
-class StockMovement(Base):
-    """One row of the append-only stock ledger (DESIGN.md §13)."""
-
-    __table__ = tables.stock_movements
-
-    id: Mapped[int]
-    product_id: Mapped[int]
-    quantity: Mapped[int]
-    reason: Mapped[str]
-    order_id: Mapped[int | None]
-    actor: Mapped[str]
-    note: Mapped[str | None]
-    at: Mapped[datetime]

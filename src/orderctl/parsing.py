@@ -55,14 +55,6 @@ def parse_amount(text: str) -> Decimal:
     return amount
 
 
-def no_nul(value: str) -> str:
-    """`value`, unless it holds a NUL: PostgreSQL cannot store or even compare one, so both
-    backends refuse it everywhere. Raises ValueError."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
 #: Characters that act on a terminal instead of showing as themselves: C0 controls (tab and
 #: newline included), DEL, C1 controls, the bidirectional formatting controls (which reorder
 #: what follows them), the Unicode line and paragraph separators, and lone surrogates (what

@@ -9,7 +9,6 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from orderctl.errors import NotFound
 from orderctl.models import Customer, Order
 
 
@@ -25,13 +24,6 @@ class CustomerRepository:
     def get_by_email(self, email: str) -> Customer | None:
         stmt = select(Customer).where(Customer.email == email.strip().lower())
         return self.session.scalars(stmt).one_or_none()
-
-    def get_one_by_email(self, email: str) -> Customer:
-        """Raise `NotFound` when there is no such customer."""
-        customer = self.get_by_email(email)
-        if customer is None:
-            raise NotFound(f"customer {email!r} not found")
-        return customer
 
     def get_or_create(self, email: str, name: str | None, *, created_by: str) -> Customer:
         """The customer with this (normalised) email, created when new.

@@ -35,7 +35,6 @@ ERROR_COLUMN = "error"
 FIELD_SIZE_LIMIT = 1 << 24
 #: What a rejects file keeps of a JSONL line over `JSON_MAX_BYTES` (the line is not held).
 REJECT_PREFIX = 1024
-FORMATS = ("csv", "jsonl")
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 Warn = Callable[[str], None]
@@ -301,7 +300,6 @@ class RejectsWriter:
         self.fmt = fmt
         self.text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
         self.writer = csv.writer(self.text, lineterminator="\r\n") if fmt == "csv" else None
-        self.header_done = False
         self.error_at = -1
 
     def header(self, header: list[str]) -> None:
@@ -312,7 +310,6 @@ class RejectsWriter:
             self.writer.writerow(header)
         else:
             self.writer.writerow([*header, ERROR_COLUMN])
-        self.header_done = True
 
     def write(self, order: RawOrder, reason: str) -> None:
         if self.writer is not None:

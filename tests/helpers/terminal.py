@@ -1,5 +1,4 @@
-"""Helpers shared by the tests: the installed orderctl on a pseudo-terminal, and a snapshot of
-a whole database to prove a refused command changed nothing."""
+"""The installed orderctl on a pseudo-terminal, as a person at a terminal runs it."""
 
 from __future__ import annotations
 
@@ -13,11 +12,6 @@ import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import inspect, text
-
-from orderctl.db import Database
 
 ORDERCTL = Path(sys.executable).parent / "orderctl"
 PROMPT = b"[y/N]"
@@ -94,27 +88,3 @@ def run_on_terminal(
             proc.wait()
         os.close(primary)
     return TerminalRun(exit_code, output, asked)
-
-
-def database_snapshot(database: Database) -> dict[str, Any]:
-    """Every row of every table, in a stable order, to compare before and after a command.
-
-    `last_used_at` is left out: the token check of any command may record it.
-    """
-    with database.engine.connect() as conn:
-        snapshot: dict[str, Any] = {}
-        for table in sorted(inspect(conn).get_table_names()):
-            columns = [
-                c["name"] for c in inspect(conn).get_columns(table) if c["name"] != "last_used_at"
-            ]
-            listed = ", ".join(f'"{c}"' for c in columns)
-            rows = conn.execute(text(f'SELECT {listed} FROM "{table}"'))
-            snapshot[table] = sorted((tuple(map(repr, row)) for row in rows), key=repr)
-        return snapshot
-
-
-def unreachable_url(backend: str, folder: Path) -> str:
-    """A database URL of `backend` that cannot be reached (exit 7 for any command using it)."""
-    if backend == "sqlite":
-        return f"sqlite:///{folder}/no/such/dir/x.db"
-    return "postgresql://nobody@127.0.0.1:1/none"
