@@ -309,13 +309,14 @@ def list_orders(
 
     from orderctl.cli.render import message, render_json_text, render_list
     from orderctl.errors import UsageError
+    from orderctl.order_filters import OrderFilters
     from orderctl.services import order_listing
 
     since_at, until_at = _parse_since(since), _parse_until(until)
     low, high = _parse_amount(min_total, "--min-total"), _parse_amount(max_total, "--max-total")
     if all_ and (limit is not None or cursor is not None):
         raise UsageError("--all cannot be combined with --limit or --cursor")
-    filters = order_listing.OrderFilters(
+    filters = OrderFilters(
         statuses=tuple(status or ()),
         customer_email=customer,
         since=since_at,

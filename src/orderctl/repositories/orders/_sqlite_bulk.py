@@ -1,4 +1,4 @@
-"""SQLite's side of the bulk import writer (`order_batches.OrderBatchWriter`): plain
+"""SQLite's side of the bulk import writer (`_bulk.OrderBatchWriter`): plain
 `executemany` on the raw cursor, with ids given here."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from orderctl.enums import EventAction
 if TYPE_CHECKING:
     import sqlite3
 
-    from orderctl.repositories.order_batches import NewOrder
+    from orderctl.repositories.orders.records import NewOrder
 
 
 def sqlite_ts(value: datetime) -> str:

@@ -1,10 +1,8 @@
-"""Bulk reads and writes for batch imports (DESIGN.md §7).
-
-These belong to the orders aggregate; they live apart from `repositories/orders.py` only because
-that module was being reworked by another engineer while imports were built — merge them when
-convenient. Like every repository this never commits: the caller's unit of work owns the
-transaction, and the writes go through its connection (`session.connection()`), so an order,
-its items and its `imported` event always share one transaction.
+"""The orders repository's bulk reads and writes for batch imports (DESIGN.md §7), in the
+driver's own SQL (`OrderRepository.bulk_writer` wraps them). Like every repository this never
+commits: the caller's unit of work owns the transaction, and the writes go through its
+connection (`session.connection()`), so an order, its items and its `imported` event always
+share one transaction.
 
 Each call is one round trip whatever the batch size (`statements` counts them, for the test that
 checks this): PostgreSQL takes arrays (`= ANY(%s)`, `unnest`) and `COPY FROM STDIN`; SQLite takes
@@ -25,7 +23,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -36,48 +33,12 @@ from orderctl.db import translate
 from orderctl.enums import EventAction
 from orderctl.errors import Conflict
 from orderctl.order_content import OrderContent
-from orderctl.repositories._sqlite_bulk import sqlite_ts, write_orders_sqlite
+from orderctl.repositories.orders._sqlite_bulk import sqlite_ts, write_orders_sqlite
+from orderctl.repositories.orders.records import CatalogEntry, NewOrder, StoredRef
 
 #: How often a batch is written again after losing refs to concurrent writers.
 _ATTEMPTS = 5
 _REF_CONSTRAINT = "uq_orders_external_ref"
-
-
-@dataclass(slots=True, frozen=True)
-class CatalogEntry:
-    id: int
-    name: str
-    unit_price: Decimal
-    active: bool
-
-
-@dataclass(slots=True, frozen=True)
-class StoredRef:
-    """An order already stored under a ref: whether this import run wrote it, and its content."""
-
-    mine: bool
-    content: OrderContent
-
-
-@dataclass(slots=True)
-class NewOrder:
-    """One validated order ready to be written (ids, and new customers, come from the writer).
-
-    `customer_name` is used only when the customer does not exist yet.
-    """
-
-    external_ref: str
-    customer_email: str
-    customer_name: str | None
-    status: str
-    currency: str
-    total: Decimal
-    notes: str | None
-    created_at: datetime
-    updated_at: datetime
-    #: (product_id, sku, name, quantity, unit_price, line_total)
-    items: list[tuple[int, str, str, int, Decimal, Decimal]]
-    customer_id: int = 0
 
 
 def _money(value: Any) -> Decimal:

@@ -1,5 +1,5 @@
-"""Orders as ORM entities: create, load one (with its items, customer and events), change
-its status. Listing is in `order_listing`."""
+"""The orders repository's ORM side: add an order, load one (with its items, customer and
+events), record events, compare-and-set its status."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 from orderctl.models import Order, OrderEvent
 
 
-class OrderRepository:
+class OrderEntities:
+    """The ORM queries behind `OrderRepository`'s entity methods."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
