@@ -102,7 +102,7 @@ def fetch(db: Database, sql: str) -> list[tuple[Any, ...]]:
 def test_upgrade_keeps_stock_backfills_reservations_and_verify_is_clean(
     old_db: Database, empty_db_url: str, config_dir: Path
 ) -> None:
-    assert schema.upgrade(old_db) == ("0001", "0002")
+    assert schema.upgrade(old_db) == ("0001", schema.head_revision())
     assert dict(fetch(old_db, "SELECT id, stock FROM products")) == STOCK
     reserved = fetch(old_db, "SELECT order_id, product_id, reserved FROM order_items")
     assert {(o, p): r for o, p, r in reserved} == RESERVED
@@ -129,11 +129,11 @@ def test_upgrade_keeps_stock_backfills_reservations_and_verify_is_clean(
 
 def test_downgrade_drops_the_ledger_and_the_column(old_db: Database) -> None:
     schema.upgrade(old_db)
-    assert schema.downgrade(old_db, "0001") == ("0002", "0001")
+    assert schema.downgrade(old_db, "0001") == (schema.head_revision(), "0001")
     with old_db.engine.connect() as conn:
         assert not old_db.engine.dialect.has_table(conn, "stock_movements")
         columns = {c["name"] for c in old_db.engine.dialect.get_columns(conn, "order_items")}
     assert "reserved" not in columns
     assert dict(fetch(old_db, "SELECT id, stock FROM products")) == STOCK
-    assert schema.upgrade(old_db) == ("0001", "0002")
+    assert schema.upgrade(old_db) == ("0001", schema.head_revision())
     assert len(fetch(old_db, "SELECT id FROM stock_movements")) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from orderctl.cli.options import stdin_bytes
+from orderctl.order_content import TEXT_FIELDS
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -53,8 +54,9 @@ def order_view(doc: dict[str, Any], events: list[dict[str, Any]] | None = None) 
     facts.add_row("customer", who)
     facts.add_row("created", cell_text(doc["created_at"]))
     facts.add_row("updated", cell_text(doc["updated_at"]))
-    if doc["notes"]:
-        facts.add_row("notes", cell_text(doc["notes"]))
+    for name in TEXT_FIELDS:  # notes, shipping address, …: shown when set
+        if doc.get(name):
+            facts.add_row(name.replace("_", " "), cell_text(doc[name]))
 
     lines = Table(show_edge=False, header_style="bold")
     for title, justify in (

@@ -103,6 +103,10 @@ def create(
         typer.Option("--item", help="A line as SKU:QTY; repeat for more lines.", metavar="SKU:QTY"),
     ] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="Free text on the order.")] = None,
+    shipping_address: Annotated[
+        str | None,
+        typer.Option("--shipping-address", help="Where to ship; free text, newlines allowed."),
+    ] = None,
     currency: Annotated[
         str | None, typer.Option("--currency", help="ISO 4217 code; default from the settings.")
     ] = None,
@@ -134,7 +138,8 @@ def create(
 
     items = [_parse_item(value) for value in item or []]
     if from_file is not None:
-        if customer or items or notes is not None or currency or external_ref:
+        given = (notes, shipping_address, currency, external_ref)
+        if customer or items or any(value is not None for value in given):
             raise UsageError("--from-file cannot be combined with the other order options")
         data = parse(OrderCreate, read_order_file(from_file), where=source_name(from_file))
     else:
@@ -143,6 +148,7 @@ def create(
         raw: dict[str, Any] = {"customer_email": customer, "items": items}
         for key, value in (
             ("notes", notes),
+            ("shipping_address", shipping_address),
             ("currency", currency),
             ("external_ref", external_ref),
         ):

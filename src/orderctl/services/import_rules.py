@@ -13,18 +13,20 @@ from orderctl.repositories.orders.records import CatalogEntry
 from orderctl.services.import_reader import RawOrder
 
 #: A valid order as it crosses from the reading process: (external_ref, customer_email,
-#: customer_name, status, currency, notes, created_at, [(sku, quantity, unit_price), ...]).
+#: customer_name, status, currency, (the TEXT_FIELDS), created_at, [(sku, quantity,
+#: unit_price), ...]).
 #: Plain tuples pickle ~15x faster than the Pydantic models.
 Valid = tuple[
-    str, str, str | None, str, str | None, str | None, datetime | None, list[WantedLine]
+    str, str, str | None, str, str | None, tuple[str | None, ...], datetime | None,
+    list[WantedLine],
 ]  # fmt: skip
 
 
 def wanted_content(wanted: Valid, default_currency: str) -> OrderContent:
     """What an order of the file asks for, to compare with a stored order of its ref."""
-    _, email, _, _, currency, notes, _, lines = wanted
+    _, email, _, _, currency, texts, _, lines = wanted
     items = {sku: (quantity, price) for sku, quantity, price in lines}
-    return OrderContent(email, currency or default_currency, notes, items)
+    return OrderContent(email, currency or default_currency, texts, items)
 
 
 def priced(

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ValidationError
 from orderctl import clock
 from orderctl.enums import Role
 from orderctl.errors import Conflict, ConnectionLost, UsageError, ValidationFailed
-from orderctl.order_content import same_content
+from orderctl.order_content import TEXT_FIELDS, same_content
 from orderctl.repositories.orders.records import CatalogEntry, NewOrder, StoredRef
 from orderctl.schemas import OrderCreate
 from orderctl.services.access import Actor, requires
@@ -150,7 +150,7 @@ def _checked_batches(
                         parsed.customer_name or None,
                         parsed.status.value,
                         parsed.currency,
-                        parsed.notes or None,
+                        tuple(getattr(parsed, name) or None for name in TEXT_FIELDS),
                         parsed.created_at,
                         [(i.sku, i.quantity, i.unit_price) for i in parsed.items],
                     )
@@ -274,7 +274,7 @@ def import_orders(
                     catalog.update(writer.catalog(sorted(unknown)))
                     new_orders: list[NewOrder] = []
                     for order, wanted in valid:
-                        ref, email, name, status, currency, notes, created, lines = wanted
+                        ref, email, name, status, currency, texts, created, lines = wanted
                         if ref in existing:
                             already_stored(order, wanted, existing[ref])
                             continue
@@ -292,7 +292,7 @@ def import_orders(
                                 status=status,
                                 currency=currency or default_currency,
                                 total=total,
-                                notes=notes,
+                                texts=texts,
                                 created_at=created,
                                 updated_at=created,
                                 items=items,

@@ -17,7 +17,7 @@ from orderctl.errors import (
     ValidationFailed,
 )
 from orderctl.models import Order, OrderEvent, OrderItem, Product
-from orderctl.order_content import OrderContent, same_content
+from orderctl.order_content import TEXT_FIELDS, OrderContent, same_content
 from orderctl.parsing import free_text
 from orderctl.pricing import PricedLine, PricingProblem, price_lines
 from orderctl.repositories.stock import movement
@@ -40,13 +40,13 @@ def _same_content(order: Order, data: OrderCreate, currency: str) -> bool:
     stored = OrderContent(
         customer_email=order.customer.email,
         currency=order.currency,
-        notes=order.notes,
+        texts=tuple(getattr(order, name) for name in TEXT_FIELDS),
         items={item.sku: (item.quantity, item.unit_price) for item in order.items},
     )
     wanted = OrderContent(
         customer_email=data.customer_email,
         currency=currency,
-        notes=data.notes,
+        texts=tuple(getattr(data, name) for name in TEXT_FIELDS),
         items={item.sku: (item.quantity, item.unit_price) for item in data.items},
     )
     return same_content(stored, wanted)
@@ -168,7 +168,7 @@ def _insert(
             status=OrderStatus.PENDING.value,
             currency=currency,
             total=total,
-            notes=data.notes or None,
+            **{name: getattr(data, name) or None for name in TEXT_FIELDS},
             created_at=created_at,
             updated_at=created_at,
             created_by=actor.username,

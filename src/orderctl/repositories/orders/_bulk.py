@@ -32,13 +32,15 @@ from sqlalchemy.orm import Session
 from orderctl.db import translate
 from orderctl.enums import EventAction
 from orderctl.errors import Conflict
-from orderctl.order_content import OrderContent
+from orderctl.order_content import TEXT_FIELDS, OrderContent
 from orderctl.repositories.orders._sqlite_bulk import sqlite_ts, write_orders_sqlite
 from orderctl.repositories.orders.records import CatalogEntry, NewOrder, StoredRef
 
 #: How often a batch is written again after losing refs to concurrent writers.
 _ATTEMPTS = 5
 _REF_CONSTRAINT = "uq_orders_external_ref"
+_TEXT_COLUMNS = ", ".join(TEXT_FIELDS)
+_TEXTS = ", ".join(f"o.{name}" for name in TEXT_FIELDS)
 
 
 def _money(value: Any) -> Decimal:
@@ -101,7 +103,7 @@ class OrderBatchWriter:
         if not refs:
             return {}
         query = (
-            "SELECT o.external_ref, c.email, o.currency, o.notes, i.sku, i.quantity, "
+            f"SELECT o.external_ref, c.email, o.currency, {_TEXTS}, i.sku, i.quantity, "
             "i.unit_price, EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id"
             f" AND e.action = '{EventAction.IMPORTED.value}' AND e.reason = {{m}}) "
             "FROM orders o JOIN customers c ON c.id = o.customer_id "
@@ -114,10 +116,13 @@ class OrderBatchWriter:
             refs,
         )
         found: dict[str, StoredRef] = {}
-        for ref, email, currency, notes, sku, quantity, price, mine in rows:
+        texts_end = 3 + len(TEXT_FIELDS)
+        for row in rows:
+            ref, email, currency = row[:3]
+            sku, quantity, price, mine = row[texts_end:]
             stored = found.get(ref)
             if stored is None:
-                content = OrderContent(str(email), str(currency), notes, {})
+                content = OrderContent(str(email), str(currency), tuple(row[3:texts_end]), {})
                 stored = found[str(ref)] = StoredRef(bool(mine), content)
             if sku is not None:
                 stored.content.items[str(sku)] = (int(quantity), _money(price))
@@ -285,10 +290,10 @@ class OrderBatchWriter:
         ids = [int(r[0]) for r in cur.fetchall()]
         self._copy(
             cur,
-            "orders (id, external_ref, customer_id, status, currency, total, notes, created_at, "
-            "updated_at, created_by)",
+            f"orders (id, external_ref, customer_id, status, currency, total, {_TEXT_COLUMNS}, "
+            "created_at, updated_at, created_by)",
             (
-                (oid, o.external_ref, o.customer_id, o.status, o.currency, o.total, o.notes,
+                (oid, o.external_ref, o.customer_id, o.status, o.currency, o.total, *o.texts,
                  o.created_at, o.updated_at, actor)
                 for oid, o in zip(ids, orders, strict=True)
             ),

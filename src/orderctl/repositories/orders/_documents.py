@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
+from orderctl.order_content import TEXT_FIELDS
 from orderctl.order_filters import OrderFilters
 from orderctl.tables import customers, order_items, orders
 
@@ -223,7 +224,7 @@ class OrderDocuments:
             ("status", orders.c.status),
             ("currency", orders.c.currency),
             ("total", sql.money(orders.c.total)),
-            ("notes", orders.c.notes),
+            *((name, orders.c[name]) for name in TEXT_FIELDS),
             ("created_at", sql.timestamp(orders.c.created_at)),
             ("updated_at", sql.timestamp(orders.c.updated_at)),
             (

@@ -40,7 +40,8 @@ class NewOrder:
     status: str
     currency: str
     total: Decimal
-    notes: str | None
+    #: `order_content.TEXT_FIELDS`, in order.
+    texts: tuple[str | None, ...]
     created_at: datetime
     updated_at: datetime
     #: (product_id, sku, name, quantity, unit_price, line_total)
