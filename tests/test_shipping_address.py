@@ -113,7 +113,8 @@ def test_import_csv_and_jsonl(cli: Cli, database: Database, tmp_path: Path) -> N
         result = cli("import", "orders", str(path), "--no-progress", role=Role.OPERATOR)
         assert result.exit_code == 0, result.stderr
     listed = cli("orders", "list", "--all", "-o", "jsonl", role=Role.VIEWER).stdout
-    by_ref = {d["external_ref"]: d["shipping_address"] for d in map(json.loads, listed.splitlines())}
+    docs = [json.loads(line) for line in listed.splitlines()]
+    by_ref = {d["external_ref"]: d["shipping_address"] for d in docs}
     assert by_ref == {"C-1": "Ana Lima\nRua Augusta 10", "C-2": None, "J-1": ADDRESS}
     # the same file again: same content, skipped; another address: a conflict
     again = cli("import", "orders", str(jsonl_path), "--no-progress", "-o", "json")
