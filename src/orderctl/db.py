@@ -205,9 +205,7 @@ def translate(error: BaseException, db: Database | None = None) -> OrderctlError
     if "DataError" in kinds:
         # A value the database cannot store or compare (NUL in text on PostgreSQL, a number
         # out of range) that validation let through: the input's fault.
-        return ValidationFailed(
-            f"a value cannot be stored or compared by the database ({reason})"
-        )
+        return ValidationFailed(f"a value cannot be stored or compared by the database ({reason})")
     if _is_lost_connection(error, orig, reason):
         return ConnectionLost(f"lost the connection to database{where}: {reason}")
     if reason == "file is not a database":
