@@ -66,7 +66,7 @@ def test_relative_and_unknown_revisions(cli: Cli) -> None:
     cli.token(Role.ADMIN)
     before = database_snapshot(cli.database)
     for revision, message in [
-        ("-3", "only 2 step(s) above base"),
+        ("-4", "only 3 step(s) above base"),
         ("zzz", "Can't locate revision"),
         ("", "no revision given"),
         ("--bogus", "Can't locate revision"),
@@ -80,6 +80,12 @@ def test_relative_and_unknown_revisions(cli: Cli) -> None:
     one_step = cli("db", "downgrade", "-1", "--yes")
     assert one_step.exit_code == 0, one_step.stderr
     assert one_step.stderr.startswith(
+        f"will downgrade {cli.database.display_url} from 0003 to 0002: "
+        "drops column orders.shipping_address (empty)"
+    )
+    assert schema.current(cli.database) == "0002"
+    two_steps = cli("db", "downgrade", "-1", "--yes")
+    assert two_steps.stderr.startswith(
         f"will downgrade {cli.database.display_url} from 0002 to 0001: "
         "drops table stock_movements (empty); drops column order_items.reserved (empty)"
     )

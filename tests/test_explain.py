@@ -15,7 +15,8 @@ from sqlalchemy.dialects import postgresql
 from helpers import Cli
 from helpers import seed_orders as seed
 from orderctl.db import Database
-from orderctl.enums import OrderSort, Role
+from orderctl.enums import OrderSort, OrderStatus, Role
+from orderctl.order_filters import OrderFilters
 from orderctl.services.uow import UnitOfWork
 
 SINCE = datetime(2026, 11, 2, tzinfo=UTC)
@@ -45,6 +46,10 @@ AFTER = {  # a keyset bound of a later page, per sort key
     "created": (datetime(2026, 11, 4, tzinfo=UTC), 50),
     "total": (Decimal("35.00"), 50),
 }
+
+
+def _filters(filters: dict[str, Any]) -> OrderFilters:
+    return OrderFilters(**{**filters, "statuses": tuple(filters.get("statuses", ()))})
 
 
 def _cases() -> Iterator[Any]:
@@ -99,11 +104,13 @@ def test_every_list_query_shape_uses_an_index(
         pytest.skip("EXPLAIN plans are checked on PostgreSQL (SQLite: see docs/performance.md)")
     after = AFTER[sort.lstrip("-")]
 
+    where = _filters(filters)
+
     def run(u: UnitOfWork) -> None:
-        u.listing.with_items(u.listing.order_rows(sort=sort, limit=30, peek=True, **filters).docs)
-        u.listing.order_rows(sort=sort, after=after, limit=30, peek=True, **filters)
-        rows = u.listing.order_rows(sort=sort, after=after, limit=1000, **filters)
-        u.listing.with_items(rows.docs)
+        u.orders.with_items(u.orders.page(where, sort=sort, limit=30, peek=True).docs)
+        u.orders.page(where, sort=sort, after=after, limit=30, peek=True)
+        rows = u.orders.page(where, sort=sort, after=after, limit=1000)
+        u.orders.with_items(rows.docs)
 
     statements = _statements(seeded, run)
     order_queries = [(s, p) for s, p in statements if "FROM orders" in s]
@@ -144,14 +151,9 @@ def test_list_sql_has_no_offset_on_postgresql(database: Database) -> None:
     from orderctl.tables import orders
 
     with UnitOfWork(database, write=False) as u:
-        stmt = u.listing._filtered(
+        stmt = u.orders.documents._filtered(
             select(orders.c.id),
-            statuses=["paid"],
-            customer_email=None,
-            since=SINCE,
-            until=None,
-            min_total=None,
-            max_total=None,
+            OrderFilters(statuses=(OrderStatus.PAID,), since=SINCE),
             sort="-created",
             after=AFTER["created"],
         ).limit(30)

@@ -212,7 +212,13 @@ BAD_CSV = {
     "duplicate sku in order": (ROW + ROW, "SKU 'MUG-01' appears on more than one line"),
     "huge notes line": (ROW.replace(",,MUG", "," + "n" * 1_000_000 + ",MUG"),
                         "line 2: notes: String should have at most 2000"),
-    "total too big": (ROW.replace(",2,12.50", ",100000,9999999.99"), "total: "),
+    # the rules and words of `orders create` (pricing.price_lines), located in the file
+    "line total too big": (ROW.replace(",2,12.50", ",100000,9999999.99"),
+                           "line 2: line total 999999999000.00 exceeds the maximum 9999999999.99"),
+    "total too big": (ROW.replace(",2,12.50", ",1,9999999999.99")
+                      + ROW.replace("MUG-01,2,12.50", "CAP-01,1,0.01"),
+                      ": total: 10000000000.00 exceeds the maximum 9999999999.99 "
+                      "(Numeric(12, 2))"),
 }  # fmt: skip
 
 
@@ -414,12 +420,11 @@ def test_bad_option_values_are_usage_errors(shop: Cli, samples: Path) -> None:
 def test_statements_per_batch_do_not_grow_with_batch_size(
     shop: Cli, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from orderctl.repositories import order_batches
-    from orderctl.services import imports
+    from orderctl.repositories.orders import _bulk, _write_behind
 
     per_batch_counts: list[int] = []
 
-    class Counting(order_batches.OrderBatchWriter):
+    class Counting(_bulk.OrderBatchWriter):
         """Records the statements each batch took (a batch ends with `add_orders`)."""
 
         def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
@@ -432,7 +437,7 @@ def test_statements_per_batch_do_not_grow_with_batch_size(
             self.mark = self.statements
             return lost
 
-    monkeypatch.setattr(imports, "OrderBatchWriter", Counting)
+    monkeypatch.setattr(_write_behind, "OrderBatchWriter", Counting)
 
     def per_batch(prefix: str, batch: int, orders: int = 120) -> int:
         buf = io.StringIO()

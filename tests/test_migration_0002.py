@@ -96,7 +96,7 @@ def old_db(empty_db_url: str) -> Iterator[Database]:
 def test_upgrade_keeps_stock_backfills_reservations_and_verify_is_clean(
     old_db: Database, empty_db_url: str, config_dir: Path
 ) -> None:
-    assert schema.upgrade(old_db) == ("0001", "0002")
+    assert schema.upgrade(old_db) == ("0001", schema.head_revision())
     assert dict(rows(old_db, "SELECT id, stock FROM products")) == STOCK
     reserved = rows(old_db, "SELECT order_id, product_id, reserved FROM order_items")
     assert {(o, p): r for o, p, r in reserved} == RESERVED
@@ -123,11 +123,11 @@ def test_upgrade_keeps_stock_backfills_reservations_and_verify_is_clean(
 
 def test_downgrade_drops_the_ledger_and_the_column(old_db: Database) -> None:
     schema.upgrade(old_db)
-    assert schema.downgrade(old_db, "0001") == ("0002", "0001")
+    assert schema.downgrade(old_db, "0001") == (schema.head_revision(), "0001")
     with old_db.engine.connect() as conn:
         assert not old_db.engine.dialect.has_table(conn, "stock_movements")
         columns = {c["name"] for c in old_db.engine.dialect.get_columns(conn, "order_items")}
     assert "reserved" not in columns
     assert dict(rows(old_db, "SELECT id, stock FROM products")) == STOCK
-    assert schema.upgrade(old_db) == ("0001", "0002")
+    assert schema.upgrade(old_db) == ("0001", schema.head_revision())
     assert len(rows(old_db, "SELECT id FROM stock_movements")) == 1

@@ -184,7 +184,9 @@ def test_all_streams_in_keyset_batches(
     monkeypatch.setattr(order_listing, "STREAM_BATCH", 5)
     # Pages are counted here, so SQLite streams in this process (the forked reader's pages
     # are checked in tests/test_performance.py).
-    monkeypatch.setattr(order_listing, "_sqlite_stream_in_two", lambda *_args: None)
+    from orderctl.repositories.orders import _stream
+
+    monkeypatch.setattr(_stream, "_sqlite_stream_in_two", lambda *_args: None)
     page_queries: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_args: Any) -> None:

@@ -269,7 +269,9 @@ def test_sqlite_stream_holds_the_write_lock_while_the_two_snapshots_start(
         pytest.skip("the two-process stream is SQLite's")
     seed(database, 10)
     attempts: list[str] = []
-    real = order_listing.iterate_in_child
+    from orderctl.repositories.orders import _stream
+
+    real = _stream.iterate_in_child
 
     def fork_after_a_write_attempt(*args: Any, **kwargs: Any) -> Any:
         other = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0)
@@ -283,7 +285,7 @@ def test_sqlite_stream_holds_the_write_lock_while_the_two_snapshots_start(
             other.close()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(order_listing, "iterate_in_child", fork_after_a_write_attempt)
+    monkeypatch.setattr(_stream, "iterate_in_child", fork_after_a_write_attempt)
     with uow(write=False) as u:
         assert len(list(order_listing.iter_order_json(u, viewer, batch_size=4))) == 10
     assert attempts == ["database is locked"]

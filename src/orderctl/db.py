@@ -15,15 +15,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from orderctl.config import default_database_url, mask_url
 from orderctl.errors import (
-    Conflict,
     ConnectionLost,
     DatabaseBusy,
     DatabaseUnavailable,
+    DuplicateKey,
+    IntegrityConflict,
+    MissingReference,
     OrderctlError,
+    PoolExhausted,
+    ValidationFailed,
 )
 
 #: The Alembic head this code needs; a test checks it equals the newest migration.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 UPGRADE_HINT = "run `orderctl db upgrade` (or `orderctl init` on a new database)"
 
@@ -192,6 +196,8 @@ def translate(error: BaseException, db: Database | None = None) -> OrderctlError
     where = f" {db.display_url}" if db is not None else ""
     if isinstance(error, exc.ArgumentError | exc.NoSuchModuleError):
         return DatabaseUnavailable(f"bad database URL{where}: {error}")
+    if isinstance(error, exc.TimeoutError):  # the pool's, not a statement's
+        return PoolExhausted("database unavailable: all connections are busy; retry later")
     orig = _driver_error(error)
     if orig is None:
         return None
@@ -201,7 +207,11 @@ def translate(error: BaseException, db: Database | None = None) -> OrderctlError
     if _is_lock_busy(orig):
         return DatabaseBusy(f"database{where} is busy: another transaction holds a lock")
     if "IntegrityError" in kinds:
-        return Conflict(f"the change conflicts with stored data: {reason}")
+        return _integrity_error(orig, reason)
+    if "DataError" in kinds:
+        # A value the database cannot store or compare (NUL in text on PostgreSQL, a number
+        # out of range) that validation let through: the input's fault.
+        return ValidationFailed(f"a value cannot be stored or compared by the database ({reason})")
     if _is_lost_connection(error, orig, reason):
         return ConnectionLost(f"lost the connection to database{where}: {reason}")
     if reason == "file is not a database":
@@ -224,6 +234,25 @@ def translate(error: BaseException, db: Database | None = None) -> OrderctlError
         hint = "; is the server running, and is the URL right?" if "refused" in reason else ""
         return DatabaseUnavailable(f"cannot use database{where}: {reason}{hint}")
     return None
+
+
+_SQLITE_UNIQUE = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
+def _integrity_error(orig: BaseException, reason: str) -> IntegrityConflict:
+    """A refused write as the specific error: a duplicate key or a missing reference, named
+    by its constraint (PostgreSQL: SQLSTATE and `diag`; sqlite3: its extended error name)."""
+    message = f"the change conflicts with stored data: {reason}"
+    state = str(getattr(orig, "sqlstate", None) or "")
+    sqlite_name = str(getattr(orig, "sqlite_errorname", None) or "")
+    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    if constraint is None and sqlite_name and ": " in reason:
+        constraint = reason.split(": ", 1)[1]  # "UNIQUE constraint failed: orders.external_ref"
+    if state == "23505" or sqlite_name in _SQLITE_UNIQUE:
+        return DuplicateKey(message, constraint=constraint)
+    if state == "23503" or sqlite_name == "SQLITE_CONSTRAINT_FOREIGNKEY":
+        return MissingReference(message, constraint=constraint)
+    return IntegrityConflict(message, constraint=constraint)
 
 
 def _driver_error(error: BaseException) -> BaseException | None:

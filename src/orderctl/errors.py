@@ -67,6 +67,24 @@ class Conflict(RuleViolation):
     """A write that clashes with what is stored (exit 6; HTTP 409)."""
 
 
+class IntegrityConflict(Conflict):
+    """A write the database refused by a constraint (exit 6; HTTP 409), made by `db.translate`
+    from the driver's error. `constraint` names it where the driver says (PostgreSQL's
+    constraint name; SQLite's `table.column` list), else None."""
+
+    def __init__(self, message: str, *, constraint: str | None = None) -> None:
+        super().__init__(message)
+        self.constraint = constraint
+
+
+class DuplicateKey(IntegrityConflict):
+    """A unique key already taken (an external_ref, an email, a SKU)."""
+
+
+class MissingReference(IntegrityConflict):
+    """A foreign key that points at a row that does not exist (any more)."""
+
+
 class InvalidTransition(Conflict):
     """An order status change outside the transition table (exit 6)."""
 
@@ -87,6 +105,10 @@ class ConnectionLost(DatabaseUnavailable):
 
 class DatabaseBusy(DatabaseUnavailable):
     """A lock this work needs is held by another transaction, and it chose not to wait."""
+
+
+class PoolExhausted(DatabaseBusy):
+    """Every pooled connection stayed busy for the pool's timeout: overloaded, retry later."""
 
 
 class JobAlreadyRunning(OrderctlError):

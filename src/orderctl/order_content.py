@@ -9,6 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+#: The optional free-text fields of an order, in the order of the §6 document. Each passes
+#: unchanged from the input (`OrderCreate`, a CSV column or JSONL key of the same name) to its
+#: column and to every JSON document; the storage code (`repositories/orders/`), the import
+#: and `orders show` derive their lists from this one (docs/architecture.md, *Adding a field
+#: to orders*).
+TEXT_FIELDS = ("notes", "shipping_address")
+
 
 @dataclass(frozen=True, slots=True)
 class OrderContent:
@@ -22,7 +29,8 @@ class OrderContent:
 
     customer_email: str
     currency: str
-    notes: str | None
+    #: The `TEXT_FIELDS`, in order.
+    texts: tuple[str | None, ...]
     items: dict[str, tuple[int, Decimal | None]]
 
 
@@ -30,9 +38,9 @@ def same_content(stored: OrderContent, wanted: OrderContent) -> bool:
     """Whether `wanted` asks for the order that is `stored`."""
     if (stored.customer_email, stored.currency) != (wanted.customer_email, wanted.currency):
         return False
-    if (stored.notes or None) != (
-        wanted.notes or None
-    ) or stored.items.keys() != wanted.items.keys():
+    if tuple(t or None for t in stored.texts) != tuple(t or None for t in wanted.texts):
+        return False
+    if stored.items.keys() != wanted.items.keys():
         return False
     for sku, (quantity, price) in wanted.items.items():
         stored_quantity, stored_price = stored.items[sku]

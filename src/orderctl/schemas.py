@@ -28,6 +28,7 @@ from orderctl.parsing import free_text, normalize_email, single_line, to_utc
 from orderctl.tables import MONEY_MAX
 
 NOTES_MAX = 2000
+SHIPPING_ADDRESS_MAX = 1000
 QUANTITY_MAX = 100_000
 
 
@@ -91,6 +92,9 @@ OptionalName = Annotated[
     AfterValidator(single_line),
 ]
 Notes = Annotated[str, StringConstraints(max_length=NOTES_MAX), AfterValidator(free_text)]
+ShippingAddress = Annotated[
+    str, StringConstraints(max_length=SHIPPING_ADDRESS_MAX), AfterValidator(free_text)
+]
 ExternalRef = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
@@ -163,6 +167,7 @@ class OrderRead(ReadModel):
     currency: str
     total: Money
     notes: str | None
+    shipping_address: str | None
     created_at: Timestamp
     updated_at: Timestamp
     customer: CustomerRef
@@ -234,6 +239,7 @@ class OrderCreate(InputModel):
     customer_name: OptionalName | None = None
     items: list[OrderItemCreate] = Field(min_length=1, max_length=1000)
     notes: Notes | None = None
+    shipping_address: ShippingAddress | None = None
     currency: Currency | None = None
     external_ref: ExternalRef | None = None
     status: OrderStatus = OrderStatus.PENDING

@@ -174,6 +174,7 @@ orders = Table(
     _required("currency", String(3)),
     _required("total", Money),
     _optional("notes", Text),
+    _optional("shipping_address", Text),
     _created_at(),
     # No onupdate: a status change sets it to the change's time (which may be backdated).
     _required("updated_at", UTCDateTime(), default=clock.utcnow),

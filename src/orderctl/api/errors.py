@@ -18,8 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, SQLAlchemyError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import SQLAlchemyError
 
 from orderctl.db import UPGRADE_HINT, translate
 from orderctl.errors import (
@@ -31,6 +30,7 @@ from orderctl.errors import (
     NotFound,
     OrderctlError,
     PermissionDenied,
+    PoolExhausted,
     RuleViolation,
     UsageError,
 )
@@ -68,6 +68,9 @@ def error_response(error: OrderctlError) -> JSONResponse:
         return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     detail = public_database_message(error) if status == 503 else error.message
+    if isinstance(error, PoolExhausted):
+        log.warning("connection pool exhausted")
+        detail, headers = error.message, {"Retry-After": "1"}
     if status == 401:
         # The services speak to CLI users; an HTTP client gets its own way back in.
         detail = detail.replace(
@@ -123,29 +126,11 @@ async def _request_validation_error(_request: Request, exc: Exception) -> JSONRe
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    """A SQLAlchemy error that escaped a unit of work: 503/409 when we can name it, else 500."""
+    """A SQLAlchemy error that escaped a unit of work (the safety net: a unit of work already
+    translates what leaves it): mapped by `db.translate` when it can name it, else 500."""
     mapped = translate(exc, getattr(request.app.state, "database", None))
     if mapped is not None:
         return error_response(mapped)
-    if isinstance(exc, PoolTimeout):
-        # Every pooled connection stayed busy for pool_timeout seconds: overloaded, retry later.
-        log.warning("connection pool exhausted on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            {"detail": "database unavailable: all connections are busy; retry later"},
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
-    if isinstance(exc, DataError):
-        # A value the database cannot store or compare (NUL in text on PostgreSQL, a number
-        # out of range) that validation let through: the request's fault, not the server's.
-        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else ""
-        log.warning(
-            "database refused a value on %s %s: %s", request.method, request.url.path, reason
-        )
-        return JSONResponse(
-            {"detail": "a value in the request cannot be stored or compared by the database"},
-            status_code=422,
-        )
     # Handled here, not re-raised: log the traceback ourselves.
     log.error("unexpected database error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)

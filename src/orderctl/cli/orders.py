@@ -5,16 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output, stdin_bytes
+from orderctl.cli.options import Output
 from orderctl.enums import OrderSort, OrderStatus, OutputFormat
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
 
 app = typer.Typer(help="Create, list, show and change orders.", no_args_is_help=True)
 
@@ -28,15 +25,6 @@ LIST_COLUMNS = [
     ("CUR", "currency"),
     ("CREATED", "created_at"),
 ]
-HISTORY_COLUMNS = [
-    ("AT", "at"),
-    ("ACTOR", "actor"),
-    ("ACTION", "action"),
-    ("FROM", "from_status"),
-    ("TO", "to_status"),
-    ("REASON", "reason"),
-]
-_LINE_KEYS = ("sku", "name", "quantity", "unit_price", "line_total")
 _DIGITS = re.compile(r"[0-9]+")
 _QTY = re.compile(r"[+-]?[0-9]+")
 
@@ -101,63 +89,6 @@ def _list_row(order: Any) -> dict[str, Any]:
     return doc
 
 
-def _order_view(doc: dict[str, Any], events: list[dict[str, Any]] | None = None) -> RenderableType:
-    """The Rich view of one order: header, customer, lines, total and (for show) history.
-
-    Every stored string goes in through `cell_text` (escaped, and `Text`, so markup in it is
-    shown, not interpreted).
-    """
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    from orderctl.cli.render import cell_text
-
-    header = Text.assemble(
-        ("Order ", "bold"),
-        (str(doc["id"]), "bold"),
-        "  ",
-        (doc["status"], "bold cyan"),
-    )
-    if doc["external_ref"]:
-        header.append("  ref ")
-        header.append(cell_text(doc["external_ref"]))
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column(overflow="fold")
-    customer = doc["customer"]
-    who = cell_text(customer["email"])
-    if customer["name"]:
-        who = Text.assemble(cell_text(customer["name"]), " <", who, ">")
-    facts.add_row("customer", who)
-    facts.add_row("created", cell_text(doc["created_at"]))
-    facts.add_row("updated", cell_text(doc["updated_at"]))
-    if doc["notes"]:
-        facts.add_row("notes", cell_text(doc["notes"]))
-
-    lines = Table(show_edge=False, header_style="bold")
-    for title, justify in (
-        ("SKU", "left"),
-        ("NAME", "left"),
-        ("QTY", "right"),
-        ("UNIT PRICE", "right"),
-        ("LINE TOTAL", "right"),
-    ):
-        lines.add_column(title, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for item in doc["items"]:
-        lines.add_row(*(cell_text(item[key]) for key in _LINE_KEYS))
-    total = Text.assemble(("total ", "bold"), (f"{doc['total']} {doc['currency']}", "bold"))
-    parts: list[RenderableType] = [header, facts, Text(""), lines, total]
-    if events is not None:
-        history = Table(title="history", show_edge=False, header_style="bold")
-        for title, _ in HISTORY_COLUMNS:
-            history.add_column(title, overflow="fold")
-        for event in events:
-            history.add_row(*(cell_text(event[key]) for _, key in HISTORY_COLUMNS))
-        parts += [Text(""), history]
-    return Group(*parts)
-
-
 # ---- commands ----
 
 
@@ -172,6 +103,10 @@ def create(
         typer.Option("--item", help="A line as SKU:QTY; repeat for more lines.", metavar="SKU:QTY"),
     ] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="Free text on the order.")] = None,
+    shipping_address: Annotated[
+        str | None,
+        typer.Option("--shipping-address", help="Where to ship; free text, newlines allowed."),
+    ] = None,
     currency: Annotated[
         str | None, typer.Option("--currency", help="ISO 4217 code; default from the settings.")
     ] = None,
@@ -195,6 +130,7 @@ def create(
 
     Example: orderctl orders create --from-file order.json    (`--from-file -` reads stdin)
     """
+    from orderctl.cli.order_views import order_view, read_order_file, source_name
     from orderctl.cli.render import message, render_one
     from orderctl.errors import UsageError
     from orderctl.schemas import OrderCreate, parse
@@ -202,15 +138,17 @@ def create(
 
     items = [_parse_item(value) for value in item or []]
     if from_file is not None:
-        if customer or items or notes is not None or currency or external_ref:
+        given = (notes, shipping_address, currency, external_ref)
+        if customer or items or any(value is not None for value in given):
             raise UsageError("--from-file cannot be combined with the other order options")
-        data = parse(OrderCreate, _read_order_file(from_file), where=_where(from_file))
+        data = parse(OrderCreate, read_order_file(from_file), where=source_name(from_file))
     else:
         if not customer or not items:
             raise UsageError("give --customer and at least one --item SKU:QTY, or --from-file")
         raw: dict[str, Any] = {"customer_email": customer, "items": items}
         for key, value in (
             ("notes", notes),
+            ("shipping_address", shipping_address),
             ("currency", currency),
             ("external_ref", external_ref),
         ):
@@ -231,37 +169,7 @@ def create(
             f"order {order.id} with external_ref {order.external_ref!r} exists already with "
             "this content; nothing changed"
         )
-    render_one(order, output, table=_order_view)
-
-
-def _where(path: str) -> str:
-    return "stdin" if path == "-" else path
-
-
-def _read_order_file(path: str) -> Any:
-    """The JSON document in FILE or stdin (`parsing.load_json`: at most 1 MiB, strict UTF-8,
-    no duplicate keys, no NaN). Unreadable: exit 2; empty, too big or not JSON: exit 6."""
-    from orderctl.errors import UsageError, ValidationFailed
-    from orderctl.parsing import JSON_MAX_BYTES, InvalidJson, load_json
-
-    where = _where(path)
-    try:
-        if path == "-":
-            raw = stdin_bytes().read(JSON_MAX_BYTES + 1)
-        else:
-            with open(path, "rb") as handle:
-                raw = handle.read(JSON_MAX_BYTES + 1)  # never more, whatever the file's size
-    except OSError as exc:
-        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
-    if not raw.strip() or raw.strip() == b"\xef\xbb\xbf":
-        raise ValidationFailed(f"{where}: empty input, expected one JSON order document")
-    try:
-        document = load_json(raw)
-    except InvalidJson as exc:
-        raise ValidationFailed(f"{where}: {exc}") from None
-    if not isinstance(document, dict):
-        raise ValidationFailed(f"{where}: expected one JSON object (an order document)")
-    return document
+    render_one(order, output, table=order_view)
 
 
 @app.command("list")
@@ -309,13 +217,14 @@ def list_orders(
 
     from orderctl.cli.render import message, render_json_text, render_list
     from orderctl.errors import UsageError
+    from orderctl.order_filters import OrderFilters
     from orderctl.services import order_listing
 
     since_at, until_at = _parse_since(since), _parse_until(until)
     low, high = _parse_amount(min_total, "--min-total"), _parse_amount(max_total, "--max-total")
     if all_ and (limit is not None or cursor is not None):
         raise UsageError("--all cannot be combined with --limit or --cursor")
-    filters = order_listing.OrderFilters(
+    filters = OrderFilters(
         statuses=tuple(status or ()),
         customer_email=customer,
         since=since_at,
@@ -386,6 +295,7 @@ def show(
 
     Example: orderctl orders show 42    (or: orderctl orders show --ref 10042 -o json --history)
     """
+    from orderctl.cli.order_views import order_view
     from orderctl.cli.render import document, render_one
     from orderctl.errors import UsageError
     from orderctl.services import orders
@@ -404,7 +314,7 @@ def show(
         order, events = orders.get_order_with_history(uow, actor, lookup)
     docs = [document(event) for event in events]
     record = {**document(order), "history": docs} if with_history else order
-    render_one(record, output, table=lambda doc: _order_view(doc, docs))
+    render_one(record, output, table=lambda doc: order_view(doc, docs))
 
 
 @app.command("set-status")
@@ -426,6 +336,7 @@ def set_status(
 
     Example: orderctl orders set-status 42 shipped --reason "DHL 00340434"
     """
+    from orderctl.cli.order_views import order_view
     from orderctl.cli.render import message, render_one
     from orderctl.services import orders
 
@@ -434,7 +345,7 @@ def set_status(
     with state.uow() as uow:
         order = orders.set_status(uow, actor, order_id, status, reason)
     message(f"order {order.id} is now {order.status.value}")
-    render_one(order, output, table=_order_view)
+    render_one(order, output, table=order_view)
 
 
 @app.command("history")
@@ -447,6 +358,7 @@ def history(
 
     Example: orderctl orders history 42 -o json
     """
+    from orderctl.cli.order_views import HISTORY_COLUMNS
     from orderctl.cli.render import render_list
     from orderctl.schemas import EventRead
     from orderctl.services import orders

@@ -56,6 +56,11 @@ class CustomerRepository:
             stmt = stmt.where(Customer.email > after)
         return self.session.scalars(stmt).all()
 
+    def forget_loaded(self) -> None:
+        """Drop the customers loaded so far from the session (a long keyset walk keeps its
+        identity map from growing page after page); they are not changed."""
+        self.session.expunge_all()
+
     def get_with_stats(
         self, email: str, spending: Iterable[str]
     ) -> tuple[Customer, int, Decimal] | None:

@@ -112,6 +112,10 @@ class ProductRepository:
         )
         return bool(self.session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
 
+    def refresh_stock(self, product: Product) -> None:
+        """Read a loaded product's stock again (after a conditional UPDATE changed it)."""
+        self.session.refresh(product, ["stock"])
+
     def release_stock(self, product_id: int, quantity: int) -> bool:
         """Give `quantity` back to a tracked product (a cancelled order). False when it no
         longer tracks stock (nothing changed)."""

@@ -60,7 +60,7 @@ def iter_customers(
         if len(page) < page_size:
             return
         cursor = page[-1].email
-        uow.session.expunge_all()  # keep the identity map from growing page after page
+        uow.customers.forget_loaded()
 
 
 @requires(Role.VIEWER)

@@ -22,11 +22,19 @@ from operator import itemgetter
 from typing import IO, Any
 
 from orderctl.errors import ValidationFailed
+from orderctl.order_content import TEXT_FIELDS
 from orderctl.parsing import JSON_MAX_BYTES, InvalidJson, load_json
 
 #: CSV columns (DESIGN.md §7); the required ones must be in the header.
 REQUIRED_COLUMNS = ("external_ref", "customer_email", "sku", "quantity")
-ORDER_COLUMNS = ("customer_email", "customer_name", "status", "currency", "created_at", "notes")
+ORDER_COLUMNS = (
+    "customer_email",
+    "customer_name",
+    "status",
+    "currency",
+    "created_at",
+    *TEXT_FIELDS,
+)
 ITEM_COLUMNS = ("sku", "quantity", "unit_price")
 KNOWN_COLUMNS = frozenset(("external_ref", *ORDER_COLUMNS, *ITEM_COLUMNS))
 #: The column a rejects file adds; ignored on input so a rejects file re-imports as is.

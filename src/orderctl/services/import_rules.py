@@ -8,53 +8,42 @@ from datetime import datetime
 from decimal import Decimal
 
 from orderctl.order_content import OrderContent
-from orderctl.repositories.order_batches import CatalogEntry
+from orderctl.pricing import PricedLine, PricingProblem, WantedLine, price_lines
+from orderctl.repositories.orders.records import CatalogEntry
 from orderctl.services.import_reader import RawOrder
-from orderctl.tables import MONEY_MAX
-
-_CENT = Decimal("0.01")
 
 #: A valid order as it crosses from the reading process: (external_ref, customer_email,
-#: customer_name, status, currency, notes, created_at, [(sku, quantity, unit_price), ...]).
+#: customer_name, status, currency, (the TEXT_FIELDS), created_at, [(sku, quantity,
+#: unit_price), ...]).
 #: Plain tuples pickle ~15x faster than the Pydantic models.
 Valid = tuple[
-    str, str, str | None, str, str | None, str | None, datetime | None,
-    list[tuple[str, int, Decimal | None]],
+    str, str, str | None, str, str | None, tuple[str | None, ...], datetime | None,
+    list[WantedLine],
 ]  # fmt: skip
 
 
 def wanted_content(wanted: Valid, default_currency: str) -> OrderContent:
     """What an order of the file asks for, to compare with a stored order of its ref."""
-    _, email, _, _, currency, notes, _, lines = wanted
+    _, email, _, _, currency, texts, _, lines = wanted
     items = {sku: (quantity, price) for sku, quantity, price in lines}
-    return OrderContent(email, currency or default_currency, notes, items)
+    return OrderContent(email, currency or default_currency, texts, items)
 
 
 def priced(
-    order: RawOrder,
-    lines: list[tuple[str, int, Decimal | None]],
-    catalog: dict[str, CatalogEntry],
-    *,
-    is_csv: bool,
-) -> tuple[list[tuple[int, str, str, int, Decimal, Decimal]], Decimal] | str:
-    """The order's lines (product id, sku, name, quantity, price, line total) and total, or
-    why the catalog refuses it (an unknown or inactive SKU, a total beyond Numeric(12, 2))."""
-    items = []
-    total = Decimal(0)
-    for n, (sku, quantity, unit_price) in enumerate(lines):
-        entry = catalog.get(sku)
-        if entry is None or not entry.active:
-            line = order.lines[n] if is_csv and n < len(order.lines) else order.lines[0]
-            field = "sku" if is_csv else f"items.{n}.sku"
-            what = f"unknown SKU {sku!r}" if entry is None else f"product {sku!r} is inactive"
-            return f"line {line}: {field}: {what}"
-        price = entry.unit_price if unit_price is None else unit_price
-        line_total = (price * quantity).quantize(_CENT)
-        total += line_total
-        items.append((entry.id, sku, entry.name, quantity, price, line_total))
-    if total > MONEY_MAX:
-        return f"{order.where}: total: {total} is more than {MONEY_MAX}"
-    return items, total
+    order: RawOrder, lines: list[WantedLine], catalog: dict[str, CatalogEntry], *, is_csv: bool
+) -> tuple[list[PricedLine], Decimal] | str:
+    """The order's priced lines and total (`pricing.price_lines`, as `orders create`), or why
+    the catalog refuses it, located in the file (`line 7: sku: unknown SKU 'X'`)."""
+    result = price_lines(lines, catalog)
+    if not isinstance(result, PricingProblem):
+        return result
+    if result.index is None:
+        return f"{order.where}: {result.at()}"
+    n = result.index
+    if is_csv:  # the row of the line, and its column
+        line = order.lines[n] if n < len(order.lines) else order.lines[0]
+        return f"line {line}: {result.at()}"
+    return f"line {order.lines[0]}: {result.at(f'items.{n}')}"
 
 
 def lost_connection_message(committed: dict[str, int], *, resumable: bool) -> str:

@@ -1,10 +1,12 @@
 """Batch import of orders (DESIGN.md §7); the format rules are in docs/import.md.
 
-Flow per batch of `batch_size` orders: a forked reading process (`forked.py`) parses the batch
-and validates each order with Pydantic (`OrderCreate`) while this process looks up existing
-refs, catalog entries and customers of the previous batch with one query each and writes its
-customers, orders, items and events in bulk (`OrderBatchWriter`). Memory stays flat: the reader
-streams, and only a batch or two (plus the catalog entries seen so far) are held.
+Flow per batch of `batch_size` orders: a reading process (`OrderBulkWriter.read_ahead`, forked
+below the repository line) parses the batch and validates each order with Pydantic
+(`OrderCreate`) while this process looks up existing refs, catalog entries and customers of the
+previous batch with one query each and writes its customers, orders, items and events in bulk
+(`uow.orders.bulk_writer()`, which also decides whether a write runs behind, in a thread).
+Memory stays flat: the reader streams, and only a batch or two (plus the catalog entries seen so
+far) are held.
 
 Transactions:
 - `abort` (default): the whole file is one transaction; the first invalid order raises and the
@@ -27,28 +29,25 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from datetime import datetime
+from functools import partial
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
 from orderctl import clock
 from orderctl.enums import Role
 from orderctl.errors import Conflict, ConnectionLost, UsageError, ValidationFailed
-from orderctl.forked import bulk_gc, iterate_in_child
-from orderctl.order_content import same_content
-from orderctl.repositories.order_batches import (
-    CatalogEntry,
-    NewOrder,
-    OrderBatchWriter,
-    StoredRef,
-)
+from orderctl.order_content import TEXT_FIELDS, same_content
+from orderctl.repositories.orders.records import CatalogEntry, NewOrder, StoredRef
 from orderctl.schemas import OrderCreate
 from orderctl.services.access import Actor, requires
 from orderctl.services.import_reader import RawOrder
 from orderctl.services.import_rules import Valid, lost_connection_message, priced, wanted_content
 from orderctl.services.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from orderctl.repositories.orders._write_behind import OrderBulkWriter
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 50_000
@@ -123,16 +122,9 @@ def _checked_batches(
 ) -> Iterator[tuple[int, list[Checked]]]:
     """(file lines, checked orders) per batch: everything that needs no database.
 
-    This runs in the reading process (`forked.iterate_in_child`), so it must stay free of
+    This runs in the reading process (`OrderBulkWriter.read_ahead`), so it must stay free of
     database access.
     """
-    with bulk_gc():
-        yield from _check_batches(orders, batch_size, is_csv=is_csv, keep_rows=keep_rows)
-
-
-def _check_batches(
-    orders: Iterable[RawOrder], batch_size: int, *, is_csv: bool, keep_rows: bool
-) -> Iterator[tuple[int, list[Checked]]]:
     for batch in _batches(orders, batch_size):
         lines = 0
         checked: list[Checked] = []
@@ -158,7 +150,7 @@ def _check_batches(
                         parsed.customer_name or None,
                         parsed.status.value,
                         parsed.currency,
-                        parsed.notes or None,
+                        tuple(getattr(parsed, name) or None for name in TEXT_FIELDS),
                         parsed.created_at,
                         [(i.sku, i.quantity, i.unit_price) for i in parsed.items],
                     )
@@ -202,7 +194,6 @@ def import_orders(
         raise UsageError(f"--batch-size must be between 1 and {MAX_BATCH_SIZE}")
     abort = on_error == "abort"
     started = time.perf_counter()
-    writer = OrderBatchWriter(uow.session)
     run = uuid.uuid4().hex[:12]
     marker = f"imported from {source[-150:]} (run {run})"
     catalog: dict[str, CatalogEntry] = {}
@@ -240,46 +231,33 @@ def import_orders(
                 conflict=True,
             )
 
-    # Reading and validating (a forked process, `forked.py`) overlaps with looking up and
-    # writing (here). PostgreSQL also writes the previous batch (and in skip mode commits it)
-    # in a worker thread, as psycopg holds no GIL while the server works; only one thread uses
-    # the session at a time: look-ups wait for the pending write. SQLite writes inline, as
-    # sqlite3 takes the GIL back for every row it inserts.
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderctl-import")
-    overlap = writer.server_side
-    #: The batch being written: its future (→ the orders a concurrent writer stored first)
-    #: and its orders by ref.
-    pending: tuple[Future[list[NewOrder]], dict[str, tuple[RawOrder, Valid]]] | None = None
+    #: The orders of the batch being written, by ref.
+    in_flight: dict[str, tuple[RawOrder, Valid]] = {}
 
-    def write(new_orders: list[NewOrder], now: datetime) -> list[NewOrder]:
-        lost = writer.add_orders(new_orders, actor=actor.username, reason=marker, now=now)
+    def batch_written(size: int, lost: list[NewOrder]) -> None:
+        """Runs right after a batch is written (on PostgreSQL in the writer's thread)."""
         if not abort and not dry_run:
             uow.commit()
-            committed["orders"] += len(new_orders) - len(lost)
+            committed["orders"] += size - len(lost)
             committed["batches"] += 1
-        return lost
 
-    def settle() -> None:
+    def settle(writer: OrderBulkWriter) -> None:
         """Wait for the batch being written; count again the orders that lost their ref."""
-        nonlocal pending
-        if pending is None:
-            return
-        future, in_flight = pending
-        pending = None
-        lost = future.result()
+        lost = writer.written()
         stored = writer.existing_orders([new.external_ref for new in lost], marker)
         for new in lost:
             order, wanted = in_flight[new.external_ref]
             counts["imported"] -= 1
             counts["il"] -= order.line_count
             already_stored(order, wanted, stored.get(new.external_ref))
+        in_flight.clear()
 
-    checked_batches = iterate_in_child(
-        lambda: _checked_batches(orders, batch_size, is_csv=is_csv, keep_rows=keep_rows),
-        fork=fork,
-    )
     try:
-        with bulk_gc():
+        with uow.orders.bulk_writer() as writer:
+            checked_batches = writer.read_ahead(
+                lambda: _checked_batches(orders, batch_size, is_csv=is_csv, keep_rows=keep_rows),
+                fork=fork,
+            )
             try:
                 for batch_lines, checked in checked_batches:
                     lines_done += batch_lines
@@ -290,14 +268,13 @@ def import_orders(
                             reject(order, result)
                         else:
                             valid.append((order, result))
-                    settle()  # the previous batch must be in before its refs are looked up
+                    settle(writer)  # the previous batch must be in before its refs are looked up
                     existing = writer.existing_orders([v[0] for _, v in valid], marker)
                     unknown = {sku for _, v in valid for sku, _, _ in v[7] if sku not in catalog}
                     catalog.update(writer.catalog(sorted(unknown)))
-                    ready: dict[str, tuple[RawOrder, Valid]] = {}
                     new_orders: list[NewOrder] = []
                     for order, wanted in valid:
-                        ref, email, name, status, currency, notes, created, lines = wanted
+                        ref, email, name, status, currency, texts, created, lines = wanted
                         if ref in existing:
                             already_stored(order, wanted, existing[ref])
                             continue
@@ -315,29 +292,27 @@ def import_orders(
                                 status=status,
                                 currency=currency or default_currency,
                                 total=total,
-                                notes=notes,
+                                texts=texts,
                                 created_at=created,
                                 updated_at=created,
                                 items=items,
                             )
                         )
-                        ready[ref] = (order, wanted)
+                        in_flight[ref] = (order, wanted)
                         counts["imported"] += 1
                         counts["il"] += order.line_count
-                    if overlap:
-                        pending = (executor.submit(write, new_orders, now), ready)
-                    else:
-                        done: Future[list[NewOrder]] = Future()
-                        done.set_result(write(new_orders, now))
-                        pending = (done, ready)
+                    writer.write(
+                        new_orders,
+                        actor=actor.username,
+                        reason=marker,
+                        now=now,
+                        then=partial(batch_written, len(new_orders)),
+                    )
                     if on_progress is not None:
                         on_progress(lines_done)
-                settle()
+                settle(writer)
             finally:
                 checked_batches.close()  # stops and reaps the reading process at once
-                if pending is not None:  # an error is on its way out: let the write finish
-                    wait([pending[0]])
-                executor.shutdown(wait=True)
         if dry_run:
             uow.rollback()
         else:

@@ -21,7 +21,6 @@ from orderctl import clock
 from orderctl.enums import TRANSITIONS, EventAction, OrderStatus, Role
 from orderctl.errors import RuleViolation, ValidationFailed
 from orderctl.locks import job_lock
-from orderctl.repositories.maintenance import MaintenanceRepository
 from orderctl.schemas import Timestamp
 from orderctl.services.access import Actor, requires
 from orderctl.services.stock import release_reservations
@@ -116,7 +115,7 @@ def expire_pending(
     check_batch_size(batch_size)
     start = time.monotonic()
     cutoff = clock.utcnow() - older_than
-    repo = MaintenanceRepository(uow.session)
+    repo = uow.maintenance
     if dry_run:
         orders, units = repo.count_pending_before(cutoff)
         batches = -(-orders // batch_size)
@@ -181,7 +180,7 @@ def purge_tokens(
     check_batch_size(batch_size)
     start = time.monotonic()
     cutoff = clock.utcnow() - older_than
-    repo = MaintenanceRepository(uow.session)
+    repo = uow.maintenance
     if dry_run:
         count = repo.count_dead_tokens(cutoff)
         return PurgeTokensSummary(
@@ -238,7 +237,7 @@ def purge_orders(
     check_batch_size(batch_size)
     start = time.monotonic()
     cutoff = clock.utcnow() - older_than if cutoff is None else cutoff
-    repo = MaintenanceRepository(uow.session)
+    repo = uow.maintenance
     if dry_run:
         orders, items, events = repo.count_orders_before(status.value, cutoff)
         return PurgeOrdersSummary(

@@ -2,7 +2,7 @@
 or every match streamed (`orders list --all`), as the JSON documents the database writes.
 
 The most run command, in scripts and loops: its path imports neither the ORM models nor
-Pydantic (`repositories.order_listing` queries Core tables), which is about a fifth of its
+Pydantic (`OrderRepository.page`/`.stream` query Core tables), which is about a fifth of its
 start-up (docs/performance.md).
 """
 
@@ -11,19 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from orderctl.enums import OrderSort, OrderStatus, Role
-from orderctl.errors import DatabaseUnavailable, ValidationFailed
-from orderctl.forked import iterate_in_child
-from orderctl.parsing import normalize_email, to_utc
-from orderctl.repositories.order_listing import ListFilters
+from orderctl.enums import OrderSort, Role
+from orderctl.errors import ValidationFailed
+from orderctl.order_filters import OrderFilters
 from orderctl.services.access import Actor, requires
 from orderctl.services.uow import UnitOfWork
 from orderctl.tables import MONEY_MAX, ORDER_ID_MAX
@@ -51,45 +47,6 @@ DOCUMENT_FIELDS = (
     "customer.name",
     "items",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class OrderFilters:
-    """The filters of `orders list` and `GET /api/orders` (all optional, combined with AND).
-
-    `since` is inclusive and `until` exclusive, both UTC. Made checked: the email is
-    normalised and the times are in UTC; `ValidationFailed` (exit 6) names a bad field.
-    """
-
-    statuses: tuple[OrderStatus, ...] = ()
-    customer_email: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    min_total: Decimal | None = None
-    max_total: Decimal | None = None
-
-    def __post_init__(self) -> None:
-        try:
-            statuses = tuple(OrderStatus(status) for status in self.statuses)
-        except ValueError as exc:
-            raise ValidationFailed(f"statuses: {exc}") from None
-        object.__setattr__(self, "statuses", statuses)
-        if self.customer_email is not None:
-            try:
-                object.__setattr__(self, "customer_email", normalize_email(self.customer_email))
-            except ValueError as exc:
-                raise ValidationFailed(f"customer_email: {exc}") from None
-        for name in ("since", "until"):
-            value = getattr(self, name)
-            if value is not None:
-                try:
-                    object.__setattr__(self, name, to_utc(value))
-                except ValueError as exc:
-                    raise ValidationFailed(f"{name}: {exc}") from None
-        for name in ("min_total", "max_total"):
-            value = getattr(self, name)
-            if value is not None and not value.is_finite():
-                raise ValidationFailed(f"{name}: must be a finite number")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,18 +91,6 @@ def decode_cursor(sort: OrderSort, cursor: str) -> tuple[Any, int]:
     return parsed, order_id
 
 
-def _where(filters: OrderFilters) -> ListFilters:
-    """The filters as the keyword arguments of `OrderListingRepository.order_rows`."""
-    return {
-        "statuses": [status.value for status in filters.statuses],
-        "customer_email": filters.customer_email,
-        "since": filters.since,
-        "until": filters.until,
-        "min_total": filters.min_total,
-        "max_total": filters.max_total,
-    }
-
-
 @requires(Role.VIEWER)
 def list_orders(
     uow: UnitOfWork,
@@ -164,10 +109,10 @@ def list_orders(
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"limit: must be between 1 and {MAX_LIMIT} (got {limit})")
     after = decode_cursor(sort, cursor) if cursor else None
-    rows = uow.listing.order_rows(
-        **_where(filters or OrderFilters()), sort=sort.value, after=after, limit=limit, peek=True
+    rows = uow.orders.page(
+        filters or OrderFilters(), sort=sort.value, after=after, limit=limit, peek=True
     )
-    docs = [json.loads(text) for text in uow.listing.with_items(rows.docs)]
+    docs = [json.loads(text) for text in uow.orders.with_items(rows.docs)]
     next_cursor = encode_cursor(sort, rows.last) if rows.more and rows.last else None
     return OrderPage(items=docs, next_cursor=next_cursor)
 
@@ -184,78 +129,13 @@ def iter_order_json(
 ) -> Iterator[str]:
     """Every matching order as one line of JSON text that parses to exactly
     `OrderRead.model_dump(mode="json")` (DESIGN.md §6), for `orders list --all`.
-    `fork=False` keeps SQLite in one process (`_sqlite_stream_in_two`).
+    `fork=False` keeps SQLite in one process (see `OrderRepository.stream`).
 
     Keyset batches (default `STREAM_BATCH`) whose documents the database writes, each batch's
     items in one IN query: no ORM objects, no Pydantic and no `json.dumps` per order, so
-    memory stays flat and a million orders stream in seconds. The role is checked when called.
+    memory stays flat and a million orders stream in seconds. The role is checked when called;
+    the orders are read when iterated.
     """
-    filters = filters or OrderFilters()
-    size = batch_size or STREAM_BATCH
-    where = _where(filters)
-
-    def stream() -> Iterator[str]:
-        if uow.db.is_sqlite and fork and hasattr(os, "fork"):
-            parallel = _sqlite_stream_in_two(uow, where, sort.value, size)
-            if parallel is not None:
-                yield from parallel
-                return
-        after: tuple[Any, int] | None = None
-        while True:
-            rows = uow.listing.order_rows(**where, sort=sort.value, after=after, limit=size)
-            yield from uow.listing.with_items(rows.docs)
-            if len(rows.docs) < size:
-                return
-            after = rows.last
-
-    return stream()
-
-
-def _order_pages(url: str, where: ListFilters, sort: str, size: int) -> Iterator[Any]:
-    """Runs in the forked child of `_sqlite_stream_in_two`, on a connection of its own: first
-    None once its read snapshot is taken, then each page of `order_rows`."""
-    from orderctl.db import Database
-
-    with UnitOfWork(Database(url), write=False) as child:
-        child.listing.start_snapshot()
-        yield None
-        after: tuple[Any, int] | None = None
-        while True:
-            rows = child.listing.order_rows(**where, sort=sort, after=after, limit=size)
-            yield rows
-            if len(rows.docs) < size:
-                return
-            after = rows.last
-
-
-def _sqlite_stream_in_two(
-    uow: UnitOfWork, where: ListFilters, sort: str, size: int
-) -> Iterator[str] | None:
-    """SQLite: a forked child pages through the orders while this process adds each page's
-    lines and writes, so the two queries run on two cores (~25 % faster, docs/performance.md).
-
-    Both must read the same data, and two SQLite connections only do when their read
-    transactions start while nobody can commit: the write lock is taken (without waiting)
-    just while both start. None when it is busy (an import running): stream in one process.
-    """
-    if uow.db.engine.url.database in (None, "", ":memory:"):
-        return None  # a second connection would open another, empty database
-    pages = None
-    try:
-        with UnitOfWork(uow.db, wait=False) as lock:
-            lock.session.connection()  # BEGIN IMMEDIATE, or DatabaseBusy at once
-            uow.listing.start_snapshot()
-            pages = iterate_in_child(lambda: _order_pages(uow.db.url, where, sort, size))
-            next(pages)  # the child's snapshot is taken too
-        # Leaving rolled the lock's transaction back: the write lock is free again.
-    except DatabaseUnavailable:  # busy, or a read-only database file
-        if pages is not None:
-            pages.close()
-        return None
-
-    def stream() -> Iterator[str]:
-        with closing(pages):
-            for rows in pages:
-                yield from uow.listing.with_items(rows.docs)
-
-    return stream()
+    return uow.orders.stream(
+        filters or OrderFilters(), sort=sort.value, batch_size=batch_size or STREAM_BATCH, fork=fork
+    )

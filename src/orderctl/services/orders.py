@@ -6,32 +6,31 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
-
 from orderctl import clock
 from orderctl.enums import TRANSITIONS, EventAction, OrderStatus, Role, StockReason
 from orderctl.errors import (
     Conflict,
+    DuplicateKey,
     InsufficientStock,
     InvalidTransition,
     NotFound,
     ValidationFailed,
 )
 from orderctl.models import Order, OrderEvent, OrderItem, Product
-from orderctl.order_content import OrderContent, same_content
+from orderctl.order_content import TEXT_FIELDS, OrderContent, same_content
 from orderctl.parsing import free_text
+from orderctl.pricing import PricedLine, PricingProblem, price_lines
 from orderctl.repositories.stock import movement
 from orderctl.schemas import (
     NOTES_MAX,
     EventRead,
     OrderCreate,
     OrderRead,
-    format_money,
 )
 from orderctl.services.access import Actor, requires
 from orderctl.services.stock import release_reservations
 from orderctl.services.uow import UnitOfWork
-from orderctl.tables import MONEY_MAX, ORDER_ID_MAX
+from orderctl.tables import ORDER_ID_MAX
 
 # ---- create ----
 
@@ -41,13 +40,13 @@ def _same_content(order: Order, data: OrderCreate, currency: str) -> bool:
     stored = OrderContent(
         customer_email=order.customer.email,
         currency=order.currency,
-        notes=order.notes,
+        texts=tuple(getattr(order, name) for name in TEXT_FIELDS),
         items={item.sku: (item.quantity, item.unit_price) for item in order.items},
     )
     wanted = OrderContent(
         customer_email=data.customer_email,
         currency=currency,
-        notes=data.notes,
+        texts=tuple(getattr(data, name) for name in TEXT_FIELDS),
         items={item.sku: (item.quantity, item.unit_price) for item in data.items},
     )
     return same_content(stored, wanted)
@@ -64,9 +63,12 @@ def create_order(
     When `external_ref` exists already: the same content returns the stored order with
     created=False (idempotent retry); other content raises `Conflict`.
 
+    A create that races another of the same external_ref (or of the same new customer) and
+    loses at the unique index looks again and answers as above: callers need no retry.
+
     Raises `ValidationFailed` (unknown or inactive SKU, amounts beyond Numeric(12, 2), a
-    status other than pending), `Conflict`, `InsufficientStock` (naming the SKU); on any
-    error nothing is written.
+    status other than pending; `pricing.price_lines`), `Conflict`, `InsufficientStock`
+    (naming the SKU); on any error nothing is written.
     """
     currency = data.currency or default_currency
     replay = _replay(uow, data, currency)
@@ -79,47 +81,22 @@ def create_order(
         )
 
     products = uow.products.get_many_by_sku(item.sku for item in data.items)
-    lines: list[OrderItem] = []
-    total = Decimal("0.00")
-    for index, wanted in enumerate(data.items):
-        product = products.get(wanted.sku)
-        if product is None:
-            raise ValidationFailed(f"items.{index}.sku: unknown SKU {wanted.sku!r}")
-        if not product.active:
-            raise ValidationFailed(f"items.{index}.sku: product {wanted.sku!r} is inactive")
-        price = wanted.unit_price if wanted.unit_price is not None else product.unit_price
-        line_total = (price * wanted.quantity).quantize(Decimal("0.01"))
-        if line_total > MONEY_MAX:
-            raise ValidationFailed(
-                f"items.{index}: line total {format_money(line_total)} exceeds the maximum "
-                f"{MONEY_MAX}"
-            )
-        total += line_total
-        lines.append(
-            OrderItem(
-                product_id=product.id,
-                sku=product.sku,
-                name=product.name,
-                quantity=wanted.quantity,
-                unit_price=price,
-                line_total=line_total,
-            )
-        )
-    if total > MONEY_MAX:
-        raise ValidationFailed(
-            f"total: {format_money(total)} exceeds the maximum {MONEY_MAX} (Numeric(12, 2))"
-        )
-
+    priced = price_lines([(i.sku, i.quantity, i.unit_price) for i in data.items], products)
+    if isinstance(priced, PricingProblem):
+        where = "" if priced.index is None else f"items.{priced.index}"
+        raise ValidationFailed(priced.at(where))
+    lines, total = priced
     try:
-        # A savepoint, so a concurrent create of the same external_ref that commits first
-        # (PostgreSQL: our INSERT waits for it, then fails) undoes only this attempt.
-        with uow.session.begin_nested():
-            order = _insert(uow, actor, data, currency, lines, total, products)
-    except IntegrityError:
+        order = _insert(uow, actor, data, currency, lines, total, products)
+    except DuplicateKey:
+        # A concurrent create committed a unique key first (PostgreSQL: our INSERT waited for
+        # it, then failed): the same external_ref, or the first order of the same new
+        # customer. Only this attempt was undone; look again, now seeing the winner: the same
+        # ref and content is a replay, other content a conflict, a new customer is reused.
         replay = _replay(uow, data, currency)
-        if replay is None:
-            raise
-        return replay, False
+        if replay is not None:
+            return replay, False
+        order = _insert(uow, actor, data, currency, lines, total, products)
     read = OrderRead.model_validate(order)
     uow.commit()
     return read, True
@@ -148,65 +125,78 @@ def _insert(
     actor: Actor,
     data: OrderCreate,
     currency: str,
-    lines: list[OrderItem],
+    priced: list[PricedLine],
     total: Decimal,
     products: dict[str, Product],
 ) -> Order:
     """Reserve stock and write the order, its lines, its `created` event and a `reserve`
-    movement per line that took stock; each line remembers what it reserved."""
-    # Ascending product id: two orders sharing products lock them in the same order.
-    # Products read as untracked (stock NULL) need no reservation.
-    for line in sorted(lines, key=lambda item: item.product_id):
-        taken = 0
-        if products[line.sku].stock is not None:
-            reserved = uow.products.reserve_stock(line.product_id, line.quantity)
-            if reserved is None:
-                raise InsufficientStock(
-                    f"insufficient stock for {line.sku!r}: {line.quantity} wanted, fewer left"
-                )
-            taken = reserved
-        line.reserved = taken
-
-    now = clock.utcnow()
-    created_at = data.created_at or now
-    customer = uow.customers.get_or_create(
-        data.customer_email, data.customer_name, created_by=actor.username
-    )
-    order = Order(
-        external_ref=data.external_ref,
-        customer=customer,
-        status=OrderStatus.PENDING.value,
-        currency=currency,
-        total=total,
-        notes=data.notes or None,
-        created_at=created_at,
-        updated_at=created_at,
-        created_by=actor.username,
-        items=lines,
-    )
-    order.events.append(
-        OrderEvent(
-            at=created_at,
-            actor=actor.username,
-            action=EventAction.CREATED.value,
-            to_status=OrderStatus.PENDING.value,
-        )
-    )
-    uow.orders.add(order)
-    uow.stock.add_movements(
-        [
-            movement(
-                line.product_id,
-                -line.reserved,
-                StockReason.RESERVE,
-                actor.username,
-                order_id=order.id,
-                at=now,
+    movement per line that took stock; each line remembers what it reserved. In a savepoint:
+    a `DuplicateKey` (a concurrent create won) undoes only this attempt."""
+    with uow.savepoint():
+        lines = [
+            OrderItem(
+                product_id=product_id,
+                sku=sku,
+                name=name,
+                quantity=quantity,
+                unit_price=price,
+                line_total=line_total,
             )
-            for line in sorted(lines, key=lambda item: item.product_id)
+            for product_id, sku, name, quantity, price, line_total in priced
         ]
-    )
-    return order
+        # Ascending product id: two orders sharing products lock them in the same order.
+        # Products read as untracked (stock NULL) need no reservation.
+        for line in sorted(lines, key=lambda item: item.product_id):
+            taken = 0
+            if products[line.sku].stock is not None:
+                reserved = uow.products.reserve_stock(line.product_id, line.quantity)
+                if reserved is None:
+                    raise InsufficientStock(
+                        f"insufficient stock for {line.sku!r}: {line.quantity} wanted, fewer left"
+                    )
+                taken = reserved
+            line.reserved = taken
+
+        now = clock.utcnow()
+        created_at = data.created_at or now
+        customer = uow.customers.get_or_create(
+            data.customer_email, data.customer_name, created_by=actor.username
+        )
+        order = Order(
+            external_ref=data.external_ref,
+            customer=customer,
+            status=OrderStatus.PENDING.value,
+            currency=currency,
+            total=total,
+            **{name: getattr(data, name) or None for name in TEXT_FIELDS},
+            created_at=created_at,
+            updated_at=created_at,
+            created_by=actor.username,
+            items=lines,
+        )
+        order.events.append(
+            OrderEvent(
+                at=created_at,
+                actor=actor.username,
+                action=EventAction.CREATED.value,
+                to_status=OrderStatus.PENDING.value,
+            )
+        )
+        uow.orders.add(order)
+        uow.stock.add_movements(
+            [
+                movement(
+                    line.product_id,
+                    -line.reserved,
+                    StockReason.RESERVE,
+                    actor.username,
+                    order_id=order.id,
+                    at=now,
+                )
+                for line in sorted(lines, key=lambda item: item.product_id)
+            ]
+        )
+        return order
 
 
 # ---- read ----

@@ -158,9 +158,9 @@ def _add_stock(uow: UnitOfWork, product: Product, delta: int, actor: str) -> Non
     0..STOCK_MAX."""
     if uow.products.adjust_stock(product.id, delta, STOCK_MAX):
         uow.stock.add_movements([movement(product.id, delta, StockReason.ADJUST, actor)])
-        uow.session.refresh(product, ["stock"])
+        uow.products.refresh_stock(product)
         return
-    uow.session.refresh(product, ["stock"])
+    uow.products.refresh_stock(product)
     if product.stock is None:
         raise RuleViolation(
             f"product {product.sku!r} does not track stock: set a level with --stock first"

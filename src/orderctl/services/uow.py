@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -14,14 +16,16 @@ from orderctl.db import Database, new_session, translate, translate_errors
 if TYPE_CHECKING:
     from orderctl.repositories.access import AccessRepository
     from orderctl.repositories.customers import CustomerRepository
-    from orderctl.repositories.order_listing import OrderListingRepository
+    from orderctl.repositories.maintenance import MaintenanceRepository
     from orderctl.repositories.orders import OrderRepository
     from orderctl.repositories.products import ProductRepository
     from orderctl.repositories.stock import StockRepository
     from orderctl.repositories.tokens import TokenRepository
     from orderctl.repositories.users import UserRepository
 
-_REPOSITORIES = ("access", "listing", "users", "tokens", "customers", "products", "stock", "orders")
+_REPOSITORIES = (
+    "access", "users", "tokens", "customers", "products", "stock", "orders", "maintenance",
+)  # fmt: skip
 
 
 class UnitOfWork:
@@ -33,8 +37,9 @@ class UnitOfWork:
     100 ms). SQLAlchemy errors leave as orderctl errors.
 
     Each repository is made (and its module imported) on first use: the read paths of
-    `access` and `listing` use Core tables only, so a command that just checks its token and
-    lists orders never imports the ORM models (start-up, docs/performance.md).
+    `access` and of the order listing (`orders.page`, `orders.stream`) use Core tables only,
+    so a command that just checks its token and lists orders never imports the ORM models
+    (start-up, docs/performance.md).
     """
 
     session: Session
@@ -55,12 +60,6 @@ class UnitOfWork:
         from orderctl.repositories.access import AccessRepository
 
         return AccessRepository(self.session)
-
-    @cached_property
-    def listing(self) -> OrderListingRepository:
-        from orderctl.repositories.order_listing import OrderListingRepository
-
-        return OrderListingRepository(self.session)
 
     @cached_property
     def users(self) -> UserRepository:
@@ -96,7 +95,27 @@ class UnitOfWork:
     def orders(self) -> OrderRepository:
         from orderctl.repositories.orders import OrderRepository
 
-        return OrderRepository(self.session)
+        return OrderRepository(self.session, self.db)
+
+    @cached_property
+    def maintenance(self) -> MaintenanceRepository:
+        from orderctl.repositories.maintenance import MaintenanceRepository
+
+        return MaintenanceRepository(self.session)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction that can fail alone: an error inside undoes only this
+        part, and a driver error leaves as an orderctl error (`db.translate`: a duplicate key
+        is `DuplicateKey`, a missing reference `MissingReference`)."""
+        try:
+            with self.session.begin_nested():
+                yield
+        except exc.SQLAlchemyError as error:
+            mapped = translate(error, self.db)
+            if mapped is None:
+                raise
+            raise mapped from error
 
     def __exit__(
         self,

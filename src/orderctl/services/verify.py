@@ -100,7 +100,7 @@ def verify(
     """
     check_batch_size(batch_size)
     start = time.monotonic()
-    repo = MaintenanceRepository(uow.session)
+    repo = uow.maintenance
     writing = fix and not dry_run
     problems: list[VerifyProblem] = []
     checked = 0
@@ -317,7 +317,7 @@ def _check_stock(uow: UnitOfWork, actor: Actor, *, writing: bool) -> list[Verify
             )
         )
     if writing:
-        MaintenanceRepository(uow.session).add_events(events)
+        uow.maintenance.add_events(events)
         uow.commit()
     else:
         uow.rollback()

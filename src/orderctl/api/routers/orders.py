@@ -13,12 +13,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
 from orderctl.api.jsonbody import JsonRoute
 from orderctl.enums import OrderSort, OrderStatus
 from orderctl.errors import ValidationFailed
+from orderctl.order_filters import OrderFilters
 from orderctl.parsing import parse_amount, parse_when
 from orderctl.schemas import (
     EventRead,
@@ -100,7 +100,7 @@ def list_orders(
     """Orders, newest first by default; filters combine (AND). Keyset pages: follow
     `next_cursor` until it is null. Rows inserted while paging never cause duplicates or gaps
     among the rows that existed when the first page was read."""
-    filters = order_listing.OrderFilters(
+    filters = OrderFilters(
         statuses=tuple(status or ()),
         customer_email=customer,
         since=_when(since, name="since", end_of_day=False),
@@ -142,16 +142,7 @@ def create_order(
                 "Idempotency-Key: differs from the body's external_ref (give one, or both equal)"
             )
     currency: str = request.app.state.default_currency
-    try:
-        order, created = orders.create_order(uow, actor, data, default_currency=currency)
-    except IntegrityError:
-        # A concurrent create won a race on a unique key (PostgreSQL: both saw nothing, the
-        # loser's INSERT hit the index): two attempts with one key, or two first orders of a
-        # new customer. Nothing of this attempt was written; start over once, now seeing the
-        # winner: the same key and content answers 200, other content 409, a new customer
-        # is simply reused.
-        uow.rollback()
-        order, created = orders.create_order(uow, actor, data, default_currency=currency)
+    order, created = orders.create_order(uow, actor, data, default_currency=currency)
     response.headers["Location"] = f"/api/orders/{order.id}"
     if not created:
         response.status_code = 200

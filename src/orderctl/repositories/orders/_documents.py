@@ -1,6 +1,6 @@
-"""The order listing (DESIGN.md §5, §6): keyset pages of orders as the JSON documents the
-database writes, and their items by one IN query per page, for `orders list` (a page or every
-match streamed) and `GET /api/orders`.
+"""The orders repository's documents (DESIGN.md §5, §6): keyset pages of orders as the JSON
+texts the database writes, and their items by one IN query per page, for `orders list` (a page
+or every match streamed) and `GET /api/orders`.
 
 Core queries on `orderctl.tables` only: the listing is run many times a day and in loops, and
 never pays for importing the ORM models or Pydantic (start-up, docs/performance.md).
@@ -9,11 +9,9 @@ never pays for importing the ORM models or Pydantic (start-up, docs/performance.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypedDict, Unpack
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -33,6 +31,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
+from orderctl.order_content import TEXT_FIELDS
+from orderctl.order_filters import OrderFilters
 from orderctl.tables import customers, order_items, orders
 
 #: Sort name -> (column, descending). Every sort ends in `id`, so a (key, id) pair is a keyset.
@@ -111,17 +111,6 @@ class _JsonSql:
         return document.value if isinstance(document, _Kind) else document
 
 
-class ListFilters(TypedDict, total=False):
-    """The filters of an order listing (DESIGN.md §5); a missing or None one does not filter."""
-
-    statuses: Sequence[str]
-    customer_email: str | None
-    since: datetime | None
-    until: datetime | None
-    min_total: Decimal | None
-    max_total: Decimal | None
-
-
 @dataclass(slots=True)
 class OrderRows:
     """A page of `order_rows`: `(order id, document without items)`, `(sort key, id)` of the
@@ -142,24 +131,21 @@ def _driver_rows(connection: Connection, stmt: Executable) -> list[Any]:
         result.close()
 
 
-class OrderListingRepository:
+class OrderDocuments:
+    """The Core queries behind `OrderRepository.page`, `.with_items` and `.stream`."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def _filtered(
-        self,
-        stmt: Any,
-        *,
-        sort: str,
-        after: tuple[Any, int] | None,
-        **filters: Unpack[ListFilters],
+        self, stmt: Any, filters: OrderFilters, *, sort: str, after: tuple[Any, int] | None
     ) -> Any:
         """`stmt` with the filters, the keyset bound and the order of one page applied."""
         column, descending = SORT_COLUMNS[sort]
-        statuses = filters.get("statuses", ())
-        customer_email = filters.get("customer_email")
-        since, until = filters.get("since"), filters.get("until")
-        min_total, max_total = filters.get("min_total"), filters.get("max_total")
+        statuses = [status.value for status in filters.statuses]
+        customer_email = filters.customer_email
+        since, until = filters.since, filters.until
+        min_total, max_total = filters.min_total, filters.max_total
         if statuses:
             stmt = stmt.where(orders.c.status.in_(list(statuses)))
         if customer_email is not None:
@@ -215,12 +201,12 @@ class OrderListingRepository:
 
     def order_rows(
         self,
+        filters: OrderFilters,
         *,
         sort: str = "-created",
         after: tuple[Any, int] | None = None,
         limit: int = 1000,
         peek: bool = False,
-        **filters: Unpack[ListFilters],
     ) -> OrderRows:
         """One keyset page of `(order id, JSON document without its items)`, and the keyset
         of the last order. `peek` reads one row more to tell whether another page follows.
@@ -238,7 +224,7 @@ class OrderListingRepository:
             ("status", orders.c.status),
             ("currency", orders.c.currency),
             ("total", sql.money(orders.c.total)),
-            ("notes", orders.c.notes),
+            *((name, orders.c[name]) for name in TEXT_FIELDS),
             ("created_at", sql.timestamp(orders.c.created_at)),
             ("updated_at", sql.timestamp(orders.c.updated_at)),
             (
@@ -254,9 +240,9 @@ class OrderListingRepository:
             select(column, orders.c.id, sql.text(order_doc)).join(
                 customers, customers.c.id == orders.c.customer_id
             ),
+            filters,
             sort=sort,
             after=after,
-            **filters,
         ).limit(limit + 1 if peek else limit)
         connection = self.session.connection()
         rows = _driver_rows(connection, stmt)

@@ -1,4 +1,4 @@
-"""SQLite's side of the bulk import writer (`order_batches.OrderBatchWriter`): plain
+"""SQLite's side of the bulk import writer (`_bulk.OrderBatchWriter`): plain
 `executemany` on the raw cursor, with ids given here."""
 
 from __future__ import annotations
@@ -7,11 +7,22 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from orderctl.enums import EventAction
+from orderctl.order_content import TEXT_FIELDS
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from orderctl.repositories.order_batches import NewOrder
+    from orderctl.repositories.orders.records import NewOrder
+
+
+_ORDER_COLUMNS = (
+    "id", "external_ref", "customer_id", "status", "currency", "total", *TEXT_FIELDS,
+    "created_at", "updated_at", "created_by",
+)  # fmt: skip
+_INSERT_ORDER = (
+    f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) "
+    f"VALUES ({','.join('?' * len(_ORDER_COLUMNS))})"
+)
 
 
 def sqlite_ts(value: datetime) -> str:
@@ -48,17 +59,13 @@ def write_orders_sqlite(
         updated = created if o.updated_at == o.created_at else sqlite_ts(o.updated_at)
         order_rows.append(
             (order_id, o.external_ref, o.customer_id, o.status, o.currency, str(o.total),
-             o.notes, created, updated, actor)
+             *o.texts, created, updated, actor)
         )  # fmt: skip
         for pid, sku, name, qty, price, line_total in o.items:
             item_id += 1
             item_rows.append((item_id, order_id, pid, sku, name, qty, str(price), str(line_total)))
         event_rows.append((event_id, order_id, stamp, actor, action, None, o.status, reason))
-    cur.executemany(
-        "INSERT INTO orders (id, external_ref, customer_id, status, currency, total, "
-        "notes, created_at, updated_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        order_rows,
-    )
+    cur.executemany(_INSERT_ORDER, order_rows)
     cur.executemany(
         "INSERT INTO order_items (id, order_id, product_id, sku, name, quantity, "
         "unit_price, line_total) VALUES (?,?,?,?,?,?,?,?)",

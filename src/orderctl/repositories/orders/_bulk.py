@@ -1,10 +1,8 @@
-"""Bulk reads and writes for batch imports (DESIGN.md §7).
-
-These belong to the orders aggregate; they live apart from `repositories/orders.py` only because
-that module was being reworked by another engineer while imports were built — merge them when
-convenient. Like every repository this never commits: the caller's unit of work owns the
-transaction, and the writes go through its connection (`session.connection()`), so an order,
-its items and its `imported` event always share one transaction.
+"""The orders repository's bulk reads and writes for batch imports (DESIGN.md §7), in the
+driver's own SQL (`OrderRepository.bulk_writer` wraps them). Like every repository this never
+commits: the caller's unit of work owns the transaction, and the writes go through its
+connection (`session.connection()`), so an order, its items and its `imported` event always
+share one transaction.
 
 Each call is one round trip whatever the batch size (`statements` counts them, for the test that
 checks this): PostgreSQL takes arrays (`= ANY(%s)`, `unnest`) and `COPY FROM STDIN`; SQLite takes
@@ -25,7 +23,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -35,49 +32,15 @@ from sqlalchemy.orm import Session
 from orderctl.db import translate
 from orderctl.enums import EventAction
 from orderctl.errors import Conflict
-from orderctl.order_content import OrderContent
-from orderctl.repositories._sqlite_bulk import sqlite_ts, write_orders_sqlite
+from orderctl.order_content import TEXT_FIELDS, OrderContent
+from orderctl.repositories.orders._sqlite_bulk import sqlite_ts, write_orders_sqlite
+from orderctl.repositories.orders.records import CatalogEntry, NewOrder, StoredRef
 
 #: How often a batch is written again after losing refs to concurrent writers.
 _ATTEMPTS = 5
 _REF_CONSTRAINT = "uq_orders_external_ref"
-
-
-@dataclass(slots=True, frozen=True)
-class CatalogEntry:
-    id: int
-    name: str
-    unit_price: Decimal
-    active: bool
-
-
-@dataclass(slots=True, frozen=True)
-class StoredRef:
-    """An order already stored under a ref: whether this import run wrote it, and its content."""
-
-    mine: bool
-    content: OrderContent
-
-
-@dataclass(slots=True)
-class NewOrder:
-    """One validated order ready to be written (ids, and new customers, come from the writer).
-
-    `customer_name` is used only when the customer does not exist yet.
-    """
-
-    external_ref: str
-    customer_email: str
-    customer_name: str | None
-    status: str
-    currency: str
-    total: Decimal
-    notes: str | None
-    created_at: datetime
-    updated_at: datetime
-    #: (product_id, sku, name, quantity, unit_price, line_total)
-    items: list[tuple[int, str, str, int, Decimal, Decimal]]
-    customer_id: int = 0
+_TEXT_COLUMNS = ", ".join(TEXT_FIELDS)
+_TEXTS = ", ".join(f"o.{name}" for name in TEXT_FIELDS)
 
 
 def _money(value: Any) -> Decimal:
@@ -140,7 +103,7 @@ class OrderBatchWriter:
         if not refs:
             return {}
         query = (
-            "SELECT o.external_ref, c.email, o.currency, o.notes, i.sku, i.quantity, "
+            f"SELECT o.external_ref, c.email, o.currency, {_TEXTS}, i.sku, i.quantity, "
             "i.unit_price, EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id"
             f" AND e.action = '{EventAction.IMPORTED.value}' AND e.reason = {{m}}) "
             "FROM orders o JOIN customers c ON c.id = o.customer_id "
@@ -153,10 +116,13 @@ class OrderBatchWriter:
             refs,
         )
         found: dict[str, StoredRef] = {}
-        for ref, email, currency, notes, sku, quantity, price, mine in rows:
+        texts_end = 3 + len(TEXT_FIELDS)
+        for row in rows:
+            ref, email, currency = row[:3]
+            sku, quantity, price, mine = row[texts_end:]
             stored = found.get(ref)
             if stored is None:
-                content = OrderContent(str(email), str(currency), notes, {})
+                content = OrderContent(str(email), str(currency), tuple(row[3:texts_end]), {})
                 stored = found[str(ref)] = StoredRef(bool(mine), content)
             if sku is not None:
                 stored.content.items[str(sku)] = (int(quantity), _money(price))
@@ -324,10 +290,10 @@ class OrderBatchWriter:
         ids = [int(r[0]) for r in cur.fetchall()]
         self._copy(
             cur,
-            "orders (id, external_ref, customer_id, status, currency, total, notes, created_at, "
-            "updated_at, created_by)",
+            f"orders (id, external_ref, customer_id, status, currency, total, {_TEXT_COLUMNS}, "
+            "created_at, updated_at, created_by)",
             (
-                (oid, o.external_ref, o.customer_id, o.status, o.currency, o.total, o.notes,
+                (oid, o.external_ref, o.customer_id, o.status, o.currency, o.total, *o.texts,
                  o.created_at, o.updated_at, actor)
                 for oid, o in zip(ids, orders, strict=True)
             ),

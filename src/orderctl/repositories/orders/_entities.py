@@ -1,18 +1,20 @@
-"""Orders as ORM entities: create, load one (with its items, customer and events), change
-its status. Listing is in `order_listing`."""
+"""The orders repository's ORM side: add an order, load one (with its items, customer and
+events), record events, compare-and-set its status."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from orderctl.models import Order, OrderEvent
 
 
-class OrderRepository:
+class OrderEntities:
+    """The ORM queries behind `OrderRepository`'s entity methods."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -22,20 +24,17 @@ class OrderRepository:
         return order
 
     def get(self, order_id: int, *, with_events: bool = False) -> Order | None:
-        stmt = (
-            select(Order)
-            .options(selectinload(Order.items), selectinload(Order.customer))
-            .where(Order.id == order_id)
-        )
-        if with_events:
-            stmt = stmt.options(selectinload(Order.events))
-        return self.session.scalars(stmt).one_or_none()
+        return self._one(Order.id == order_id, with_events=with_events)
 
     def get_by_external_ref(self, ref: str, *, with_events: bool = False) -> Order | None:
+        return self._one(Order.external_ref == ref, with_events=with_events)
+
+    def _one(self, where: ColumnElement[bool], *, with_events: bool) -> Order | None:
+        """The order matching `where`, with its items and customer (and events if asked)."""
         stmt = (
             select(Order)
             .options(selectinload(Order.items), selectinload(Order.customer))
-            .where(Order.external_ref == ref)
+            .where(where)
         )
         if with_events:
             stmt = stmt.options(selectinload(Order.events))
