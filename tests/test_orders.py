@@ -26,6 +26,7 @@ ORDER_KEYS = [
     "currency",
     "total",
     "notes",
+    "shipping_address",
     "created_at",
     "updated_at",
     "customer",
