@@ -10,9 +10,10 @@ from typer.testing import CliRunner, Result
 
 from helpers import Cli, database_snapshot, unreachable_url
 from orderctl.cli.main import app
+from orderctl.db import SCHEMA_REVISION
 from orderctl.services import schema
 
-LATEST = "0002"  # the head of the migrations this orderctl ships
+LATEST = SCHEMA_REVISION  # the head of the migrations this orderctl ships
 
 
 def one_error_line(result: Result) -> str:

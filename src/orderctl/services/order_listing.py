@@ -19,6 +19,7 @@ from typing import Any
 
 from orderctl.enums import OrderSort, Role
 from orderctl.errors import ValidationFailed
+from orderctl.order_content import TEXT_FIELDS
 from orderctl.order_filters import OrderFilters
 from orderctl.services.access import Actor, requires
 from orderctl.services.uow import UnitOfWork
@@ -39,7 +40,7 @@ DOCUMENT_FIELDS = (
     "status",
     "currency",
     "total",
-    "notes",
+    *TEXT_FIELDS,
     "created_at",
     "updated_at",
     "customer.id",
