@@ -21,7 +21,7 @@ import typer.testing
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from helpers import Api, Cli
+from helpers import Api, Cli, add_products, seed_products
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.services import schema
@@ -266,3 +266,18 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make CliRunner's stdin look like a terminal, so commands prompt (input feeds the
     answers); `Cli.on_terminal` runs the installed binary on a real pseudo-terminal."""
     monkeypatch.setattr(typer.testing._NamedTextIOWrapper, "isatty", lambda self: True)
+
+
+@pytest.fixture
+def shop(cli: Cli, database: Database) -> Cli:
+    """`cli` on a database with the order tests' catalog (`helpers.add_products`)."""
+    add_products(database)
+    return cli
+
+
+@pytest.fixture
+def import_shop(cli: Cli, database: Database, samples: Path) -> Cli:
+    """`cli` on a database holding the sample products, with an operator token made."""
+    seed_products(database, samples)
+    cli.token(Role.OPERATOR)
+    return cli

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select
 
-from helpers import Cli, database_snapshot, hold_row, one_error, snapshot_column
+from helpers import Cli, database_snapshot, hold_row, one_error, snapshot_column, stock_of
 from orderctl.db import Database
 from orderctl.enums import Role
-from orderctl.models import Customer, Order, OrderItem, Product
+from orderctl.models import Customer, Order, OrderItem
 from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
@@ -248,11 +248,6 @@ def test_services_check_the_role_before_validating(
 
 
 # ---- --add-stock: relative, atomic ----
-
-
-def stock_of(database: Database, sku: str) -> int | None:
-    with UnitOfWork(database, write=False) as u:
-        return u.session.scalar(select(Product.stock).where(Product.sku == sku))
 
 
 def test_add_stock_changes_the_level_by_n(cli: Cli, database: Database) -> None:
