@@ -91,3 +91,62 @@ def test_the_checker_finds_each_breach() -> None:
         "line 10: from concurrent.futures import ...",
         "line 12: .session",
     ]
+
+
+#: Layers from the top (DESIGN.md §1): a module may import its own layer and those below it,
+#: never one above. Leaves (schemas, errors, config, ...) sit below the repositories.
+LAYERS = ("cli", "api", "services", "repositories")
+PACKAGE = SERVICES.parent
+
+
+def _layer(module: str) -> int:
+    """0 (cli) … 3 (repositories); 4 for the shared leaves and models below them; -1 for
+    `python -m orderctl`, the entry point above everything."""
+    if module == "orderctl.__main__":
+        return -1
+    parts = module.split(".")
+    if len(parts) > 1 and parts[1] in LAYERS:
+        return LAYERS.index(parts[1]) if parts[1] != "api" else 0
+    return len(LAYERS)
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, orderctl module) for every import of the package in a module, lazy ones too."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.startswith("orderctl")]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("orderctl"):
+            assert node.module is not None
+            found.append((node.lineno, node.module))
+    return found
+
+
+def upward_imports(package: Path) -> list[str]:
+    """Every import that points up a layer (`file:line imports module`)."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package.parent).with_suffix("")
+        module = ".".join(relative.parts).removesuffix(".__init__")
+        own = _layer(module)
+        for line, imported in _imports(path):
+            if _layer(imported) < own:
+                found.append(f"{relative}.py:{line} imports {imported}")
+    return found
+
+
+def test_no_module_imports_a_layer_above_its_own() -> None:
+    assert upward_imports(PACKAGE) == []
+
+
+def test_the_upward_check_finds_an_upward_import(tmp_path: Path) -> None:
+    package = tmp_path / "orderctl"
+    (package / "repositories").mkdir(parents=True)
+    (package / "repositories" / "x.py").write_text("from orderctl.services import uow\n")
+    (package / "schemas.py").write_text("def f():\n    from orderctl.cli import render\n")
+    (package / "services").mkdir()
+    (package / "services" / "y.py").write_text("from orderctl.repositories import x\n")
+    assert upward_imports(package) == [
+        "orderctl/repositories/x.py:1 imports orderctl.services",
+        "orderctl/schemas.py:2 imports orderctl.cli",
+    ]
