@@ -73,24 +73,6 @@ class MaintenanceRepository:
         )
         return sorted(self.session.scalars(stmt))
 
-    def quantities_by_product(self, order_ids: Sequence[int]) -> list[tuple[int, int]]:
-        """(product id, Σ quantity) over the orders' lines, by ascending product id."""
-        if not order_ids:
-            return []
-        stmt = (
-            select(OrderItem.product_id, func.sum(OrderItem.quantity))
-            .where(OrderItem.order_id.in_(order_ids))
-            .group_by(OrderItem.product_id)
-            .order_by(OrderItem.product_id)
-        )
-        return [(int(pid), int(qty)) for pid, qty in self.session.execute(stmt)]
-
-    def tracked_product_ids(self, product_ids: Sequence[int]) -> set[int]:
-        if not product_ids:
-            return set()
-        stmt = select(Product.id).where(Product.id.in_(product_ids), Product.stock.is_not(None))
-        return set(self.session.scalars(stmt))
-
     def add_events(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert order events with one Core executemany (cheaper per row than the ORM's bulk
         path, and no RETURNING: nothing is read back)."""
