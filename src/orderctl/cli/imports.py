@@ -29,6 +29,10 @@ class OnError(StrEnum):
     SKIP = "skip"
 
 
+class Preset(StrEnum):
+    SHOPIFY = "shopify"
+
+
 def _open_input(file: str) -> IO[bytes]:
     from orderctl.errors import UsageError
 
@@ -95,6 +99,33 @@ def import_orders(
     no_progress: Annotated[
         bool, typer.Option("--no-progress", help="No progress bar on stderr.")
     ] = False,
+    preset: Annotated[
+        Preset | None,
+        typer.Option(
+            "--preset",
+            help="Read another tool's export: shopify (Shopify's orders CSV; implies csv).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="COLUMN=FIELD",
+            help="Read FIELD (an import column) from the file's COLUMN; repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter",
+            metavar="CHAR",
+            help="CSV delimiter: , ; | or tab (default: detected from the header).",
+            show_default=False,
+        ),
+    ] = None,
     output: Output = OutputFormat.TABLE,
 ) -> None:
     """Import orders from CSV (one row per order line) or JSONL (one order per line).
@@ -103,15 +134,26 @@ def import_orders(
     (e.g. after an interrupted run). Exit 0 when everything was imported or skipped, 6 when
     any order was rejected.
 
-    Example: orderctl import orders shop-export.csv --on-error skip --rejects rejects.csv
+    Examples:
+      orderctl import orders shop-export.csv --on-error skip --rejects rejects.csv
+      orderctl import orders shopify-orders.csv --preset shopify
+      orderctl import orders legacy.csv --delimiter ';' --map 'Order No=external_ref'
     """
     from orderctl.cli.render import RowProgress, message, render_one, stderr_table, warning
     from orderctl.errors import RuleViolation, UsageError
     from orderctl.services import imports
-    from orderctl.services.import_reader import RawOrder, RejectsWriter, format_for, read_orders
+    from orderctl.services.import_reader import (
+        RawOrder,
+        RejectsWriter,
+        csv_layout,
+        format_for,
+        read_orders,
+    )
 
     try:
-        kind = format_for(file, fmt.value if fmt is not None else None)
+        given = fmt.value if fmt is not None else None
+        kind = format_for(file, given, fallback="csv" if preset is not None else None)
+        layout = csv_layout(kind, preset, maps or [], delimiter)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if rejects is not None and on_error is not OnError.SKIP:
@@ -139,7 +181,7 @@ def import_orders(
 
     show = sys.stderr.isatty() and not no_progress
     try:
-        header, orders = read_orders(stream, kind, warn=warning)
+        header, orders = read_orders(stream, kind, warn=warning, layout=layout)
         if reject_file is not None and header is not None:
             reject_file.header(header)
         with RowProgress("importing", enabled=show) as progress, state.uow() as uow:

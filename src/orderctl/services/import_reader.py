@@ -15,8 +15,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import IO, Any
@@ -24,6 +25,17 @@ from typing import IO, Any
 from orderctl.errors import ValidationFailed
 from orderctl.order_content import TEXT_FIELDS
 from orderctl.parsing import JSON_MAX_BYTES, InvalidJson, load_json
+from orderctl.services import import_presets
+from orderctl.services.import_layout import (
+    CsvLayout,
+    RowMapper,
+    check_renames,
+    delimiter_hint,
+    detect_delimiter,
+    parse_delimiter,
+    parse_map,
+    renamed,
+)
 
 #: CSV columns (DESIGN.md §7); the required ones must be in the header.
 REQUIRED_COLUMNS = ("external_ref", "customer_email", "sku", "quantity")
@@ -75,13 +87,16 @@ class RawOrder:
         return f"line {first}" if first == last else f"lines {first}-{last}"
 
 
-def format_for(name: str, given: str | None) -> str:
-    """The format of FILE: `--format` when given, else from the extension.
+def format_for(name: str, given: str | None, fallback: str | None = None) -> str:
+    """The format of FILE: `--format` when given, else from the extension, else `fallback`
+    (`--preset` implies csv).
 
     Raises `ValueError` (the CLI makes it a usage error, exit 2) when it cannot be known.
     """
     if given is not None:
         return given
+    if fallback is not None and not name.lower().endswith(tuple(EXTENSIONS)):
+        return fallback
     if name == "-":
         raise ValueError("reading stdin needs --format csv or --format jsonl")
     lower = name.lower()
@@ -94,12 +109,34 @@ def format_for(name: str, given: str | None) -> str:
     )
 
 
+def csv_layout(
+    fmt: str, preset: str | None, maps: Sequence[str], delimiter: str | None
+) -> CsvLayout | None:
+    """The `CsvLayout` of `--preset`, `--map`s and `--delimiter` (None: none given).
+
+    Raises ValueError (a usage error) for a bad value or any of them with JSONL."""
+    if preset is None and not maps and delimiter is None:
+        return None
+    if fmt != "csv":
+        raise ValueError("--preset, --map and --delimiter apply to CSV files only")
+    fields = import_presets.FIELDS if preset else sorted(KNOWN_COLUMNS)
+    renames = tuple(parse_map(text, fields) for text in maps)
+    check_renames(renames)
+    return CsvLayout(
+        delimiter=parse_delimiter(delimiter) if delimiter is not None else None,
+        preset=preset,
+        renames=renames,
+    )
+
+
 def read_orders(
-    stream: IO[bytes], fmt: str, *, warn: Warn
+    stream: IO[bytes], fmt: str, *, warn: Warn, layout: CsvLayout | None = None
 ) -> tuple[list[str] | None, Iterator[RawOrder]]:
-    """The CSV header (None for JSONL) and a stream of the file's orders (binary stream)."""
+    """The CSV header (None for JSONL) and a stream of the file's orders (binary stream).
+
+    `layout` (CSV only): the delimiter, `--map` renames and `--preset` (import_layout.py)."""
     if fmt == "csv":
-        return read_csv(stream, warn=warn)
+        return read_csv(stream, warn=warn, layout=layout or CsvLayout())
     return None, read_jsonl(stream)
 
 
@@ -121,45 +158,73 @@ def _text_stream(stream: IO[bytes]) -> io.TextIOWrapper:
     return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def read_csv(stream: IO[bytes], *, warn: Warn) -> tuple[list[str], Iterator[RawOrder]]:
+def read_csv(
+    stream: IO[bytes], *, warn: Warn, layout: CsvLayout = CsvLayout()
+) -> tuple[list[str], Iterator[RawOrder]]:
     """Group consecutive rows with the same `external_ref` into orders.
 
     Raises `ValidationFailed` for an empty file, a header without the required columns, or a
-    repeated column. Unknown columns are ignored with a warning (`error` silently).
+    repeated column. Unknown columns are ignored with a warning (`error` silently). The
+    returned header is the file's own (a rejects file repeats it).
     """
     text = _text_stream(stream)
     csv.field_size_limit(FIELD_SIZE_LIMIT)
-    reader = csv.reader(text, strict=True)
+    first = text.readline()
+    if not first:
+        raise ValidationFailed("the file is empty: a CSV import needs a header row")
+    delimiter = layout.delimiter or detect_delimiter(first)
+    reader = csv.reader(itertools.chain((first,), text), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
-    except StopIteration:
-        raise ValidationFailed("the file is empty: a CSV import needs a header row") from None
     except csv.Error as exc:
         raise ValidationFailed(f"line 1: cannot read the CSV header: {exc}") from None
     header_problem = _bad_text("".join(header))
     if header_problem:
         raise ValidationFailed(f"line 1: the header {header_problem}")
     names = [h.strip().lower() for h in header]
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ValidationFailed(f"line 1: column {name!r} appears twice in the header")
-        seen.add(name)
-    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    _check_unique(names, "")
+    mapper = _mapper(names, layout)
+    missing = [c for c in REQUIRED_COLUMNS if c not in mapper.names]
     if missing:
         raise ValidationFailed(
             f"line 1: missing required column(s) {', '.join(missing)} "
-            f"(header: {', '.join(names) or 'empty'})"
+            f"(header: {', '.join(names) or 'empty'}){delimiter_hint(names, delimiter)}"
         )
-    unknown = [n for n in names if n not in KNOWN_COLUMNS and n != ERROR_COLUMN]
-    if unknown:
-        warn(f"ignoring unknown column(s): {', '.join(repr(u) for u in unknown)}")
-    return header, _csv_groups(reader, names)
+    if mapper.convert is None:
+        unknown = [n for n in mapper.names if n not in KNOWN_COLUMNS and n != ERROR_COLUMN]
+        if unknown:
+            warn(f"ignoring unknown column(s): {', '.join(repr(u) for u in unknown)}")
+    return header, _csv_groups(reader, len(names), mapper)
 
 
-def _csv_groups(reader: Any, names: list[str]) -> Iterator[RawOrder]:
-    width = len(names)
-    idx = {n: i for i, n in enumerate(names)}
+def _check_unique(names: list[str], why: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValidationFailed(f"line 1: column {name!r} appears twice in the header{why}")
+        seen.add(name)
+
+
+def _mapper(names: list[str], layout: CsvLayout) -> RowMapper:
+    """How the file's columns `names` become the import's (`--preset`, `--map`)."""
+    try:
+        if layout.preset == "shopify":
+            return import_presets.shopify(names, layout.renames)
+        mapped = renamed(names, layout.renames)
+    except LookupError as exc:
+        raise ValidationFailed(
+            f"line 1: --map names the column {exc.args[0]!r}, which the header does not have "
+            f"(header: {', '.join(names)})"
+        ) from None
+    if layout.renames:
+        _check_unique(mapped, " after --map")
+    return RowMapper(names=mapped)
+
+
+def _csv_groups(reader: Any, width: int, mapper: RowMapper) -> Iterator[RawOrder]:
+    idx = {n: i for i, n in enumerate(mapper.names)}
+    convert = mapper.convert
+    i_raw_ref = idx["external_ref"] if mapper.source_ref is None else mapper.source_ref
     i_ref = idx["external_ref"]
     order_idx = [(c, idx[c]) for c in ORDER_COLUMNS if c in idx]
     i_sku, i_qty = idx["sku"], idx["quantity"]
@@ -190,13 +255,17 @@ def _csv_groups(reader: Any, names: list[str]) -> Iterator[RawOrder]:
         problem = _bad_text("".join(row))
         if problem is None and len(row) != width:
             problem = f"has {len(row)} fields, the header has {width}"
-        ref = row[i_ref].strip() if len(row) > i_ref else ""
+        ref = row[i_raw_ref].strip() if len(row) > i_raw_ref else ""
         if problem is not None:
             if current is not None:
                 yield current
                 current = None
             yield RawOrder(lines=[start], data=None, raw=[row], error=problem, ref=ref)
             continue
+        source, refused = row, None
+        if convert is not None:
+            row, refused = convert(source)
+            ref = row[i_ref].strip()
         price = row[i_price].strip() if i_price is not None else ""
         item: dict[str, Any] = {"sku": row[i_sku], "quantity": row[i_qty].strip()}
         if price:
@@ -211,17 +280,19 @@ def _csv_groups(reader: Any, names: list[str]) -> Iterator[RawOrder]:
                     f"line {start}: {differs} differs from line {current.lines[0]} of the same "
                     "order (rows of one order must agree on the order columns)"
                 )
+            elif refused is not None:
+                current.error = f"line {start}: {refused}"
             else:
                 assert current.data is not None
                 current.data["items"].append(item)
             current.lines.append(start)
             assert isinstance(current.raw, list)
-            current.raw.append(row)
+            current.raw.append(source)
             continue
         if current is not None and ref and ref == current.ref:
             current.lines.append(start)  # more rows of an order already known to be bad
             assert isinstance(current.raw, list)
-            current.raw.append(row)
+            current.raw.append(source)
             continue
         if current is not None:
             yield current
@@ -229,10 +300,12 @@ def _csv_groups(reader: Any, names: list[str]) -> Iterator[RawOrder]:
         for (col, _), value in zip(order_idx, key, strict=True):
             if value != "":
                 data[col] = value
-        current = RawOrder(lines=[start], data=data, raw=[row], ref=ref)
+        current = RawOrder(lines=[start], data=data, raw=[source], ref=ref)
         current_key = key
         if not ref:
             current.error = "external_ref: is required for import (it makes imports idempotent)"
+        elif refused is not None:
+            current.error = f"line {start}: {refused}"
     if current is not None:
         yield current
 
