@@ -134,10 +134,9 @@ def import_orders(
     (e.g. after an interrupted run). Exit 0 when everything was imported or skipped, 6 when
     any order was rejected.
 
-    Examples:
-      orderctl import orders shop-export.csv --on-error skip --rejects rejects.csv
-      orderctl import orders shopify-orders.csv --preset shopify
-      orderctl import orders legacy.csv --delimiter ';' --map 'Order No=external_ref'
+    Example: orderctl import orders shop-export.csv --on-error skip --rejects rejects.csv
+
+    Example: orderctl import orders shopify-orders.csv --preset shopify
     """
     from orderctl.cli.render import RowProgress, message, render_one, stderr_table, warning
     from orderctl.errors import RuleViolation, UsageError
