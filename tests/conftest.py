@@ -29,10 +29,32 @@ from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
 BACKENDS = ["sqlite", "postgresql"]
+#: Tests marked `pgbouncer` also run on PostgreSQL through PgBouncer in transaction pooling
+#: mode (DESIGN.md §19): the same server, reached at ORDERCTL_TEST_PGBOUNCER_URL's host/port.
+POOLED_BACKENDS = [*BACKENDS, "pgbouncer"]
 PG_ADMIN_URL = os.environ.get("ORDERCTL_TEST_POSTGRES_URL", "")
+PGBOUNCER_URL = os.environ.get("ORDERCTL_TEST_PGBOUNCER_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 #: A missing or unusable PostgreSQL fails its cases instead of skipping them.
 PG_REQUIRED = IN_CI or os.environ.get("ORDERCTL_TEST_POSTGRES_REQUIRED") == "1"
+PGBOUNCER_REQUIRED = IN_CI or os.environ.get("ORDERCTL_TEST_PGBOUNCER_REQUIRED") == "1"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every database test runs on each backend; tests marked `pgbouncer` on three."""
+    if "backend" in metafunc.fixturenames:
+        pooled = metafunc.definition.get_closest_marker("pgbouncer") is not None
+        metafunc.parametrize("backend", POOLED_BACKENDS if pooled else BACKENDS, indirect=True)
+
+
+def _through_pgbouncer(url: str) -> str:
+    if not PGBOUNCER_URL:
+        message = "ORDERCTL_TEST_PGBOUNCER_URL is not set (scripts/test-pgbouncer starts one)"
+        if PGBOUNCER_REQUIRED:
+            pytest.fail(f"{message}, and PgBouncer is required here", pytrace=False)
+        pytest.skip(message)
+    pooler = make_url(PGBOUNCER_URL)
+    return make_url(url).set(host=pooler.host, port=pooler.port).render_as_string(False)
 
 
 def _pg_admin_url() -> str:
@@ -137,12 +159,13 @@ def _new_database_url(
         templates.pg_error = str(exc).splitlines()[0]
         _unreachable(templates.pg_error)
     try:
-        yield pg_url_for(admin, name)
+        url = pg_url_for(admin, name)
+        yield _through_pgbouncer(url) if backend == "pgbouncer" else url
     finally:
         _pg_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     value: str = request.param
     return value

@@ -38,6 +38,7 @@ def move_clock(monkeypatch: pytest.MonkeyPatch, delta: timedelta) -> None:
     monkeypatch.setattr(clock, "utcnow", lambda: base + delta)
 
 
+@pytest.mark.pgbouncer
 def test_login_use_logout_refused_cycle_with_the_cache_file(
     cli: Cli, admin: Actor, config_dir: Path, db_url: str
 ) -> None:
@@ -126,6 +127,7 @@ def test_login_token_expires_when_the_clock_moves(
     assert "expired" in one_error(result) and "orderctl auth login" in result.stderr
 
 
+@pytest.mark.pgbouncer
 def test_revocation_is_seen_by_an_already_cached_token(cli: Cli, admin: Actor) -> None:
     assert login(cli).exit_code == 0
     listed = json.loads(cli("auth", "token", "list", "-o", "json", role=None).stdout)
@@ -151,6 +153,7 @@ def test_disabled_users_tokens_are_refused_at_once(cli: Cli, admin: Actor) -> No
     assert auth_status(cli).exit_code == 0
 
 
+@pytest.mark.pgbouncer
 def test_lockout_after_five_failures_and_its_end(
     cli: Cli, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:

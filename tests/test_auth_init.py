@@ -15,6 +15,8 @@ from orderctl.services import schema
 from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
 
+pytestmark = pytest.mark.pgbouncer
+
 
 def run(url: str, *args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from helpers import Cli, database_snapshot, snapshot_column
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 
 
+@pytest.mark.pgbouncer
 def test_demo_fills_once_and_is_idempotent(cli: Cli, database: Database) -> None:
     denied = cli("demo", "--orders", "3", role=Role.OPERATOR)
     assert denied.exit_code == 4 and "needs the admin role" in denied.stderr

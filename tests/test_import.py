@@ -31,6 +31,7 @@ def stock(database: Database) -> dict[str, int | None]:
 # ---- the happy path ----
 
 
+@pytest.mark.pgbouncer
 def test_sample_csv_imports_with_history_and_no_stock_change(
     import_shop: Cli, database: Database, samples: Path
 ) -> None:
@@ -60,6 +61,7 @@ def test_sample_csv_imports_with_history_and_no_stock_change(
         }
 
 
+@pytest.mark.pgbouncer
 def test_same_file_twice_imports_nothing_the_second_time(
     import_shop: Cli, database: Database, samples: Path
 ) -> None:
@@ -178,6 +180,7 @@ def test_dry_run_writes_nothing(import_shop: Cli, database: Database, samples: P
 # ---- skip mode and the rejects file ----
 
 
+@pytest.mark.pgbouncer
 def test_skip_mode_imports_valid_orders_and_writes_rejects(
     cli: Cli, database: Database, tmp_path: Path, samples: Path
 ) -> None:
@@ -301,6 +304,7 @@ def test_statements_per_batch_do_not_grow_with_batch_size(
     assert large <= 11
 
 
+@pytest.mark.pgbouncer
 def test_many_orders_in_small_batches(import_shop: Cli, database: Database, tmp_path: Path) -> None:
     body = HEADER + "".join(
         f"M-{n},c{n % 7}@b.co,,,,,,{sku},{n % 5 + 1},\n"

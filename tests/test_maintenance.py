@@ -18,6 +18,8 @@ from orderctl.enums import Role
 from orderctl.models import ApiToken, OrderEvent, OrderItem
 from orderctl.services.uow import UnitOfWork
 
+pytestmark = pytest.mark.pgbouncer
+
 if TYPE_CHECKING:
     from helpers import Cli
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 from helpers import ORDERCTL, Shop, ago
 
+pytestmark = pytest.mark.pgbouncer
+
 EXPIRE = ["maintenance", "expire-pending", "--older-than", "1h"]
 
 #: Runs the real CLI in its own process, pausing between batch 1 (committed) and batch 2 — outside

@@ -16,6 +16,8 @@ from orderctl.enums import EventAction
 from orderctl.models import Order
 from orderctl.services.uow import UnitOfWork
 
+pytestmark = pytest.mark.pgbouncer
+
 if TYPE_CHECKING:
     from helpers import Cli
 

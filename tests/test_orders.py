@@ -8,6 +8,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from helpers import (
     ANSI,
     ITEM_KEYS,
@@ -26,6 +28,7 @@ snapshot = order_snapshot
 # ---- create ----
 
 
+@pytest.mark.pgbouncer
 def test_create_prices_from_catalog_reserves_stock_and_records_history(
     shop: Cli, database: Database
 ) -> None:
@@ -78,6 +81,7 @@ def test_currency_from_settings_and_flag(shop: Cli) -> None:
     assert doc["currency"] == "CHF"
 
 
+@pytest.mark.pgbouncer
 def test_external_ref_is_idempotent_and_conflicts_on_other_content(
     shop: Cli, database: Database
 ) -> None:
@@ -229,6 +233,7 @@ def test_show_errors(shop: Cli) -> None:
 # ---- set-status and history ----
 
 
+@pytest.mark.pgbouncer
 def test_status_walk_and_history(shop: Cli, database: Database) -> None:
     doc = create(shop, "--customer", "a@b.io", "--item", "MUG-01:2")
     oid = str(doc["id"])
@@ -259,6 +264,7 @@ def test_status_walk_and_history(shop: Cli, database: Database) -> None:
     assert "Überseepaket" in table and ANSI not in table
 
 
+@pytest.mark.pgbouncer
 def test_cancel_restocks_tracked_products(shop: Cli, database: Database) -> None:
     doc = create(shop, "--customer", "a@b.io", "--item", "MUG-01:5", "--item", "CAP-01:2")
     assert stock_of(database, "MUG-01") == 115

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
+
 from helpers import ORDERCTL, Cli, HeldCommitUow
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
@@ -39,6 +41,7 @@ def _stock(database: Database, sku: str) -> int | None:
         return u.products.get_one_by_sku(sku).stock
 
 
+@pytest.mark.pgbouncer
 def test_racing_buyers_never_oversell(cli: Cli, database: Database) -> None:
     with UnitOfWork(database) as u:
         u.products.add(Product(sku="LAST-2", name="Last two", unit_price=Decimal("5.00"), stock=2))
@@ -65,6 +68,7 @@ def test_racing_buyers_never_oversell(cli: Cli, database: Database) -> None:
     assert len(listed) == 2
 
 
+@pytest.mark.pgbouncer
 def test_concurrent_status_changes_have_one_winner(
     cli: Cli, database: Database, uow: Callable[..., UnitOfWork], operator: Actor
 ) -> None:

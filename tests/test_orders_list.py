@@ -69,6 +69,7 @@ def expected(database: Database, filters: order_listing.OrderFilters, sort: Orde
     return [r[0] for r in out]
 
 
+@pytest.mark.pgbouncer
 def test_keyset_pages_match_every_sort_and_filter(
     database: Database, uow: Callable[..., UnitOfWork], viewer: Actor
 ) -> None:
@@ -177,6 +178,7 @@ def test_statement_counts_do_not_grow_with_the_page(
     assert len(statements) <= 8, statements
 
 
+@pytest.mark.pgbouncer
 def test_all_streams_in_keyset_batches(
     cli: Cli, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -212,6 +214,7 @@ def test_all_streams_in_keyset_batches(
     assert table.exit_code == 0 and table.stdout.count("SEED-") == 4
 
 
+@pytest.mark.pgbouncer
 def test_list_formats(cli: Cli, database: Database) -> None:
     seed(database, 12)
     out = cli("orders", "list", "-o", "json", "--limit", "4", role=Role.VIEWER)
@@ -236,6 +239,7 @@ def test_list_formats(cli: Cli, database: Database) -> None:
     assert json.loads(nxt.stdout)[0]["external_ref"] == "SEED-0007"
 
 
+@pytest.mark.pgbouncer
 def test_list_filters_on_the_cli(cli: Cli, database: Database) -> None:
     seed(database, 30)
 

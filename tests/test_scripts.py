@@ -39,6 +39,12 @@ def checkout(tmp_path: Path) -> Path:
         f'if [ "$1" = -m ]; then echo "pytest PG_REQUIRED=$ORDERCTL_TEST_POSTGRES_REQUIRED" '
         f'>> "{log}"; exit 0; fi\nexec "{sys.executable}" "$@"\n',
     )
+    # PgBouncer in front of the server: a stand-in that only logs and names itself.
+    _executable(
+        tmp_path / "scripts" / "test-pgbouncer",
+        f'echo "pgbouncer $1" >> "{log}"\n'
+        'if [ "$1" = start ]; then echo "export ORDERCTL_TEST_PGBOUNCER_URL=postgresql://b"; fi\n',
+    )
     return tmp_path
 
 
@@ -97,7 +103,15 @@ def test_a_server_that_started_runs_everything_and_requires_postgresql(checkout:
     _fake_test_postgres(checkout, f'echo "export ORDERCTL_TEST_POSTGRES_URL={url}"')
     result = _run_tests(checkout)
     assert result.returncode == 0, result.stderr
-    assert _calls(checkout) == ["ruff", "ruff", "mypy", "pytest PG_REQUIRED=1", "stop"]
+    assert _calls(checkout) == [
+        "pgbouncer start",
+        "ruff",
+        "ruff",
+        "mypy",
+        "pytest PG_REQUIRED=1",
+        "pgbouncer stop",
+        "stop",
+    ]
 
 
 def _free_port() -> int:

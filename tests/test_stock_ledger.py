@@ -174,6 +174,7 @@ def test_cancel_releases_once_even_if_the_order_comes_back_to_pending(
     assert [d["reason"] for d in history(cli, "MUG")] == ["release", "reserve", "set"]
 
 
+@pytest.mark.pgbouncer
 def test_expire_releases_what_was_reserved_with_the_order(catalog: Cli, database: Database) -> None:
     cli = catalog
     first, second = create(cli, "MUG:2", "CAP:1"), create(cli, "MUG:3")
@@ -210,6 +211,7 @@ def test_expire_takes_as_many_statements_for_ten_orders_as_for_two(
     assert counts[0] == counts[1], counts
 
 
+@pytest.mark.pgbouncer
 def test_purge_orders_keeps_the_ledger(catalog: Cli, database: Database) -> None:
     cli = catalog
     order = create(cli, "MUG:2")

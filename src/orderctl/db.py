@@ -130,7 +130,16 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, **kwargs)
         _setup_sqlite(engine, read_only=read_only is not None)
         return engine
-    kwargs["connect_args"] = {"connect_timeout": 5, "application_name": "orderctl"}
+    # prepare_threshold=None: no server-side prepared statements. psycopg prepares a query
+    # after its fifth run on a connection, and behind PgBouncer in transaction mode (1.18,
+    # Debian's) the next transaction may run on another server connection, where that name
+    # is unknown or taken (docs/scaling.md, *Adding PgBouncer*). A command runs few repeated
+    # statements per connection, and the import's bulk work is COPY, so little is lost.
+    kwargs["connect_args"] = {
+        "connect_timeout": 5,
+        "application_name": "orderctl",
+        "prepare_threshold": None,
+    }
     kwargs["pool_pre_ping"] = False
     engine = create_engine(url, **kwargs)
 

@@ -1,10 +1,20 @@
-"""One run of a maintenance job at a time (DESIGN.md §8).
+"""One run of a maintenance job at a time (DESIGN.md §8, §19).
 
-PostgreSQL: a session-level `pg_try_advisory_lock(key)` on a dedicated autocommit connection,
-held for the job's whole run (the job's own short transactions use other connections). SQLite:
-`fcntl.flock(LOCK_EX | LOCK_NB)` on `<database file>.<job>.lock`. The server drops an advisory
-lock when its connection ends and the kernel drops a flock when its process dies, so a run
-killed with SIGKILL leaves no stale lock behind.
+PostgreSQL: `pg_try_advisory_xact_lock(key)` in a transaction that a dedicated connection keeps
+open for the job's whole run (the job's own short transactions use other connections). The lock
+lives and dies with that one transaction, never with a session, which is what makes it hold
+behind PgBouncer in transaction pooling mode: a pooler pins a server connection to a client for
+the length of a transaction and hands it to anyone between transactions, so a session-level
+lock would be taken on one server connection and seen (or released) on another. The open
+transaction takes no snapshot after its one statement and no transaction id (it writes
+nothing), so it holds back neither VACUUM nor the events follower's snapshot horizon; it does
+occupy one server connection while the job runs (docs/scaling.md, *PgBouncer*).
+
+SQLite: `fcntl.flock(LOCK_EX | LOCK_NB)` on `<database file>.<job>.lock`.
+
+A run killed with SIGKILL leaves no stale lock behind: the kernel drops a flock when its
+process dies; PostgreSQL ends the transaction (and its lock) when the connection drops, and
+PgBouncer closes the server connection of a client that goes away inside a transaction.
 """
 
 from __future__ import annotations
@@ -62,17 +72,20 @@ def job_lock(db: Database, job: str) -> Iterator[None]:
 def _advisory_lock(db: Database, job: str) -> Iterator[None]:
     key = advisory_key(job)
     with translate_errors(db):
-        conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        conn = db.engine.connect()
     try:
         with translate_errors(db):
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
-        if not got:
-            raise _busy(job, f"PostgreSQL advisory lock {key}")
+            transaction = conn.begin()
+            # A server's idle-in-transaction timeout would end the run's lock with it.
+            conn.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
+            got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
+            if not got.scalar():
+                raise _busy(job, f"PostgreSQL advisory lock {key}")
         try:
             yield
         finally:
             try:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                transaction.rollback()  # ends the transaction, and the lock with it
             except Exception:
                 # The lock dies with the connection anyway; make sure it is not pooled.
                 conn.invalidate()
