@@ -344,11 +344,17 @@ def unset_config_value(key: str) -> tuple[Path, bool]:
 def write_config(path: Path, data: Mapping[str, Any]) -> None:
     """Write config data as TOML: top-level values first, then one `[contexts."NAME"]` table
     per context (names quoted, so a `.` in one does not make a nested table)."""
-    lines = [f"{k} = {_toml_value(v)}\n" for k, v in data.items() if k != "contexts"]
-    for name, table in data.get("contexts", {}).items():
-        lines.append(f"\n[contexts.{_toml_value(name)}]\n")
-        lines += [f"{k} = {_toml_value(v)}\n" for k, v in table.items()]
-    text = "".join(lines)
+
+    def assignments(values: Mapping[str, Any]) -> str:
+        return "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
+
+    top = {k: v for k, v in data.items() if k != "contexts"}
+    parts = [assignments(top)] if top else []
+    parts += [
+        f"[contexts.{_toml_value(name)}]\n{assignments(table)}"
+        for name, table in data.get("contexts", {}).items()
+    ]
+    text = "\n".join(parts)
     try:
         write_private(path, text)
     except OSError as exc:

@@ -90,9 +90,10 @@ class Cli:
         *args: str,
         role: Role | None = Role.ADMIN,
         input: str | bytes | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
     ) -> Result:
-        """Invoke `orderctl ARGS` with ORDERCTL_TOKEN for `role` (None: no token)."""
+        """Invoke `orderctl ARGS` with ORDERCTL_TOKEN for `role` (None: no token); a None
+        value in `env` unsets that variable."""
         full_env: dict[str, Any] = {
             "ORDERCTL_DATABASE_URL": self.db_url,
             "ORDERCTL_CONFIG_DIR": str(self.config_dir),
