@@ -273,9 +273,9 @@ def replica_url(db_url: str, backend: str) -> str:
         if PG_REQUIRED:
             pytest.fail(f"{message}, and PostgreSQL is required here", pytrace=False)
         pytest.skip(message)
-    url = same_database_on(REPLICA_ADMIN_URL, db_url)
-    wait_for_replay(db_url, url)
-    return url
+    # Polled on the servers' own databases: the test's is not on the standby until replayed.
+    wait_for_replay(PG_ADMIN_URL, REPLICA_ADMIN_URL)
+    return same_database_on(REPLICA_ADMIN_URL, db_url)
 
 
 @pytest.fixture
