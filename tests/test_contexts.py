@@ -226,3 +226,19 @@ def test_a_broken_context_table_is_one_error(config_dir: Path, text: str, needle
     (config_dir / "config.toml").write_text(text)
     one_error(run("config", "show"), 2, needle)
     one_error(run("context", "list"), 2, needle)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        'postgresql://u:p"w\\x@h/db',
+        "postgresql://u:p\x7fw@h/db",
+        "postgresql://u:pw@h/db?application_name=a#b",
+        "sqlite:////srv/ünï cödé.db",
+    ],
+)
+def test_hostile_urls_are_stored_as_given(config_dir: Path, url: str) -> None:
+    ok("context", "add", "x", "--database-url", url, "--read-url", url)
+    table = tomllib.loads((config_dir / "config.toml").read_text())["contexts"]["x"]
+    assert table["database_url"] == url and table["read_database_url"] == url
+    assert json.loads(ok("context", "list", "-o", "json").stdout)[0]["name"] == "x"
