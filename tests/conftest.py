@@ -2,8 +2,9 @@
 
 Only fixtures live here, and no test imports this module: plain helpers are in tests/helpers/.
 
-PostgreSQL comes from ORDERCTL_TEST_POSTGRES_URL (scripts/test-postgres starts one). Without
-it the PostgreSQL cases are skipped locally, and fail when CI=true or
+PostgreSQL comes from ORDERCTL_TEST_POSTGRES_URL (scripts/test-postgres starts one), its hot
+standby from ORDERCTL_TEST_REPLICA_URL (`scripts/test-postgres start-replica`). Without them
+the PostgreSQL (and replica) cases are skipped locally, and fail when CI=true or
 ORDERCTL_TEST_POSTGRES_REQUIRED=1 (scripts/run-tests sets it).
 """
 
@@ -21,7 +22,7 @@ import typer.testing
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from helpers import Api, Cli, add_products, seed_products
+from helpers import Api, Cli, add_products, same_database_on, seed_products, wait_for_replay
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.services import schema
@@ -34,6 +35,7 @@ BACKENDS = ["sqlite", "postgresql"]
 POOLED_BACKENDS = [*BACKENDS, "pgbouncer"]
 PG_ADMIN_URL = os.environ.get("ORDERCTL_TEST_POSTGRES_URL", "")
 PGBOUNCER_URL = os.environ.get("ORDERCTL_TEST_PGBOUNCER_URL", "")
+REPLICA_ADMIN_URL = os.environ.get("ORDERCTL_TEST_REPLICA_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 #: A missing or unusable PostgreSQL fails its cases instead of skipping them.
 PG_REQUIRED = IN_CI or os.environ.get("ORDERCTL_TEST_POSTGRES_REQUIRED") == "1"
@@ -206,6 +208,8 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ORDERCTL_CONFIG_DIR", str(path))
     monkeypatch.delenv("ORDERCTL_TOKEN", raising=False)
     monkeypatch.delenv("ORDERCTL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ORDERCTL_READ_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ORDERCTL_CONTEXT", raising=False)
     monkeypatch.delenv("ORDERCTL_CURRENCY", raising=False)
     monkeypatch.delenv("ORDERCTL_DEBUG", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
@@ -271,6 +275,30 @@ def pg_admin_url() -> str:
     (skipped without it, failed when PostgreSQL is required)."""
     _pg_admin_url()
     return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_db_url(tmp_path: Path, templates: Templates) -> Iterator[str]:
+    """A fresh migrated PostgreSQL database whatever the test's backend (a test that uses
+    SQLite and PostgreSQL side by side, e.g. contexts)."""
+    yield from _new_database_url("postgresql", tmp_path, templates, migrated=True)
+
+
+@pytest.fixture
+def replica_url(db_url: str, backend: str) -> str:
+    """The test database (PostgreSQL) on the hot standby of ORDERCTL_TEST_REPLICA_URL, once
+    the standby has replayed its creation. Skipped without a standby, failed when PostgreSQL
+    is required."""
+    if backend != "postgresql":
+        pytest.skip("a hot standby is PostgreSQL's")
+    if not REPLICA_ADMIN_URL:
+        message = "ORDERCTL_TEST_REPLICA_URL not set (scripts/test-postgres start-replica)"
+        if PG_REQUIRED:
+            pytest.fail(f"{message}, and PostgreSQL is required here", pytrace=False)
+        pytest.skip(message)
+    # Polled on the servers' own databases: the test's is not on the standby until replayed.
+    wait_for_replay(PG_ADMIN_URL, REPLICA_ADMIN_URL)
+    return same_database_on(REPLICA_ADMIN_URL, db_url)
 
 
 @pytest.fixture

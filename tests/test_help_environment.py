@@ -22,6 +22,8 @@ CONTRACT = {
     "ORDERCTL_CURRENCY",
     "ORDERCTL_DEBUG",
     "NO_COLOR",
+    "ORDERCTL_CONTEXT",  # §17
+    "ORDERCTL_READ_DATABASE_URL",  # §19
 }
 
 
@@ -51,8 +53,9 @@ def test_help_environment_lists_every_variable_and_key_with_precedence() -> None
     assert listed >= CONTRACT
     assert variables_read_by_the_code() <= listed
     precedence = (
-        "a command-line flag, then its environment variable, then its key in the config file, "
-        "then the default"
+        "a command-line flag, then its environment variable, then the context in use "
+        "(--context, ORDERCTL_CONTEXT or `orderctl context use`), then its key in the config "
+        "file, then the default"
     )
     assert precedence in " ".join(text.split())
     for key in FILE_KEYS:

@@ -1,24 +1,29 @@
-"""Settings, resolved flag > environment > config file > default (DESIGN.md §2)."""
+"""Settings, resolved flag > environment > context > config file > default (DESIGN.md §2, §17)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from orderctl.context_rules import check_contexts, context_table
 from orderctl.errors import ConfigError
+
+__all__ = ["context_table"]  # re-exported: resolving settings and `orderctl context` use it
 
 APP_NAME = "orderctl"
 ENV_PREFIX = "ORDERCTL_"
-#: Keys a config file may hold, with the environment variable that overrides each.
-FILE_KEYS = ("database_url", "currency")
-
-Source = Literal["flag", "env", "config file", "default"]
+#: Keys `config set` writes, each overridden by ORDERCTL_<KEY> (and by a context's own value).
+FILE_KEYS = ("database_url", "read_database_url", "currency")
+#: The other top-level keys of config.toml, written by `orderctl context` (DESIGN.md §17).
+CONTEXT_FILE_KEYS = ("current_context", "contexts")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,21 @@ ENVIRONMENT = (
         "Default: sqlite:///<user data dir>/orderctl.db.",
         key="database_url",
         flag="--database-url",
+    ),
+    EnvironmentVariable(
+        "ORDERCTL_READ_DATABASE_URL",
+        "A read replica of the database: commands that only read data (list, show, history) "
+        "run their queries on it; writes and the token check stay on the primary. Taken only "
+        "with a database URL from the same place or a lower one (never a replica of "
+        "another database). Default: none, reads run on the primary.",
+        key="read_database_url",
+    ),
+    EnvironmentVariable(
+        "ORDERCTL_CONTEXT",
+        "The context (orderctl context list) to use for one command instead of the current "
+        "one; an unknown name is an error (exit 2).",
+        key="current_context",
+        flag="--context",
     ),
     EnvironmentVariable(
         "ORDERCTL_CURRENCY",
@@ -116,11 +136,13 @@ def read_config_file(path: Path | None = None) -> dict[str, Any]:
         return {}
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-    unknown = sorted(set(data) - set(FILE_KEYS))
+    known = (*FILE_KEYS, *CONTEXT_FILE_KEYS)
+    unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(
-            f"unknown key {unknown[0]!r} in config file {path} (known: {', '.join(FILE_KEYS)})"
+            f"unknown key {unknown[0]!r} in config file {path} (known: {', '.join(known)})"
         )
+    check_contexts(data, path)
     return data
 
 
@@ -167,16 +189,26 @@ def mask_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Effective settings. Build with `load_settings` (flag > environment > config file >
-    default); `setting_sources` tells where each value came from.
+    """Effective settings. Build with `load_settings` (flag > environment > context > config
+    file > default); `sources` tells where each value came from.
 
-    A plain dataclass rather than pydantic-settings: three values do not need it, and loading
+    A plain dataclass rather than pydantic-settings: a few values do not need it, and loading
     pydantic-settings (with dotenv and argparse) cost ~25 ms of every command's start-up.
     """
 
     database_url: str
     currency: str = "EUR"
     debug: bool = False
+    #: The read replica of `database_url`, if any (DESIGN.md §19).
+    read_database_url: str | None = None
+    #: The context in use (chosen by --context or ORDERCTL_CONTEXT, or the current one).
+    context: str | None = None
+    #: Where the context's name came from: "flag", "env" or "config file" (current_context).
+    context_source: str | None = None
+    #: Whether the context in use was added with --protect (DESIGN.md §17, §18).
+    protected: bool = False
+    #: Each setting's source: "flag", "env", "context NAME", "config file" or "default".
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @staticmethod
     def _check_currency(value: str) -> str:
@@ -190,24 +222,36 @@ _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off"}
 
 
-def load_settings(database_url: str | None = None) -> Settings:
-    """Resolve settings; `database_url` is the `--database-url` flag when given.
+def load_settings(database_url: str | None = None, context: str | None = None) -> Settings:
+    """Resolve settings; `database_url` and `context` are the `--database-url` and
+    `--context` flags when given. The one place of the precedence of DESIGN.md §17: flag >
+    environment > the chosen or current context > config file > default.
 
-    Raises `ConfigError` for a bad URL, currency or debug value, or a broken config file.
+    Raises `ConfigError` for a bad URL, currency or debug value, an unknown context, or a
+    broken config file.
     """
     file_data = read_config_file()
-
-    def pick(key: str) -> Any:
-        env = env_value(ENV_PREFIX + key.upper())
-        if env is not None:
-            return env
-        return file_data.get(key)
-
-    url = database_url if database_url is not None else pick("database_url")
-    if url is not None and not isinstance(url, str):
-        raise ConfigError("invalid database_url: Input should be a valid string")
+    name, name_source = chosen_context(file_data, context)
+    table = context_table(file_data, name) if name is not None else {}
+    env = {key: value for key in FILE_KEYS if (value := env_value(ENV_PREFIX + key.upper()))}
+    layers: list[tuple[str, Mapping[str, Any]]] = [
+        ("flag", {"database_url": database_url} if database_url is not None else {}),
+        ("env", env),
+        (f"context {name}", table),
+        ("config file", {key: file_data[key] for key in FILE_KEYS if key in file_data}),
+    ]
+    url, url_source = _pick("database_url", layers)
+    # A read URL pairs with its database URL: one from a lower layer than the database URL's
+    # belongs to another database, and reading there would show another shop's data.
+    depth = next((i + 1 for i, (source, _) in enumerate(layers) if source == url_source), None)
+    read_url, read_source = _pick("read_database_url", layers[:depth])
+    currency, currency_source = _pick("currency", layers)
+    for key, value in (("database_url", url), ("read_database_url", read_url)):
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"invalid {key}: Input should be a valid string")
     url = normalize_database_url(url if url is not None else default_database_url())
-    currency = pick("currency")
+    if read_url is not None:
+        read_url = normalize_database_url(read_url)
     if currency is None:
         currency = "EUR"
     elif not isinstance(currency, str):
@@ -227,29 +271,42 @@ def load_settings(database_url: str | None = None) -> Settings:
         database_url=url,
         currency=currency,
         debug=debug,
+        read_database_url=read_url,
+        context=name,
+        context_source=name_source,
+        protected=bool(table.get("protect", False)),
+        sources={
+            "database_url": url_source,
+            "read_database_url": read_source,
+            "currency": currency_source,
+        },
     )
 
 
-def setting_sources(database_url_flag: str | None = None) -> dict[str, Source]:
-    """Where each setting's effective value comes from."""
-    file_data = read_config_file()
-    sources: dict[str, Source] = {}
-    for key in FILE_KEYS:
-        if key == "database_url" and database_url_flag is not None:
-            sources[key] = "flag"
-        elif env_value(ENV_PREFIX + key.upper()) is not None:
-            sources[key] = "env"
-        elif key in file_data:
-            sources[key] = "config file"
-        else:
-            sources[key] = "default"
-    return sources
+def chosen_context(data: Mapping[str, Any], flag: str | None) -> tuple[str | None, str | None]:
+    """The context in use and where its name came from: --context, ORDERCTL_CONTEXT, then
+    config.toml's current_context."""
+    if flag is not None:
+        return flag, "flag"
+    env = env_value("ORDERCTL_CONTEXT")
+    if env is not None:
+        return env, "env"
+    current = data.get("current_context")
+    return (current, "config file") if current is not None else (None, None)
+
+
+def _pick(key: str, layers: list[tuple[str, Mapping[str, Any]]]) -> tuple[Any, str]:
+    """The first layer's value of `key` and that layer's name ("default" and None if none)."""
+    for source, values in layers:
+        if key in values:
+            return values[key], source
+    return None, "default"
 
 
 def _check_value(key: str, value: str) -> None:
     if key not in FILE_KEYS:
         raise ConfigError(f"unknown setting {key!r} (known: {', '.join(FILE_KEYS)})")
-    if key == "database_url":
+    if key in ("database_url", "read_database_url"):
         normalize_database_url(value)
     else:
         try:
@@ -264,7 +321,7 @@ def write_config_value(key: str, value: str) -> Path:
     path = config_file()
     data = read_config_file(path)
     data[key] = value
-    _write_config(path, data)
+    write_config(path, data)
     return path
 
 
@@ -280,12 +337,24 @@ def unset_config_value(key: str) -> tuple[Path, bool]:
     if key not in data:
         return path, False
     del data[key]
-    _write_config(path, data)
+    write_config(path, data)
     return path, True
 
 
-def _write_config(path: Path, data: dict[str, Any]) -> None:
-    text = "".join(f"{k} = {_toml_string(v)}\n" for k, v in data.items())
+def write_config(path: Path, data: Mapping[str, Any]) -> None:
+    """Write config data as TOML: top-level values first, then one `[contexts."NAME"]` table
+    per context (names quoted, so a `.` in one does not make a nested table)."""
+
+    def assignments(values: Mapping[str, Any]) -> str:
+        return "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
+
+    top = {k: v for k, v in data.items() if k != "contexts"}
+    parts = [assignments(top)] if top else []
+    parts += [
+        f"[contexts.{_toml_value(name)}]\n{assignments(table)}"
+        for name, table in data.get("contexts", {}).items()
+    ]
+    text = "\n".join(parts)
     try:
         write_private(path, text)
     except OSError as exc:
@@ -313,6 +382,9 @@ def write_private(path: Path, text: str) -> None:
         raise
 
 
-def _toml_string(value: Any) -> str:
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+def _toml_value(value: Any) -> str:
+    """A TOML boolean or basic string: JSON's string escapes are all valid TOML escapes, and
+    DEL, which TOML wants escaped too, is added."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")

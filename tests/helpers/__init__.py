@@ -52,6 +52,7 @@ from helpers.orders import (
     order_snapshot,
     stock_of,
 )
+from helpers.replica import replay_paused, same_database_on, wait_for_replay
 from helpers.terminal import ORDERCTL, TerminalRun, run_on_terminal
 
 __all__ = [
@@ -90,8 +91,10 @@ __all__ = [
     "order_body",
     "order_counts",
     "order_snapshot",
+    "replay_paused",
     "rows",
     "run_on_terminal",
+    "same_database_on",
     "seed_orders",
     "seed_products",
     "snapshot_column",
@@ -99,6 +102,7 @@ __all__ = [
     "stock_of",
     "tokens_in_db",
     "unreachable_url",
+    "wait_for_replay",
     "walk_commands",
     "write_file",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 from typer.testing import CliRunner, Result
 
-from helpers.terminal import TerminalRun, run_on_terminal
+from helpers.terminal import PROMPT, TerminalRun, run_on_terminal
 from orderctl.cli.main import app
 from orderctl.db import Database
 from orderctl.enums import Role
@@ -90,9 +90,10 @@ class Cli:
         *args: str,
         role: Role | None = Role.ADMIN,
         input: str | bytes | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
     ) -> Result:
-        """Invoke `orderctl ARGS` with ORDERCTL_TOKEN for `role` (None: no token)."""
+        """Invoke `orderctl ARGS` with ORDERCTL_TOKEN for `role` (None: no token); a None
+        value in `env` unsets that variable."""
         full_env: dict[str, Any] = {
             "ORDERCTL_DATABASE_URL": self.db_url,
             "ORDERCTL_CONFIG_DIR": str(self.config_dir),
@@ -109,17 +110,20 @@ class Cli:
         answer: str | None = None,
         role: Role | None = Role.ADMIN,
         columns: int = 80,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
+        prompt: bytes = PROMPT,
     ) -> TerminalRun:
         """Run the installed `orderctl ARGS` on a pseudo-terminal of `columns` columns as
-        `role`, typing `answer` at a `[y/N]` prompt (`run_on_terminal`)."""
+        `role`, typing `answer` at `prompt` (`[y/N]`; `run_on_terminal`)."""
         full_env: dict[str, str | None] = {
             "ORDERCTL_DATABASE_URL": self.db_url,
             "ORDERCTL_CONFIG_DIR": str(self.config_dir),
             "ORDERCTL_TOKEN": self.token(role) if role is not None else None,
             **(env or {}),
         }
-        return run_on_terminal(list(args), answer=answer, env=full_env, columns=columns)
+        return run_on_terminal(
+            list(args), answer=answer, env=full_env, columns=columns, prompt=prompt
+        )
 
 
 def login(

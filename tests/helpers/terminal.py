@@ -21,7 +21,7 @@ PROMPT = b"[y/N]"
 class TerminalRun:
     exit_code: int
     raw: bytes  # every byte the terminal received, escape sequences included
-    asked: bool  # whether the `[y/N]` prompt appeared (and was answered)
+    asked: bool  # whether the prompt appeared (and was answered)
 
     @property
     def output(self) -> str:
@@ -36,11 +36,13 @@ def run_on_terminal(
     env: dict[str, str | None],
     columns: int = 80,
     timeout: float = 60,
+    prompt: bytes = PROMPT,
 ) -> TerminalRun:
     """Run the installed `orderctl ARGS` with stdin, stdout and stderr on a pseudo-terminal
     of `columns` columns, as a person at a terminal would (TERM=xterm-256color, colours on).
 
-    When the `[y/N]` prompt appears, type `answer` and Enter (`None`: Ctrl-D, end of input).
+    When `prompt` (default the `[y/N]` one) appears, type `answer` and Enter (`None`: Ctrl-D,
+    end of input).
     `env` is laid over this process's environment; a None value removes the variable.
     """
     full_env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns)}
@@ -78,7 +80,7 @@ def run_on_terminal(
             if not chunk:
                 break
             output += chunk
-            if not asked and PROMPT in output:
+            if not asked and prompt in output:
                 asked = True
                 os.write(primary, b"\x04" if answer is None else answer.encode() + b"\r")
         exit_code = proc.wait(timeout=max(deadline - time.monotonic(), 1))

@@ -110,7 +110,8 @@ def login(
 
 @app.command("status")
 def status(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
-    """Show who is logged in: user, role, database, token expiry and where the token came from.
+    """Show who is logged in: user, role, database (and context), token expiry and where the
+    token came from.
 
     Example: orderctl auth status -o json
     """
@@ -131,6 +132,7 @@ def status(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
             "username": user.username,
             "role": user.role.value,
             "database": db.display_url,
+            "context": state.settings().context,
             "token_id": token_doc.get("id"),
             "token_name": token_doc.get("name"),
             "token_prefix": token_doc.get("prefix"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,22 +15,29 @@ app = typer.Typer(help="Show and change settings.", no_args_is_help=True)
 
 @app.command("show")
 def show(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
-    """Print the effective settings and where each comes from (passwords masked).
+    """Print the effective settings and where each comes from (passwords masked), and the
+    context in use.
 
     Example: orderctl config show -o json
     """
     from orderctl.cli.render import render_list
-    from orderctl.config import config_dir, config_file, env_value, mask_url, setting_sources
+    from orderctl.config import config_dir, config_file, env_value, mask_url
     from orderctl.credentials import credentials_file
 
-    state = get_state(ctx)
-    settings = state.settings()
-    sources = setting_sources(state.database_url_flag)
-    rows = [
+    settings = get_state(ctx).settings()
+    sources = settings.sources
+    read_url = settings.read_database_url
+    rows: list[dict[str, Any]] = [
+        {"key": "context", "value": settings.context, "source": settings.context_source},
         {
             "key": "database_url",
             "value": mask_url(settings.database_url),
             "source": sources["database_url"],
+        },
+        {
+            "key": "read_database_url",
+            "value": mask_url(read_url) if read_url is not None else None,
+            "source": sources["read_database_url"],
         },
         {"key": "currency", "value": settings.currency, "source": sources["currency"]},
         {
@@ -46,7 +53,7 @@ def show(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
 
 @app.command("set")
 def set_(
-    key: Annotated[str, typer.Argument(help="database_url or currency.")],
+    key: Annotated[str, typer.Argument(help="database_url, read_database_url or currency.")],
     value: Annotated[str, typer.Argument(help="The new value.")],
 ) -> None:
     """Write one setting to the config file.
@@ -57,12 +64,14 @@ def set_(
     from orderctl.config import mask_url, write_config_value
 
     path = write_config_value(key, value)
-    shown = mask_url(value) if key == "database_url" else value
+    shown = mask_url(value) if key.endswith("database_url") else value
     message(f"set {key} = {shown} in {path}")
 
 
 @app.command("unset")
-def unset(key: Annotated[str, typer.Argument(help="database_url or currency.")]) -> None:
+def unset(
+    key: Annotated[str, typer.Argument(help="database_url, read_database_url or currency.")],
+) -> None:
     """Remove one setting from the config file (its default or environment value applies
     again). Removing a setting that is not there changes nothing.
 

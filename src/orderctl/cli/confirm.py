@@ -4,6 +4,10 @@ A destructive command first says what it will do, with counts ("will delete 79,8
 Then: `--yes` answers for scripts; on a terminal it asks `[y/N]`; with no terminal and no
 `--yes` it refuses (exit 2) and nothing is changed. Declining is exit 1 ("aborted").
 The counts come from the services (a plan or a dry run); this module only asks.
+
+With a protected context in use (`context add --protect`, DESIGN.md §17) the answer is the
+context's name, typed, even with `--yes`; with no terminal the command refuses (exit 2) unless
+`--yes --context NAME` on its own command line names that context.
 """
 
 from __future__ import annotations
@@ -34,15 +38,23 @@ def confirm(plan: str, *, yes: bool, command: str, quiet: bool = False) -> None:
     """
     import sys
 
+    from orderctl.cli.context import current_state
     from orderctl.cli.render import message
     from orderctl.errors import OrderctlError, UsageError
 
+    settings = current_state().settings()
+    stdin = sys.stdin
+    interactive = stdin is not None and not stdin.closed and stdin.isatty()
+    if settings.protected and settings.context is not None:
+        _confirm_protected(
+            plan, settings.context, yes=yes and settings.context_source == "flag",
+            interactive=interactive, command=command, quiet=quiet,
+        )  # fmt: skip
+        return
     if yes:
         if not quiet:
             message(plan)
         return
-    stdin = sys.stdin
-    interactive = stdin is not None and not stdin.closed and stdin.isatty()
     if not interactive:
         raise UsageError(
             f"not confirmed: {plan}; stdin is not a terminal to ask on, so {command} "
@@ -55,3 +67,34 @@ def confirm(plan: str, *, yes: bool, command: str, quiet: bool = False) -> None:
         answer = False
     if not answer:
         raise OrderctlError("aborted; nothing was changed")
+
+
+def _confirm_protected(
+    plan: str, name: str, *, yes: bool, interactive: bool, command: str, quiet: bool
+) -> None:
+    """A protected context's confirmation: its name typed on a terminal, or, with none, `yes`
+    meaning `--yes --context NAME` on this command line (never `context use` or the variable:
+    a script must name production to change it)."""
+    from orderctl.cli.render import message
+    from orderctl.errors import OrderctlError, UsageError
+
+    if not interactive:
+        if yes:
+            if not quiet:
+                message(f"{plan} (protected context {name}, named by --context)")
+            return
+        raise UsageError(
+            f"not confirmed: {plan}; context {name} is protected and stdin is not a terminal "
+            f"to type its name on, so {command} needs --yes --context {name} (nothing was "
+            "changed)"
+        )
+    message(plan)
+    try:
+        typed: str = typer.prompt(
+            f"Context {name} is protected: type its name to continue", default="",
+            show_default=False, err=True,
+        )  # fmt: skip
+    except typer.Abort:  # Ctrl-D / Ctrl-C at the prompt
+        typed = ""
+    if typed.strip() != name:
+        raise OrderctlError(f"aborted: that is not {name!r}; nothing was changed")

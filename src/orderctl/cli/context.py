@@ -1,8 +1,12 @@
-"""The context object built once in the root callback: settings, database and actor, all lazy."""
+"""The context object built once in the root callback: settings, database and actor, all lazy.
+
+(A Click context; the named databases of `orderctl context` are `orderctl.contexts`.)
+"""
 
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,15 +25,18 @@ class AppState:
 
     database_url_flag: str | None = None
     debug: bool = False
+    #: `--context NAME` on this command line (DESIGN.md §17).
+    context_flag: str | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _db: Database | None = field(default=None, repr=False)
     _checked: bool = field(default=False, repr=False)
+    _read_db: Database | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
         if self._settings is None:
             from orderctl.config import load_settings
 
-            self._settings = load_settings(self.database_url_flag)
+            self._settings = load_settings(self.database_url_flag, self.context_flag)
         return self._settings
 
     def database(self) -> Database:
@@ -48,10 +55,33 @@ class AppState:
             self._checked = True
         return db
 
-    def uow(self, *, write: bool = True) -> UnitOfWork:
-        """A unit of work on the checked database."""
+    def read_database(self) -> Database:
+        """Where commands that only read data run their queries: the read replica when one is
+        configured (DESIGN.md §19), checked reachable and migrated (exit 7 naming it: no
+        silent fallback to the primary), else the primary."""
+        replica_url = self.settings().read_database_url
+        if replica_url is None:
+            return self.ready_database()
+        if self._read_db is None:
+            from orderctl.db import Database
+            from orderctl.errors import DatabaseUnavailable
+
+            replica = Database(replica_url)
+            try:
+                replica.check_schema()
+            except DatabaseUnavailable as exc:
+                replica.dispose()
+                raise DatabaseUnavailable(f"read replica: {exc.message}") from exc
+            self._read_db = replica
+        return self._read_db
+
+    def uow(self, *, write: bool = True, replica: bool = False) -> UnitOfWork:
+        """A unit of work on the checked database. `replica=True` (a command that only reads
+        data) opens a read-only one on the read replica, when there is one."""
         from orderctl.services.uow import UnitOfWork
 
+        if replica:
+            return UnitOfWork(self.read_database(), write=False)
         return UnitOfWork(self.ready_database(), write=write)
 
     def actor(self) -> Actor:
@@ -88,8 +118,9 @@ class AppState:
             ) from None
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.dispose()
+        for db in (self._db, self._read_db):
+            if db is not None:
+                db.dispose()
 
 
 def get_state(ctx: typer.Context) -> AppState:
@@ -97,4 +128,15 @@ def get_state(ctx: typer.Context) -> AppState:
     root = ctx.find_root()
     if not isinstance(root.obj, AppState):
         root.obj = AppState(debug=os.environ.get("ORDERCTL_DEBUG") == "1")
+    _current.set(root.obj)
     return root.obj
+
+
+#: The AppState of the command running now, for helpers every destructive command calls
+#: without a Click context (`confirm`: a protected context, DESIGN.md §17).
+_current: ContextVar[AppState | None] = ContextVar("orderctl_state", default=None)
+
+
+def current_state() -> AppState:
+    """The AppState of the command running now (a fresh one when none was made)."""
+    return _current.get() or AppState(debug=os.environ.get("ORDERCTL_DEBUG") == "1")

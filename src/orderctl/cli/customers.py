@@ -70,7 +70,7 @@ def list_customers(
 
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow(write=False) as uow:
+    with state.uow(replica=True) as uow:
         rows = (
             customers.iter_customers(uow, actor, after=after)
             if all_
@@ -91,6 +91,6 @@ def show(ctx: typer.Context, email: EmailArg, output: Output = OutputFormat.TABL
 
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow(write=False) as uow:
+    with state.uow(replica=True) as uow:
         customer = customers.get_customer(uow, actor, email)
     render_one(customer, output)

@@ -14,6 +14,7 @@ from orderctl import __version__
 from orderctl.cli import (
     auth,
     config,
+    contexts,
     customers,
     db,
     demo,
@@ -200,6 +201,15 @@ def root(
             show_default=False,
         ),
     ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context",
+            help="Use this context (orderctl context list) for this command; overrides "
+            "ORDERCTL_CONTEXT and the current context.",
+            show_default=False,
+        ),
+    ] = None,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks (also ORDERCTL_DEBUG=1).")
     ] = False,
@@ -214,8 +224,10 @@ def root(
     """
     ctx.obj = AppState(
         database_url_flag=database_url,
+        context_flag=context,
         debug=debug or os.environ.get("ORDERCTL_DEBUG") == "1",
     )
+    get_state(ctx)  # the state of this command from now on (`current_state`)
 
 
 app.command("init")(init.init)
@@ -223,6 +235,7 @@ app.command("init")(init.init)
 _GROUPS: dict[str, typer.Typer] = {}
 for _name, _module in (
     ("config", config),
+    ("context", contexts),
     ("db", db),
     ("auth", auth),
     ("users", users),

@@ -235,7 +235,7 @@ def list_orders(
     state = get_state(ctx)
     actor = state.actor()
     table = output is OutputFormat.TABLE
-    with state.uow(write=False) as uow:
+    with state.uow(replica=True) as uow:
         if all_:
             # JSON text written by the database in keyset batches (no ORM, no Pydantic per
             # order): flat memory, and json/jsonl pass it through untouched.
@@ -310,7 +310,7 @@ def show(
         lookup = int(key) if _DIGITS.fullmatch(key) else key
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow(write=False) as uow:
+    with state.uow(replica=True) as uow:
         order, events = orders.get_order_with_history(uow, actor, lookup)
     docs = [document(event) for event in events]
     record = {**document(order), "history": docs} if with_history else order
@@ -365,6 +365,6 @@ def history(
 
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow(write=False) as uow:
+    with state.uow(replica=True) as uow:
         events = orders.order_history(uow, actor, order_id)
     render_list(events, output, HISTORY_COLUMNS, empty="no events", fields=EventRead)

@@ -102,7 +102,7 @@ def list_products(
     active: bool | None = None if all_ else not inactive
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow(write=False) as uow:
+    with state.uow(replica=True) as uow:
         rows = products.list_products(uow, actor, active=active)
     render_list(rows, output, COLUMNS, empty="no products", fields=ProductRead)
 
@@ -118,7 +118,7 @@ def show(ctx: typer.Context, sku: SkuArg, output: Output = OutputFormat.TABLE) -
 
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow(write=False) as uow:
+    with state.uow(replica=True) as uow:
         product = products.get_product(uow, actor, sku)
     render_one(product, output)
 
@@ -215,7 +215,7 @@ def history(
         limit = stock.DEFAULT_HISTORY_LIMIT
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow(write=False) as uow:
+    with state.uow(replica=True) as uow:
         rows = stock.product_history(uow, actor, sku, limit=limit)
     render_list(rows, output, HISTORY_COLUMNS, empty="no stock movements", fields=MovementRead)
 

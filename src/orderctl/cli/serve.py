@@ -62,8 +62,11 @@ def serve(
         # A server may start before its migration job; /healthz says 503 until then.
         warning(f"{exc.message}; /healthz answers 503 until that is fixed")
 
-    # Workers are separate processes: they read the resolved URL from the environment.
+    # Workers are separate processes: they read the resolved URL (and the context chosen
+    # with --context, for its other settings) from the environment.
     os.environ["ORDERCTL_DATABASE_URL"] = settings.database_url
+    if settings.context is not None:
+        os.environ["ORDERCTL_CONTEXT"] = settings.context
     where = state.database().display_url
     state.close()  # each worker builds its own engine
     message(f"serving the orderctl API for {where} on http://{host}:{port}")

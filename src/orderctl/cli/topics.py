@@ -47,8 +47,9 @@ def environment_text() -> str:
         "ENVIRONMENT\n",
         wrapped(
             "Each setting resolves in this order, the first one given wins: a command-line "
-            "flag, then its environment variable, then its key in the config file, then the "
-            "default. An empty variable (ORDERCTL_DATABASE_URL=) counts as unset. "
+            "flag, then its environment variable, then the context in use (--context, "
+            "ORDERCTL_CONTEXT or `orderctl context use`), then its key in the config file, "
+            "then the default. An empty variable (ORDERCTL_DATABASE_URL=) counts as unset. "
             "`orderctl config show` prints each effective value and where it came from."
         ),
     ]
@@ -63,7 +64,9 @@ def environment_text() -> str:
             f"{config_file()} (TOML, mode 0600: it may hold a password). Keys: "
             + "; ".join(f"{key} (overridden by {by_key[key].name})" for key in FILE_KEYS)
             + ". Set one with `orderctl config set KEY VALUE`, remove it with "
-            "`orderctl config unset KEY`; an unknown key is an error (exit 2)."
+            "`orderctl config unset KEY`; an unknown key is an error (exit 2). Contexts live "
+            "there too (current_context and [contexts.NAME] tables), written by "
+            "`orderctl context`."
         ),
     ]
     return "".join(parts)
