@@ -77,19 +77,25 @@ def _csv(texts: Iterator[str]) -> Iterator[str]:
 
 @requires(Role.VIEWER)
 def export_orders(
-    uow: UnitOfWork, actor: Actor, filters: OrderFilters | None = None, *, fmt: str = "jsonl"
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: OrderFilters | None = None,
+    *,
+    fmt: str = "jsonl",
+    fork: bool = True,
 ) -> Iterator[str]:
     """The matching orders as import-format text, oldest first: for `jsonl` one line per
     order, for `csv` the header and then each order's rows (one per line of the order,
     the order's columns repeated on each). Every piece ends with its newline.
 
     The values are the stored ones, unchanged (a CSV cell starting with `=` stays so:
-    docs/export.md). The role is checked when called; the orders are read when iterated.
+    docs/export.md). `fork=False` keeps SQLite's reading in one process (the API: no fork
+    in a threaded server). The role is checked when called; the orders are read when iterated.
     Raises `ValidationFailed` for a format other than csv or jsonl.
     """
     if fmt not in FORMATS:
         from orderctl.errors import ValidationFailed
 
         raise ValidationFailed(f"format: must be csv or jsonl (got {fmt!r})")
-    texts = iter_order_json(uow, actor, filters, sort=OrderSort.CREATED)
+    texts = iter_order_json(uow, actor, filters, sort=OrderSort.CREATED, fork=fork)
     return _csv(texts) if fmt == "csv" else _jsonl(texts)
