@@ -15,10 +15,10 @@ from helpers import (
     add_products,
     create_order,
     database_snapshot,
+    fill_shop,
     login,
     one_error,
     unreachable_url,
-    write_file,
 )
 from orderctl.db import Database
 from orderctl.enums import Role
@@ -27,23 +27,6 @@ TABLES = {
     "users", "api_tokens", "customers", "products", "orders", "order_items", "order_events",
     "stock_movements",
 }  # fmt: skip
-
-
-def fill(cli: Cli, database: Database, tmp_path: Path) -> None:
-    """A little of everything: users of each role with tokens, a catalog with tracked stock
-    (ledger rows), orders created, paid, cancelled (released stock) and imported."""
-    for role in Role:
-        cli.token(role)
-    add_products(database)
-    for n in range(3):
-        order = create_order(cli, "--customer", f"c{n}@example.com", "--item", "MUG-01:2",
-                             "--notes", f"Zoë's order, \"{n}\"\nline 2")  # fmt: skip
-        status = ("paid", "cancelled", None)[n]
-        if status:
-            assert cli("orders", "set-status", str(order["id"]), status).exit_code == 0
-    line = '{"external_ref": "IMP-1", "customer_email": "imp@example.com", "status": "shipped", '
-    line += '"created_at": "2026-03-04T05:06:07Z", "items": [{"sku": "BIG-01", "quantity": 1}]}\n'
-    assert cli("import", "orders", write_file(tmp_path, "one.jsonl", line)).exit_code == 0
 
 
 @pytest.fixture
@@ -68,7 +51,7 @@ def test_copy_keeps_every_row_and_the_target_works(
     target: Callable[..., Database],
     to: str,
 ) -> None:
-    fill(cli, database, tmp_path)
+    fill_shop(cli, database, tmp_path)
     into = target(to, migrated=False)
     result = cli("db", "copy", "--to", into.url, "-o", "json")
     assert result.exit_code == 0, result.stderr
@@ -100,7 +83,7 @@ def test_copy_keeps_every_row_and_the_target_works(
 def test_a_target_with_data_is_refused_untouched(
     cli: Cli, database: Database, tmp_path: Path, backend: str, target: Callable[..., Database]
 ) -> None:
-    fill(cli, database, tmp_path)
+    fill_shop(cli, database, tmp_path)
     into = target("sqlite" if backend == "postgresql" else "postgresql")
     add_products(into)
     before, source_before = database_snapshot(into), database_snapshot(database)
