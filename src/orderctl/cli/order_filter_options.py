@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -32,7 +30,7 @@ def _option(name: str, annotation: Any) -> inspect.Parameter:
 #: The options, in the order `--help` lists them.
 FILTER_PARAMETERS = (
     _option(
-        "status",
+        "statuses",
         Annotated[
             list[OrderStatus] | None,
             typer.Option(
@@ -108,50 +106,12 @@ def _evaluated(annotation: Any, command: Callable[..., None]) -> Any:
     return eval(annotation, command.__globals__)  # the module's own source text
 
 
-def build_filters(
-    *,
-    status: list[OrderStatus] | None,
-    customer: str | None,
-    since: str | None,
-    until: str | None,
-    min_total: str | None,
-    max_total: str | None,
-) -> OrderFilters:
+def build_filters(**values: Any) -> OrderFilters:
     """The `OrderFilters` of the options' values: exit 2 for a value that cannot be parsed,
     6 for one out of range."""
-    from orderctl.order_filters import OrderFilters
-
-    return OrderFilters(
-        statuses=tuple(status or ()),
-        customer_email=customer,
-        since=_parse_when(since, end_of_day=False, flag="--since"),
-        until=_parse_when(until, end_of_day=True, flag="--until"),
-        min_total=_parse_amount(min_total, "--min-total"),
-        max_total=_parse_amount(max_total, "--max-total"),
-    )
-
-
-def _parse_when(value: str | None, *, end_of_day: bool, flag: str) -> datetime | None:
     from orderctl.errors import UsageError
-    from orderctl.parsing import parse_when
+    from orderctl.order_filters import parse_filters
 
-    if value is None:
-        return None
-    try:
-        return parse_when(value, end_of_day=end_of_day)
-    except ValueError as exc:
-        raise UsageError(f"{flag}: {exc}") from None
-
-
-def _parse_amount(value: str | None, flag: str) -> Decimal | None:
-    from orderctl.errors import UsageError, ValidationFailed
-    from orderctl.parsing import OutOfRange, parse_amount
-
-    if value is None:
-        return None
-    try:
-        return parse_amount(value)
-    except OutOfRange as exc:
-        raise ValidationFailed(f"{flag}: {exc}") from None
-    except ValueError as exc:
-        raise UsageError(f"{flag}: {exc}") from None
+    return parse_filters(
+        **values, label=lambda field: "--" + field.replace("_", "-"), unparsable=UsageError
+    )

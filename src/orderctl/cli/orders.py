@@ -221,7 +221,7 @@ def export(
     file: Annotated[
         str,
         typer.Argument(
-            metavar="[FILE|-]", help="Where to write (.csv, .jsonl or .ndjson); - for stdout."
+            metavar="FILE", help="Where to write (.csv, .jsonl or .ndjson); - (default) for stdout."
         ),
     ] = "-",
     fmt: Annotated[

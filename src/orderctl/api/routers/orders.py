@@ -8,8 +8,6 @@ the same key and the same content answers 200 with the stored order; other conte
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -20,8 +18,7 @@ from orderctl.api.deps import ReadUow, StreamUow, WriteUow, role_of
 from orderctl.api.jsonbody import JsonRoute
 from orderctl.enums import OrderSort, OrderStatus
 from orderctl.errors import ValidationFailed
-from orderctl.order_filters import OrderFilters
-from orderctl.parsing import parse_amount, parse_when
+from orderctl.order_filters import OrderFilters, parse_filters
 from orderctl.schemas import (
     EventRead,
     ExternalRef,
@@ -52,25 +49,6 @@ class _Key(BaseModel):
     key: ExternalRef
 
 
-def _when(value: str | None, *, name: str, end_of_day: bool) -> datetime | None:
-    """An ISO date (a whole UTC day) or datetime (UTC when it has no zone), as in the CLI."""
-    if value is None:
-        return None
-    try:
-        return parse_when(value, end_of_day=end_of_day)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name}: {exc}") from None
-
-
-def _amount(value: str | None, *, name: str) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return parse_amount(value)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name}: {exc}") from None
-
-
 def order_filters(
     status: Annotated[
         list[OrderStatus] | None, Query(description="Only this status; repeat for several.")
@@ -89,13 +67,13 @@ def order_filters(
     max_total: Annotated[str | None, Query(description="Total at most this amount.")] = None,
 ) -> OrderFilters:
     """The filters of `GET /api/orders` and `GET /api/orders/export` (one definition)."""
-    return OrderFilters(
-        statuses=tuple(status or ()),
-        customer_email=customer,
-        since=_when(since, name="since", end_of_day=False),
-        until=_when(until, name="until", end_of_day=True),
-        min_total=_amount(min_total, name="min_total"),
-        max_total=_amount(max_total, name="max_total"),
+    return parse_filters(
+        statuses=status,
+        customer=customer,
+        since=since,
+        until=until,
+        min_total=min_total,
+        max_total=max_total,
     )
 
 
