@@ -143,3 +143,27 @@ def test_an_unreachable_source_is_7(cli: Cli, backend: str, tmp_path: Path) -> N
     result = cli("db", "copy", "--to", f"sqlite:///{tmp_path}/copy.db", env={
         "ORDERCTL_DATABASE_URL": url})  # fmt: skip
     one_error(result, 7)
+
+
+def test_a_difference_after_the_copy_is_exit_1(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comparison is printed, the differing table named, and the exit code says so."""
+    from orderctl.repositories import copy
+
+    read_back = copy.table_sums
+
+    def one_row_more(db: Database, **kwargs: int) -> dict[str, copy.TableSum]:
+        sums = read_back(db, **kwargs)
+        sums["orders"].add(("a row the source does not have",))
+        return sums
+
+    monkeypatch.setattr(copy, "table_sums", one_row_more)
+    cli.token(Role.ADMIN)
+    to = f"sqlite:///{tmp_path}/copy.db"
+    result = cli("db", "copy", "--to", to, "-o", "json")
+    assert result.exit_code == 1, result.stderr
+    assert [c["table"] for c in json.loads(result.stdout) if c["match"] == "NO"] == ["orders"]
+    assert result.stderr == (
+        f"error: copied to {to}, but the two sides differ in: orders; do not use the target\n"
+    )
