@@ -14,6 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -267,6 +268,21 @@ def second_db_url(templates: Templates, tmp_path: Path) -> str:
     path = tmp_path / f"second-{uuid.uuid4().hex[:6]}.db"
     shutil.copyfile(templates.sqlite(), path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def new_db_url(tmp_path: Path, templates: Templates) -> Iterator[Callable[..., str]]:
+    """Make more fresh databases in one test, of either backend:
+    `new_db_url("postgresql", migrated=False)`; each is dropped at the end of the test."""
+    with ExitStack() as stack:
+
+        def make(backend: str, *, migrated: bool = True) -> str:
+            made = _new_database_url(backend, tmp_path, templates, migrated=migrated)
+            url = next(made)
+            stack.callback(made.close)  # runs its `finally`: the DROP DATABASE
+            return url
+
+        yield make
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ repository reads it directly. A shared leaf, stdlib only beside `enums`, `errors
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from orderctl.enums import OrderStatus
-from orderctl.errors import ValidationFailed
-from orderctl.parsing import normalize_email, to_utc
+from orderctl.errors import OrderctlError, ValidationFailed
+from orderctl.parsing import OutOfRange, normalize_email, parse_amount, parse_when, to_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +54,49 @@ class OrderFilters:
             value = getattr(self, name)
             if value is not None and not value.is_finite():
                 raise ValidationFailed(f"{name}: must be a finite number")
+
+
+def parse_filters(
+    *,
+    statuses: Sequence[OrderStatus] | None = None,
+    customer: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    min_total: str | None = None,
+    max_total: str | None = None,
+    label: Callable[[str], str] = str,
+    unparsable: type[OrderctlError] = ValidationFailed,
+) -> OrderFilters:
+    """The filters as a face receives them, text (the CLI's options, the API's query).
+
+    A date `until` includes that whole day. A value that is not a date or an amount raises
+    `unparsable` (the CLI: a usage error, 2; the API: 422), an amount out of range
+    `ValidationFailed` (6); `label` names the field as the face spells it (`--min-total`).
+    """
+
+    def when(value: str | None, field: str, *, end_of_day: bool) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            return parse_when(value, end_of_day=end_of_day)
+        except ValueError as exc:
+            raise unparsable(f"{label(field)}: {exc}") from None
+
+    def amount(value: str | None, field: str) -> Decimal | None:
+        if value is None:
+            return None
+        try:
+            return parse_amount(value)
+        except OutOfRange as exc:
+            raise ValidationFailed(f"{label(field)}: {exc}") from None
+        except ValueError as exc:
+            raise unparsable(f"{label(field)}: {exc}") from None
+
+    return OrderFilters(
+        statuses=tuple(statuses or ()),
+        customer_email=customer,
+        since=when(since, "since", end_of_day=False),
+        until=when(until, "until", end_of_day=True),
+        min_total=amount(min_total, "min_total"),
+        max_total=amount(max_total, "max_total"),
+    )

@@ -49,6 +49,7 @@ from helpers.orders import (
     TIMESTAMP,
     add_products,
     create_order,
+    fill_shop,
     order_snapshot,
     stock_of,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "create_user",
     "database_snapshot",
     "detail",
+    "fill_shop",
     "hold_row",
     "import_orders",
     "login",

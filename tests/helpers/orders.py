@@ -1,5 +1,5 @@
 """Orders test data and views: the catalog the order tests sell from, what an order command
-may change, and `orders create` through the CLI."""
+may change, `orders create` through the CLI, and a shop with a little of everything."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from helpers.cli import Cli
+from helpers.data import write_file
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.models import Customer, Order, OrderEvent, OrderItem, Product
@@ -82,3 +83,20 @@ def create_order(cli: Cli, *args: str, role: Role = Role.OPERATOR) -> dict[str, 
     assert result.exit_code == 0, result.stderr
     doc: dict[str, Any] = json.loads(result.stdout)
     return doc
+
+
+def fill_shop(cli: Cli, database: Database, tmp_path: Path) -> None:
+    """A little of everything: users of each role with tokens, a catalog with tracked stock
+    (ledger rows), orders created, paid, cancelled (released stock) and imported."""
+    for role in Role:
+        cli.token(role)
+    add_products(database)
+    for n in range(3):
+        order = create_order(cli, "--customer", f"c{n}@example.com", "--item", "MUG-01:2",
+                             "--notes", f"Zoë's order, \"{n}\"\nline 2")  # fmt: skip
+        status = ("paid", "cancelled", None)[n]
+        if status:
+            assert cli("orders", "set-status", str(order["id"]), status).exit_code == 0
+    line = '{"external_ref": "IMP-1", "customer_email": "imp@example.com", "status": "shipped", '
+    line += '"created_at": "2026-03-04T05:06:07Z", "items": [{"sku": "BIG-01", "quantity": 1}]}\n'
+    assert cli("import", "orders", write_file(tmp_path, "one.jsonl", line)).exit_code == 0

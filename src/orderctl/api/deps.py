@@ -68,6 +68,8 @@ def current_actor(db: ReadyDatabase, token: Annotated[str | None, Depends(bearer
 # response is sent, and errors raised while leaving it still reach the exception handlers.
 ReadUow = Annotated[UnitOfWork, Depends(read_uow, scope="function")]
 WriteUow = Annotated[UnitOfWork, Depends(write_uow, scope="function")]
+# `scope="request"`: a streamed answer reads while it is sent, so its unit of work ends after.
+StreamUow = Annotated[UnitOfWork, Depends(read_uow, scope="request")]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 

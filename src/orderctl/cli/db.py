@@ -1,4 +1,5 @@
-"""`orderctl db`: schema migrations (DESIGN.md §10). Works on an empty database."""
+"""`orderctl db`: schema migrations (DESIGN.md §10), and copying a whole database (§14).
+Works on an empty database."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from orderctl.enums import OutputFormat
 if TYPE_CHECKING:
     from orderctl.services.schema import DowngradePlan
 
-app = typer.Typer(help="Migrate the database schema.", no_args_is_help=True)
+app = typer.Typer(help="Migrate the database schema, or copy the database.", no_args_is_help=True)
 
 
 def _describe(before: str | None, after: str | None) -> str:
@@ -144,4 +145,74 @@ def history(output: Output = OutputFormat.TABLE) -> None:
         schema.history(),
         output,
         [("REVISION", "revision"), ("DOWN", "down_revision"), ("MESSAGE", "message")],
+    )
+
+
+COPY_COLUMNS = [
+    ("TABLE", "table"),
+    ("SOURCE ROWS", "source_rows"),
+    ("TARGET ROWS", "target_rows"),
+    ("SOURCE CHECKSUM", "source_checksum"),
+    ("TARGET CHECKSUM", "target_checksum"),
+    ("MATCH", "match"),
+]
+
+
+@app.command("copy")
+def copy(
+    ctx: typer.Context,
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="URL",
+            help="The target: an empty database (sqlite:///PATH or postgresql://...).",
+        ),
+    ],
+    output: Output = OutputFormat.TABLE,
+) -> None:
+    """Copy the whole database (users, tokens, catalog, customers, orders, history, stock
+    ledger) into an empty database, keeping ids and times, then compare row counts and a
+    checksum of every table on both sides. Needs an admin of the source.
+
+    The target is migrated first when it has no schema; one that holds data is refused.
+    A copy that is interrupted leaves the target empty: run it again.
+
+    Example: orderctl db copy --to postgresql://orderctl@db.example.com/shop
+    """
+    import sys
+
+    from orderctl.cli.render import message, render_list
+    from orderctl.db import SCHEMA_REVISION
+    from orderctl.errors import OrderctlError
+    from orderctl.services import db_copy
+
+    state = get_state(ctx)
+    actor = state.actor()
+    source = state.ready_database()
+    target = db_copy.open_target(source, to)
+    progress = sys.stderr.isatty()
+    try:
+        report = db_copy.copy_database(
+            source,
+            actor,
+            target,
+            on_table=(lambda name: message(f"copying {name}...")) if progress else None,
+        )
+    finally:
+        target.dispose()
+    rows = [{**vars(check), "match": "yes" if check.match else "NO"} for check in report.tables]
+    render_list(rows, output, COPY_COLUMNS, fields=[name for _, name in COPY_COLUMNS])
+    migrated = ""
+    if report.migrated_from != SCHEMA_REVISION:
+        migrated = f" (its schema migrated from {report.migrated_from or 'nothing'})"
+    if not report.ok:
+        differ = ", ".join(check.table for check in report.tables if not check.match)
+        raise OrderctlError(
+            f"copied to {report.target}, but the two sides differ in: {differ}; "
+            "do not use the target"
+        )
+    message(
+        f"copied {counted(report.rows, 'row')} in {counted(len(report.tables), 'table')} "
+        f"from {report.source} to {report.target}{migrated}; row counts and checksums match"
     )

@@ -1,17 +1,20 @@
-"""`orderctl orders`: create, list, show, set-status, history (DESIGN.md §5, §6)."""
+"""`orderctl orders`: create, list, export, show, set-status, history (DESIGN.md §5, §6, §14)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from orderctl.cli.context import get_state
+from orderctl.cli.imports import ImportFormat
 from orderctl.cli.options import Output
+from orderctl.cli.order_filter_options import order_filter_options
 from orderctl.enums import OrderSort, OrderStatus, OutputFormat
+
+if TYPE_CHECKING:
+    from orderctl.order_filters import OrderFilters
 
 app = typer.Typer(help="Create, list, show and change orders.", no_args_is_help=True)
 
@@ -43,39 +46,6 @@ def _parse_item(value: str) -> dict[str, Any]:
     if not sep or not sku.strip() or not _QTY.fullmatch(qty.strip()):
         raise _usage(f"--item: expected SKU:QTY with an integer quantity, got {value!r}")
     return {"sku": sku, "quantity": int(qty)}
-
-
-def _parse_when(value: str | None, *, end_of_day: bool, flag: str) -> datetime | None:
-    from orderctl.parsing import parse_when
-
-    if value is None:
-        return None
-    try:
-        return parse_when(value, end_of_day=end_of_day)
-    except ValueError as exc:
-        raise _usage(f"{flag}: {exc}") from None
-
-
-def _parse_since(value: str | None) -> datetime | None:
-    return _parse_when(value, end_of_day=False, flag="--since")
-
-
-def _parse_until(value: str | None) -> datetime | None:
-    return _parse_when(value, end_of_day=True, flag="--until")
-
-
-def _parse_amount(value: str | None, flag: str) -> Decimal | None:
-    from orderctl.errors import ValidationFailed
-    from orderctl.parsing import OutOfRange, parse_amount
-
-    if value is None:
-        return None
-    try:
-        return parse_amount(value)
-    except OutOfRange as exc:
-        raise ValidationFailed(f"{flag}: {exc}") from None
-    except ValueError as exc:
-        raise _usage(f"{flag}: {exc}") from None
 
 
 # ---- views ----
@@ -173,27 +143,10 @@ def create(
 
 
 @app.command("list")
+@order_filter_options
 def list_orders(
     ctx: typer.Context,
-    status: Annotated[
-        list[OrderStatus] | None,
-        typer.Option(
-            "--status", help="Only this status; repeat for several.", case_sensitive=False
-        ),
-    ] = None,
-    customer: Annotated[
-        str | None, typer.Option("--customer", help="Only this customer's orders (email).")
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="Created on or after (ISO date or datetime, UTC)."),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", help="Created before (a date: up to the end of that day; UTC)."),
-    ] = None,
-    min_total: Annotated[str | None, typer.Option("--min-total", help="Total at least X.")] = None,
-    max_total: Annotated[str | None, typer.Option("--max-total", help="Total at most X.")] = None,
+    filters: OrderFilters,
     sort: Annotated[
         OrderSort, typer.Option("--sort", help="Sort order; `-` means descending.")
     ] = OrderSort.CREATED_DESC,
@@ -217,21 +170,10 @@ def list_orders(
 
     from orderctl.cli.render import message, render_json_text, render_list
     from orderctl.errors import UsageError
-    from orderctl.order_filters import OrderFilters
     from orderctl.services import order_listing
 
-    since_at, until_at = _parse_since(since), _parse_until(until)
-    low, high = _parse_amount(min_total, "--min-total"), _parse_amount(max_total, "--max-total")
     if all_ and (limit is not None or cursor is not None):
         raise UsageError("--all cannot be combined with --limit or --cursor")
-    filters = OrderFilters(
-        statuses=tuple(status or ()),
-        customer_email=customer,
-        since=since_at,
-        until=until_at,
-        min_total=low,
-        max_total=high,
-    )
     state = get_state(ctx)
     actor = state.actor()
     table = output is OutputFormat.TABLE
@@ -269,6 +211,59 @@ def list_orders(
     )
     if page.next_cursor:
         message(f"more orders: --all, or the next page with --cursor {page.next_cursor}")
+
+
+@app.command("export")
+@order_filter_options
+def export(
+    ctx: typer.Context,
+    filters: OrderFilters,
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE", help="Where to write (.csv, .jsonl or .ndjson); - (default) for stdout."
+        ),
+    ] = "-",
+    fmt: Annotated[
+        ImportFormat | None,
+        typer.Option(
+            "--format",
+            help="csv or jsonl; default: from FILE's extension, jsonl on stdout.",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace FILE if it exists (only once complete).")
+    ] = False,
+) -> None:
+    """Export matching orders in the import format, oldest first (status, times, notes,
+    prices included); `orderctl import orders` reads the file back.
+
+    Orders without an external ref get `orderctl-<id>`, so importing twice is harmless.
+
+    Example: orderctl orders export paid.csv --status paid --since 2026-11-01
+    """
+    from orderctl.cli.output_file import output_file
+    from orderctl.cli.render import message
+    from orderctl.errors import UsageError
+    from orderctl.services import order_export
+    from orderctl.services.import_reader import format_for
+
+    given = fmt.value if fmt else None
+    try:
+        chosen = format_for(file, given) if file != "-" else given or "jsonl"
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    state = get_state(ctx)
+    actor = state.actor()
+    with state.uow(write=False) as uow, output_file(file, force=force) as stream:
+        count = -1 if chosen == "csv" else 0  # the header is not an order
+        for piece in order_export.export_orders(uow, actor, filters, fmt=chosen):
+            stream.write(piece)
+            count += 1
+    where = "stdout" if file == "-" else file
+    message(f"exported {count} order{'' if count == 1 else 's'} to {where}")
 
 
 @app.command("show")

@@ -1,4 +1,5 @@
-"""`/api/orders`: list (filters of §5, keyset cursor), create (idempotent), show, status, history.
+"""`/api/orders`: list (filters of §5, keyset cursor), export (JSON lines, §14), create
+(idempotent), show, status, history.
 
 `Idempotency-Key` and `external_ref` are one thing: a key given without an `external_ref` in
 the body becomes the order's `external_ref`; both given must be equal (else 422). A retry with
@@ -7,19 +8,17 @@ the same key and the same content answers 200 with the stored order; other conte
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from orderctl.api.deps import ReadUow, WriteUow, role_of
+from orderctl.api.deps import ReadUow, StreamUow, WriteUow, role_of
 from orderctl.api.jsonbody import JsonRoute
 from orderctl.enums import OrderSort, OrderStatus
 from orderctl.errors import ValidationFailed
-from orderctl.order_filters import OrderFilters
-from orderctl.parsing import parse_amount, parse_when
+from orderctl.order_filters import OrderFilters, parse_filters
 from orderctl.schemas import (
     EventRead,
     ExternalRef,
@@ -29,7 +28,7 @@ from orderctl.schemas import (
     OrderRead,
     parse,
 )
-from orderctl.services import order_listing, orders
+from orderctl.services import order_export, order_listing, orders
 from orderctl.services.access import Actor
 
 router = APIRouter(route_class=JsonRoute, prefix="/orders", tags=["orders"])
@@ -50,29 +49,7 @@ class _Key(BaseModel):
     key: ExternalRef
 
 
-def _when(value: str | None, *, name: str, end_of_day: bool) -> datetime | None:
-    """An ISO date (a whole UTC day) or datetime (UTC when it has no zone), as in the CLI."""
-    if value is None:
-        return None
-    try:
-        return parse_when(value, end_of_day=end_of_day)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name}: {exc}") from None
-
-
-def _amount(value: str | None, *, name: str) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return parse_amount(value)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name}: {exc}") from None
-
-
-@router.get("", response_model=OrderPageRead)
-def list_orders(
-    uow: ReadUow,
-    actor: Annotated[Actor, role_of(order_listing.list_orders)],
+def order_filters(
     status: Annotated[
         list[OrderStatus] | None, Query(description="Only this status; repeat for several.")
     ] = None,
@@ -88,6 +65,26 @@ def list_orders(
     ] = None,
     min_total: Annotated[str | None, Query(description="Total at least this amount.")] = None,
     max_total: Annotated[str | None, Query(description="Total at most this amount.")] = None,
+) -> OrderFilters:
+    """The filters of `GET /api/orders` and `GET /api/orders/export` (one definition)."""
+    return parse_filters(
+        statuses=status,
+        customer=customer,
+        since=since,
+        until=until,
+        min_total=min_total,
+        max_total=max_total,
+    )
+
+
+Filters = Annotated[OrderFilters, Depends(order_filters)]
+
+
+@router.get("", response_model=OrderPageRead)
+def list_orders(
+    uow: ReadUow,
+    actor: Annotated[Actor, role_of(order_listing.list_orders)],
+    filters: Filters,
     sort: Annotated[OrderSort, Query(description="`-` means descending.")] = (
         OrderSort.CREATED_DESC
     ),
@@ -100,15 +97,29 @@ def list_orders(
     """Orders, newest first by default; filters combine (AND). Keyset pages: follow
     `next_cursor` until it is null. Rows inserted while paging never cause duplicates or gaps
     among the rows that existed when the first page was read."""
-    filters = OrderFilters(
-        statuses=tuple(status or ()),
-        customer_email=customer,
-        since=_when(since, name="since", end_of_day=False),
-        until=_when(until, name="until", end_of_day=True),
-        min_total=_amount(min_total, name="min_total"),
-        max_total=_amount(max_total, name="max_total"),
-    )
     return order_listing.list_orders(uow, actor, filters, sort=sort, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "One order per line in the JSONL import format (docs/export.md)",
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def export_orders(
+    uow: StreamUow,
+    actor: Annotated[Actor, role_of(order_export.export_orders)],
+    filters: Filters,
+) -> StreamingResponse:
+    """The matching orders as JSON lines in the import format, oldest first, streamed:
+    `orderctl orders export` over HTTP (`orderctl import orders FILE.jsonl` reads it back)."""
+    # fork=False: a forked reader is no thing to start inside a threaded server.
+    lines = order_export.export_orders(uow, actor, filters, fmt="jsonl", fork=False)
+    return StreamingResponse(lines, media_type="application/x-ndjson")
 
 
 @router.post(
