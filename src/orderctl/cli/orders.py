@@ -257,7 +257,7 @@ def export(
         raise UsageError(str(exc)) from None
     state = get_state(ctx)
     actor = state.actor()
-    with state.uow(write=False) as uow, output_file(file, force=force) as stream:
+    with state.uow(replica=True) as uow, output_file(file, force=force) as stream:
         count = -1 if chosen == "csv" else 0  # the header is not an order
         for piece in order_export.export_orders(uow, actor, filters, fmt=chosen):
             stream.write(piece)
