@@ -51,8 +51,8 @@ _POSITION = re.compile(r" at <top-level>, line (\d+), column (\d+):?$")
 
 def field_names(*sources: str) -> tuple[str, ...]:
     """The top-level fields of a document type, from its declaration: each source is
-    `"module:NAME"`, a Pydantic model (its fields, in order) or a sequence of names, or a
-    field's plain name."""
+    `"module:NAME"` (a Pydantic model, a `TypedDict` or a sequence of names; in their order),
+    or one field's plain name."""
     from importlib import import_module
 
     names: list[str] = []
@@ -62,7 +62,10 @@ def field_names(*sources: str) -> tuple[str, ...]:
             continue
         module, _, attr = source.partition(":")
         declared: Any = getattr(import_module(module), attr)
-        declared = getattr(declared, "model_fields", declared)  # a schema: its fields
+        # A read schema's fields, a TypedDict's keys, or the names themselves.
+        declared = getattr(declared, "model_fields", None) or getattr(
+            declared, "__annotations__", declared
+        )
         # A flattened declaration (`customer.email`, as csv prints it) selects `customer`.
         names += [name.split(".")[0] for name in declared]
     return tuple(dict.fromkeys(names))

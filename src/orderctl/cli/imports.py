@@ -10,10 +10,11 @@ from typing import IO, Annotated
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output, stdin_bytes
+from orderctl.cli.options import Jq, Output, json_option, stdin_bytes
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Batch imports.", no_args_is_help=True)
+ImportJson = Annotated[str | None, json_option("orderctl.services.imports:ImportSummary")]
 
 #: How many rejected orders are named on stderr before the rest are only counted.
 MAX_REJECT_MESSAGES = 20
@@ -96,6 +97,8 @@ def import_orders(
         bool, typer.Option("--no-progress", help="No progress bar on stderr.")
     ] = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: ImportJson = None,
+    jq: Jq = None,
 ) -> None:
     """Import orders from CSV (one row per order line) or JSONL (one order per line).
 
@@ -164,7 +167,7 @@ def import_orders(
             reject_stream.close()
         if file != "-":
             stream.close()
-    if output is OutputFormat.TABLE:
+    if output is OutputFormat.TABLE and json_fields is None and jq is None:
         title = "import (dry run: nothing written)" if dry_run else "import"
         stderr_table(
             ("", "orders", "lines"),
@@ -181,7 +184,7 @@ def import_orders(
         )
         message(f"{summary.seconds:.2f} s, {summary.lines_per_second:,.0f} lines/s")
     else:
-        render_one(summary, output)
+        render_one(summary, output, json_fields=json_fields, jq=jq)
     if summary.rejected:
         where = f"; see {rejects}" if rejects else ""
         raise RuleViolation(

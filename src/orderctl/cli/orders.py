@@ -243,13 +243,14 @@ def list_orders(
     )
     state = get_state(ctx)
     actor = state.actor()
-    table = output is OutputFormat.TABLE and json_fields is None and jq is None
+    selecting = json_fields is not None or jq is not None  # JSON whatever -o says
+    table = output is OutputFormat.TABLE and not selecting
     with state.uow(write=False) as uow:
         if all_:
             # JSON text written by the database in keyset batches (no ORM, no Pydantic per
             # order): flat memory, and json/jsonl pass it through untouched.
             texts = order_listing.iter_order_json(uow, actor, filters, sort=sort)
-            if output in (OutputFormat.JSON, OutputFormat.JSONL) or not table:
+            if output in (OutputFormat.JSON, OutputFormat.JSONL) or selecting:
                 render_json_text(texts, output, json_fields=json_fields, jq=jq)
                 return
             docs = (json.loads(text) for text in texts)
