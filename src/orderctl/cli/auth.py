@@ -11,6 +11,7 @@ import typer
 
 from orderctl.cli.confirm import Yes, confirm
 from orderctl.cli.context import get_state
+from orderctl.cli.fields import printed_format
 from orderctl.cli.options import Jq, Output, PasswordStdin, json_option, read_password
 from orderctl.enums import OutputFormat
 
@@ -237,7 +238,7 @@ def create_token(
     actor = state.actor()
     with state.uow() as uow:
         secret, token = auth.create_token(uow, actor, name=name, ttl=ttl, username=user)
-    if output is OutputFormat.TABLE and json_fields is None and jq is None:
+    if printed_format(output, json_fields, jq) is OutputFormat.TABLE:
         sys.stdout.write(secret + "\n")
         sys.stdout.flush()
     else:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
+from orderctl.cli.fields import printed_format
 from orderctl.cli.options import Jq, Output, json_option
 from orderctl.enums import OutputFormat
 
@@ -47,7 +48,7 @@ def demo(
             else ""
         )
     )
-    if output is not OutputFormat.TABLE or json_fields is not None or jq is not None:
+    if printed_format(output, json_fields, jq) is not OutputFormat.TABLE:
         render_one(summary, output, json_fields=json_fields, jq=jq)
 
 

@@ -166,8 +166,12 @@ def _selected(docs: Iterable[dict[str, Any]], json_fields: str | None) -> Iterab
     return ({name: doc.get(name) for name in names} for doc in docs)
 
 
-def _json_format(fmt: OutputFormat) -> OutputFormat:
-    # --json and --jq print JSON whatever -o says, as gh's --json does; jsonl stays per line.
+def printed_format(fmt: OutputFormat, json_fields: str | None, jq: str | None) -> OutputFormat:
+    """The format a command prints in: with `--json` or `--jq`, JSON whatever `-o` says (as
+    gh's `--json`), one document a line with `-o jsonl`; else `fmt`. A command that prints
+    its own way on `-o table` (a summary, a secret) asks this instead of reading `-o`."""
+    if json_fields is None and jq is None:
+        return fmt
     return OutputFormat.JSONL if fmt is OutputFormat.JSONL else OutputFormat.JSON
 
 
@@ -183,7 +187,7 @@ def select_list(
 
     docs = _selected((document(record) for record in records), json_fields)
     if jq is None:
-        return render_list(docs, _json_format(fmt), ())
+        return render_list(docs, printed_format(fmt, json_fields, jq), ())
     if fmt is OutputFormat.JSONL:
         return _per_record(docs, program(jq).input_value)
     whole = list(docs)
@@ -203,7 +207,7 @@ def select_one(
 
     (doc,) = _selected([document(record)], json_fields)
     if jq is None:
-        render_one(doc, _json_format(fmt))
+        render_one(doc, printed_format(fmt, json_fields, jq))
     else:
         _emit(program(jq).input_value(doc), None)
         sys.stdout.flush()

@@ -10,6 +10,7 @@ from typing import IO, Annotated
 import typer
 
 from orderctl.cli.context import get_state
+from orderctl.cli.fields import printed_format
 from orderctl.cli.options import Jq, Output, json_option, stdin_bytes
 from orderctl.enums import OutputFormat
 
@@ -167,7 +168,7 @@ def import_orders(
             reject_stream.close()
         if file != "-":
             stream.close()
-    if output is OutputFormat.TABLE and json_fields is None and jq is None:
+    if printed_format(output, json_fields, jq) is OutputFormat.TABLE:
         title = "import (dry run: nothing written)" if dry_run else "import"
         stderr_table(
             ("", "orders", "lines"),

@@ -13,6 +13,7 @@ import typer
 
 from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
+from orderctl.cli.fields import printed_format
 from orderctl.cli.options import Jq, Output, json_option
 from orderctl.enums import OrderStatus, OutputFormat
 
@@ -65,7 +66,7 @@ def _report(
 
     if quiet:
         return
-    if output is OutputFormat.TABLE and json_fields is None and jq is None:
+    if printed_format(output, json_fields, jq) is OutputFormat.TABLE:
         message(human)
     else:
         render_one(summary, output, json_fields=json_fields, jq=jq)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
+from orderctl.cli.fields import printed_format
 from orderctl.cli.options import Jq, Output, json_option
 from orderctl.enums import OrderSort, OrderStatus, OutputFormat
 
@@ -243,14 +244,14 @@ def list_orders(
     )
     state = get_state(ctx)
     actor = state.actor()
-    selecting = json_fields is not None or jq is not None  # JSON whatever -o says
-    table = output is OutputFormat.TABLE and not selecting
+    shown_as = printed_format(output, json_fields, jq)
+    table = shown_as is OutputFormat.TABLE
     with state.uow(write=False) as uow:
         if all_:
             # JSON text written by the database in keyset batches (no ORM, no Pydantic per
             # order): flat memory, and json/jsonl pass it through untouched.
             texts = order_listing.iter_order_json(uow, actor, filters, sort=sort)
-            if output in (OutputFormat.JSON, OutputFormat.JSONL) or selecting:
+            if shown_as in (OutputFormat.JSON, OutputFormat.JSONL):
                 render_json_text(texts, output, json_fields=json_fields, jq=jq)
                 return
             docs = (json.loads(text) for text in texts)
