@@ -19,7 +19,7 @@ from helpers import Cli, walk_commands
 from orderctl.cli.main import app
 from orderctl.enums import Role
 
-HEAVY = ("sqlalchemy.orm", "psycopg", "alembic", "fastapi", "uvicorn", "argon2")
+HEAVY = ("sqlalchemy.orm", "psycopg", "alembic", "fastapi", "uvicorn", "argon2", "jq")
 
 _PROBE = """
 import json, sys
@@ -155,8 +155,9 @@ def test_the_fast_option_path_is_installed() -> None:
 
 
 #: What the listing path must not import: the ORM models and mapper set-up, Pydantic's model
-#: machinery and our schemas (about a fifth of `orders list`'s start-up, docs/performance.md).
-LISTING_AVOIDS = ("orderctl.models", "orderctl.schemas", "pydantic.main", "argon2")
+#: machinery and our schemas (about a fifth of `orders list`'s start-up, docs/performance.md),
+#: and libjq, which only `--jq` needs.
+LISTING_AVOIDS = ("orderctl.models", "orderctl.schemas", "pydantic.main", "argon2", "jq")
 
 
 def test_orders_list_imports_no_orm_models_and_no_pydantic(cli: Cli, tmp_path: Path) -> None:
@@ -182,3 +183,6 @@ def test_orders_list_imports_no_orm_models_and_no_pydantic(cli: Cli, tmp_path: P
         assert [m for m in LISTING_AVOIDS if _loaded(modules, m)] == [], args
     modules, _ = _run_probe(["orders", "show", "1"], env)
     assert _loaded(modules, "orderctl.models")  # the probe can see them when they load
+    modules, stdout = _run_probe(["orders", "list", "--json", "id", "--jq", ".[].id"], env)
+    assert _loaded(modules, "jq") and "\n1\n" in stdout
+    assert not _loaded(modules, "orderctl.models")

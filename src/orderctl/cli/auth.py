@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import typer
 
 from orderctl.cli.confirm import Yes, confirm
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output, PasswordStdin, read_password
+from orderctl.cli.fields import printed_format
+from orderctl.cli.options import Jq, Output, PasswordStdin, json_option, read_password
 from orderctl.enums import OutputFormat
 
 if TYPE_CHECKING:
@@ -20,6 +21,27 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Log in and out, and manage API tokens.", no_args_is_help=True)
 token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+
+
+class LoginStatus(TypedDict):
+    """The document of `auth status`."""
+
+    username: str
+    role: str
+    database: str
+    context: str | None
+    token_id: int | None
+    token_name: str | None
+    token_prefix: str | None
+    expires_at: str | None
+    source: str | None
+    credentials_file: str | None
+
+
+StatusJson = Annotated[str | None, json_option("orderctl.cli.auth:LoginStatus")]
+TokenJson = Annotated[str | None, json_option("orderctl.schemas:TokenRead")]
+#: `auth token create` prints the token's document with its secret in `token`.
+NewTokenJson = Annotated[str | None, json_option("orderctl.schemas:TokenRead", "token")]
 
 TOKEN_COLUMNS = [
     ("ID", "id"),
@@ -109,7 +131,12 @@ def login(
 
 
 @app.command("status")
-def status(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
+def status(
+    ctx: typer.Context,
+    output: Output = OutputFormat.TABLE,
+    json_fields: StatusJson = None,
+    jq: Jq = None,
+) -> None:
     """Show who is logged in: user, role, database (and context), token expiry and where the
     token came from.
 
@@ -127,21 +154,19 @@ def status(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
         user, token = auth.current_login(uow, actor)
     token_doc: dict[str, Any] = token.model_dump(mode="json") if token is not None else {}
     from_file = cached is not None and cached.source == "credentials file"
-    render_one(
-        {
-            "username": user.username,
-            "role": user.role.value,
-            "database": db.display_url,
-            "context": state.settings().context,
-            "token_id": token_doc.get("id"),
-            "token_name": token_doc.get("name"),
-            "token_prefix": token_doc.get("prefix"),
-            "expires_at": token_doc.get("expires_at"),
-            "source": cached.source if cached is not None else None,
-            "credentials_file": str(credentials_file()) if from_file else None,
-        },
-        output,
-    )
+    doc: LoginStatus = {
+        "username": user.username,
+        "role": user.role.value,
+        "database": db.display_url,
+        "context": state.settings().context,
+        "token_id": token_doc.get("id"),
+        "token_name": token_doc.get("name"),
+        "token_prefix": token_doc.get("prefix"),
+        "expires_at": token_doc.get("expires_at"),
+        "source": cached.source if cached is not None else None,
+        "credentials_file": str(credentials_file()) if from_file else None,
+    }
+    render_one(dict(doc), output, json_fields=json_fields, jq=jq)
 
 
 @app.command("logout")
@@ -199,6 +224,8 @@ def create_token(
         ),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    json_fields: NewTokenJson = None,
+    jq: Jq = None,
 ) -> None:
     """Create an API token for scripts and cron; the secret is printed once, on stdout.
 
@@ -214,11 +241,16 @@ def create_token(
     actor = state.actor()
     with state.uow() as uow:
         secret, token = auth.create_token(uow, actor, name=name, ttl=ttl, username=user)
-    if output is OutputFormat.TABLE:
+    if printed_format(output, json_fields, jq) is OutputFormat.TABLE:
         sys.stdout.write(secret + "\n")
         sys.stdout.flush()
     else:
-        render_one({**token.model_dump(mode="json"), "token": secret}, output)
+        render_one(
+            {**token.model_dump(mode="json"), "token": secret},
+            output,
+            json_fields=json_fields,
+            jq=jq,
+        )
     message(
         f"created token {token.id} {token.name!r} for {token.user} (expires {_expiry(token)}); "
         "store it now, it is not shown again"
@@ -232,6 +264,8 @@ def list_tokens(
         bool, typer.Option("--all", help="Every user's tokens (admin only).")
     ] = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: TokenJson = None,
+    jq: Jq = None,
 ) -> None:
     """List your tokens (or everyone's with --all), revoked and expired ones too. No secrets.
 
@@ -245,7 +279,15 @@ def list_tokens(
     actor = state.actor()
     with state.uow(write=False) as uow:
         tokens = auth.list_tokens(uow, actor, all_users=all_users)
-    render_list(tokens, output, TOKEN_COLUMNS, empty="no tokens", fields=TokenRead)
+    render_list(
+        tokens,
+        output,
+        TOKEN_COLUMNS,
+        empty="no tokens",
+        fields=TokenRead,
+        json_fields=json_fields,
+        jq=jq,
+    )
 
 
 @token_app.command("revoke")
@@ -254,6 +296,8 @@ def revoke_token(
     token_id: Annotated[int, typer.Argument(help="The token's id (see `auth token list`).")],
     yes: Yes = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: TokenJson = None,
+    jq: Jq = None,
 ) -> None:
     """Revoke a token at once: your own, or (admin) anyone's. Revoking twice is harmless.
 
@@ -276,5 +320,5 @@ def revoke_token(
         )
     with state.uow() as uow:
         token = auth.revoke_token(uow, actor, token_id)
-    render_one(token, output)
+    render_one(token, output, json_fields=json_fields, jq=jq)
     message(f"token {token.id} of {token.user} is revoked")

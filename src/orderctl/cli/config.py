@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, TypedDict
 
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import Jq, Output, json_option
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Show and change settings.", no_args_is_help=True)
 
 
+class Setting(TypedDict):
+    """A row of `config show`."""
+
+    key: str
+    value: str | None
+    source: str | None
+
+
+SettingJson = Annotated[str | None, json_option("orderctl.cli.config:Setting")]
+
+
 @app.command("show")
-def show(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
+def show(
+    ctx: typer.Context,
+    output: Output = OutputFormat.TABLE,
+    json_fields: SettingJson = None,
+    jq: Jq = None,
+) -> None:
     """Print the effective settings and where each comes from (passwords masked), and the
     context in use.
 
@@ -27,7 +43,7 @@ def show(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
     settings = get_state(ctx).settings()
     sources = settings.sources
     read_url = settings.read_database_url
-    rows: list[dict[str, Any]] = [
+    rows: list[Setting] = [
         {"key": "context", "value": settings.context, "source": settings.context_source},
         {
             "key": "database_url",
@@ -48,7 +64,8 @@ def show(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
         {"key": "config_file", "value": str(config_file()), "source": "derived"},
         {"key": "credentials_file", "value": str(credentials_file()), "source": "derived"},
     ]
-    render_list(rows, output, [("KEY", "key"), ("VALUE", "value"), ("SOURCE", "source")])
+    columns = [("KEY", "key"), ("VALUE", "value"), ("SOURCE", "source")]
+    render_list(map(dict, rows), output, columns, json_fields=json_fields, jq=jq)
 
 
 @app.command("set")

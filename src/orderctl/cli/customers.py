@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import Jq, Output, json_option
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Manage customers.", no_args_is_help=True)
+CustomerJson = Annotated[str | None, json_option("orderctl.schemas:CustomerRead")]
+CustomerDetailJson = Annotated[str | None, json_option("orderctl.schemas:CustomerDetail")]
 
 COLUMNS = [("ID", "id"), ("EMAIL", "email"), ("NAME", "name"), ("CREATED", "created_at")]
 
@@ -25,6 +27,8 @@ def add(
         str | None, typer.Option("--name", help="Customer name.", show_default=False)
     ] = None,
     output: Output = OutputFormat.TABLE,
+    json_fields: CustomerJson = None,
+    jq: Jq = None,
 ) -> None:
     """Add a customer (operator). The email is stored lower-cased and must be unique.
 
@@ -37,7 +41,7 @@ def add(
     actor = state.actor()
     with state.uow() as uow:
         customer = customers.add_customer(uow, actor, {"email": email, "name": name})
-    render_one(customer, output)
+    render_one(customer, output, json_fields=json_fields, jq=jq)
 
 
 @app.command("list")
@@ -59,6 +63,8 @@ def list_customers(
         ),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    json_fields: CustomerJson = None,
+    jq: Jq = None,
 ) -> None:
     """List customers ordered by email (keyset paging: pass the last email to --after).
 
@@ -76,11 +82,25 @@ def list_customers(
             if all_
             else customers.list_customers(uow, actor, after=after, limit=limit)
         )
-        render_list(rows, output, COLUMNS, empty="no customers", fields=CustomerRead)
+        render_list(
+            rows,
+            output,
+            COLUMNS,
+            empty="no customers",
+            fields=CustomerRead,
+            json_fields=json_fields,
+            jq=jq,
+        )
 
 
 @app.command("show")
-def show(ctx: typer.Context, email: EmailArg, output: Output = OutputFormat.TABLE) -> None:
+def show(
+    ctx: typer.Context,
+    email: EmailArg,
+    output: Output = OutputFormat.TABLE,
+    json_fields: CustomerDetailJson = None,
+    jq: Jq = None,
+) -> None:
     """Show a customer with order_count (all orders) and total_spent (paid, shipped and
     delivered orders). Exit 5 when there is no such customer.
 
@@ -93,4 +113,4 @@ def show(ctx: typer.Context, email: EmailArg, output: Output = OutputFormat.TABL
     actor = state.actor()
     with state.uow(replica=True) as uow:
         customer = customers.get_customer(uow, actor, email)
-    render_one(customer, output)
+    render_one(customer, output, json_fields=json_fields, jq=jq)

@@ -3,19 +3,33 @@ Works on an empty database."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 
 from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import Jq, Output, json_option
 from orderctl.enums import OutputFormat
 
 if TYPE_CHECKING:
     from orderctl.services.schema import DowngradePlan
 
 app = typer.Typer(help="Migrate the database schema, or copy the database.", no_args_is_help=True)
+
+
+class Revision(TypedDict):
+    """The document of `db current`."""
+
+    database: str
+    current: str | None
+    head: str
+    up_to_date: bool
+    behind: bool
+
+
+RevisionJson = Annotated[str | None, json_option("orderctl.cli.db:Revision")]
+MigrationJson = Annotated[str | None, json_option("orderctl.services.schema:Migration")]
 
 
 def _describe(before: str | None, after: str | None) -> str:
@@ -90,7 +104,12 @@ def _downgrade_plan(plan: DowngradePlan) -> str:
 
 
 @app.command("current")
-def current(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
+def current(
+    ctx: typer.Context,
+    output: Output = OutputFormat.TABLE,
+    json_fields: RevisionJson = None,
+    jq: Jq = None,
+) -> None:
     """Print the database's revision and the one this orderctl needs; says on stderr when
     the database is behind (exit 0 all the same: `db check` is the test for scripts).
 
@@ -103,16 +122,14 @@ def current(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
     db = get_state(ctx).database()
     rev = schema.current(db)
     problem = db.schema_problem(rev)
-    render_one(
-        {
-            "database": db.display_url,
-            "current": rev,
-            "head": SCHEMA_REVISION,
-            "up_to_date": problem is None,
-            "behind": problem is not None,
-        },
-        output,
-    )
+    doc: Revision = {
+        "database": db.display_url,
+        "current": rev,
+        "head": SCHEMA_REVISION,
+        "up_to_date": problem is None,
+        "behind": problem is not None,
+    }
+    render_one(dict(doc), output, json_fields=json_fields, jq=jq)
     if problem is not None:
         warning(problem)
 
@@ -133,7 +150,9 @@ def check(ctx: typer.Context) -> None:
 
 
 @app.command("history")
-def history(output: Output = OutputFormat.TABLE) -> None:
+def history(
+    output: Output = OutputFormat.TABLE, json_fields: MigrationJson = None, jq: Jq = None
+) -> None:
     """List the migrations, newest first.
 
     Example: orderctl db history
@@ -142,9 +161,11 @@ def history(output: Output = OutputFormat.TABLE) -> None:
     from orderctl.services import schema
 
     render_list(
-        schema.history(),
+        map(dict, schema.history()),
         output,
         [("REVISION", "revision"), ("DOWN", "down_revision"), ("MESSAGE", "message")],
+        json_fields=json_fields,
+        jq=jq,
     )
 
 

@@ -8,8 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.fields import printed_format
+from orderctl.cli.options import Jq, Output, json_option
 from orderctl.enums import OutputFormat
+
+DemoJson = Annotated[str | None, json_option("orderctl.services.demo:DemoSummary")]
 
 
 def demo(
@@ -18,6 +21,8 @@ def demo(
         int, typer.Option("--orders", min=0, max=10_000, help="How many sample orders.")
     ] = 300,
     output: Output = OutputFormat.TABLE,
+    json_fields: DemoJson = None,
+    jq: Jq = None,
 ) -> None:
     """Add sample products, customers and orders (all statuses, with history) over recent
     weeks. Admin only. Running it again adds nothing that exists (refs DEMO-0001…).
@@ -43,8 +48,8 @@ def demo(
             else ""
         )
     )
-    if output is not OutputFormat.TABLE:
-        render_one(summary, output)
+    if printed_format(output, json_fields, jq) is not OutputFormat.TABLE:
+        render_one(summary, output, json_fields=json_fields, jq=jq)
 
 
 class _DemoProgress:

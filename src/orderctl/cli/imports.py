@@ -10,10 +10,12 @@ from typing import IO, Annotated
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output, stdin_bytes
+from orderctl.cli.fields import printed_format
+from orderctl.cli.options import Jq, Output, json_option, stdin_bytes
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Batch imports.", no_args_is_help=True)
+ImportJson = Annotated[str | None, json_option("orderctl.services.imports:ImportSummary")]
 
 #: How many rejected orders are named on stderr before the rest are only counted.
 MAX_REJECT_MESSAGES = 20
@@ -127,6 +129,8 @@ def import_orders(
         ),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    json_fields: ImportJson = None,
+    jq: Jq = None,
 ) -> None:
     """Import orders from CSV (one row per order line) or JSONL (one order per line).
 
@@ -205,7 +209,7 @@ def import_orders(
             reject_stream.close()
         if file != "-":
             stream.close()
-    if output is OutputFormat.TABLE:
+    if printed_format(output, json_fields, jq) is OutputFormat.TABLE:
         title = "import (dry run: nothing written)" if dry_run else "import"
         stderr_table(
             ("", "orders", "lines"),
@@ -222,7 +226,7 @@ def import_orders(
         )
         message(f"{summary.seconds:.2f} s, {summary.lines_per_second:,.0f} lines/s")
     else:
-        render_one(summary, output)
+        render_one(summary, output, json_fields=json_fields, jq=jq)
     if summary.rejected:
         where = f"; see {rejects}" if rejects else ""
         raise RuleViolation(

@@ -28,6 +28,7 @@ from orderctl.cli import (
     users,
 )
 from orderctl.cli.context import AppState, get_state
+from orderctl.cli.fields import bare_json
 from orderctl.cli.render import error
 
 try:  # typer's private option coercion: see cli/fastparams.py for why and what if it goes
@@ -49,6 +50,10 @@ class OrderctlGroup(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._built: dict[str, Any] = {}
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """As Click's, with a bare `--json` asking for the list of fields (cli/fields.py)."""
+        return super().parse_args(ctx, bare_json(args))
 
     def list_commands(self, ctx: Any) -> list[str]:
         """The plain commands, then the groups, in the order `--help` lists them."""

@@ -13,7 +13,8 @@ import typer
 
 from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.fields import printed_format
+from orderctl.cli.options import Jq, Output, json_option
 from orderctl.enums import OrderStatus, OutputFormat
 
 if TYPE_CHECKING:
@@ -26,6 +27,11 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+_SUMMARIES = "orderctl.services.maintenance"
+ExpireJson = Annotated[str | None, json_option(f"{_SUMMARIES}:ExpireSummary")]
+PurgeTokensJson = Annotated[str | None, json_option(f"{_SUMMARIES}:PurgeTokensSummary")]
+PurgeOrdersJson = Annotated[str | None, json_option(f"{_SUMMARIES}:PurgeOrdersSummary")]
+VerifyJson = Annotated[str | None, json_option("orderctl.services.verify:VerifySummary")]
 BatchSize = Annotated[
     int,
     typer.Option("--batch-size", help="Rows per transaction (1..10000).", show_default=True),
@@ -47,15 +53,23 @@ def _duration(text: str, option: str) -> timedelta:
         raise UsageError(f"{option}: {exc}") from None
 
 
-def _report(summary: BaseModel, output: OutputFormat, quiet: bool, human: str) -> None:
+def _report(
+    summary: BaseModel,
+    output: OutputFormat,
+    quiet: bool,
+    human: str,
+    *,
+    json_fields: str | None,
+    jq: str | None,
+) -> None:
     from orderctl.cli.render import message, render_one
 
     if quiet:
         return
-    if output is OutputFormat.TABLE:
+    if printed_format(output, json_fields, jq) is OutputFormat.TABLE:
         message(human)
     else:
-        render_one(summary, output)
+        render_one(summary, output, json_fields=json_fields, jq=jq)
 
 
 def _ago(older_than: str, cutoff: Any) -> str:
@@ -79,6 +93,8 @@ def expire_pending(
     dry_run: DryRun = False,
     quiet: Quiet = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: ExpireJson = None,
+    jq: Jq = None,
 ) -> None:
     """Cancel pending orders older than a duration and give their stock back.
 
@@ -103,6 +119,8 @@ def expire_pending(
         f"{verb} {s.orders} pending order(s) {_ago(older_than, s.cutoff)}, "
         f"{'would restock' if dry_run else 'restocked'} {s.units_restocked} unit(s) "
         f"({_batches(s.batches, s.seconds)})",
+        json_fields=json_fields,
+        jq=jq,
     )
 
 
@@ -121,6 +139,8 @@ def purge_tokens(
     dry_run: DryRun = False,
     quiet: Quiet = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: PurgeTokensJson = None,
+    jq: Jq = None,
 ) -> None:
     """Delete API tokens that expired or were revoked more than a grace period ago.
 
@@ -142,6 +162,8 @@ def purge_tokens(
         quiet,
         f"{verb} {s.tokens} token(s) expired or revoked {_ago(older_than, s.cutoff)} "
         f"({_batches(s.batches, s.seconds)})",
+        json_fields=json_fields,
+        jq=jq,
     )
 
 
@@ -170,6 +192,8 @@ def purge_orders(
     yes: Yes = False,
     quiet: Quiet = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: PurgeOrdersJson = None,
+    jq: Jq = None,
 ) -> None:
     """Delete old orders in a final status, with their items and history.
 
@@ -215,6 +239,8 @@ def purge_orders(
         quiet,
         f"{verb} {s.orders} {status.value} order(s) {_ago(older_than, s.cutoff)} "
         f"with {s.items} item(s) and {s.events} event(s) ({_batches(s.batches, s.seconds)})",
+        json_fields=json_fields,
+        jq=jq,
     )
 
 
@@ -234,6 +260,8 @@ def verify(
     dry_run: DryRun = False,
     quiet: Quiet = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: VerifyJson = None,
+    jq: Jq = None,
 ) -> None:
     """Check totals, stock and references; list each problem; exit 6 if any remain.
 
@@ -262,16 +290,20 @@ def verify(
             s = verify(uow, actor, fix=True, batch_size=batch_size)
     else:
         s = s.model_copy(update={"dry_run": dry_run})
-    _report_verify(s, output, quiet)
+    _report_verify(s, output, quiet, json_fields, jq)
 
 
-def _report_verify(s: VerifySummary, output: OutputFormat, quiet: bool) -> None:
+def _report_verify(
+    s: VerifySummary, output: OutputFormat, quiet: bool, json_fields: str | None, jq: str | None
+) -> None:
     from orderctl.cli.render import message, render_list, render_one
     from orderctl.errors import RuleViolation
 
+    if json_fields is not None or jq is not None:
+        output = OutputFormat.JSON  # the summary document, its problems inside
     if s.problems or not quiet:
         if output is OutputFormat.JSON:
-            render_one(s, output)
+            render_one(s, output, json_fields=json_fields, jq=jq)
         elif s.problems:
             render_list(
                 s.problems,

@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 import typer
 
+from orderctl.cli import fields
 from orderctl.enums import OutputFormat
 
 Output = Annotated[
     OutputFormat,
     typer.Option(
         "--output", "-o", help="Output format: table, json, jsonl or csv.", case_sensitive=False
+    ),
+]
+
+
+def json_option(*sources: str) -> Any:
+    """The `--json FIELDS` option of a command that prints documents of `sources`: each a
+    `"module:NAME"` declaring them (a read schema, or a tuple of names such as
+    `order_listing.DOCUMENT_FIELDS`), or one more field's plain name. Use it in an alias:
+    `ProductJson = Annotated[str | None, json_option("orderctl.schemas:ProductRead")]`, and
+    pass the value on as `render_list/render_one(..., json_fields=...)`."""
+    return typer.Option(
+        "--json",
+        metavar="FIELDS",
+        callback=fields.json_check(*sources),
+        help="Print JSON with just these comma-separated fields (`--json` alone lists them).",
+        show_default=False,
+    )
+
+
+#: `--jq EXPR`, on every command that has `--json`; passed on as `jq=` to the render call.
+Jq = Annotated[
+    str | None,
+    typer.Option(
+        "--jq",
+        metavar="EXPR",
+        callback=fields.jq_check,
+        help="Filter the JSON output with a jq expression (implies -o json; per line with "
+        "-o jsonl).",
+        show_default=False,
     ),
 ]
 PasswordStdin = Annotated[

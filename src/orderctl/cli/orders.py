@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
+from orderctl.cli.fields import printed_format
 from orderctl.cli.imports import ImportFormat
-from orderctl.cli.options import Output
+from orderctl.cli.options import Jq, Output, json_option
 from orderctl.cli.order_filter_options import order_filter_options
 from orderctl.enums import OrderSort, OrderStatus, OutputFormat
 
@@ -28,6 +29,11 @@ LIST_COLUMNS = [
     ("CUR", "currency"),
     ("CREATED", "created_at"),
 ]
+OrderJson = Annotated[str | None, json_option("orderctl.schemas:OrderRead")]
+#: `orders show` prints the order, and its `history` when asked (`--history`, `--json history`).
+OrderShowJson = Annotated[str | None, json_option("orderctl.schemas:OrderRead", "history")]
+ListingJson = Annotated[str | None, json_option("orderctl.services.order_listing:DOCUMENT_FIELDS")]
+EventJson = Annotated[str | None, json_option("orderctl.schemas:EventRead")]
 _DIGITS = re.compile(r"[0-9]+")
 _QTY = re.compile(r"[+-]?[0-9]+")
 
@@ -93,6 +99,8 @@ def create(
         ),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    json_fields: OrderJson = None,
+    jq: Jq = None,
 ) -> None:
     """Create an order; stock of tracked products is reserved. Prints the order.
 
@@ -139,7 +147,7 @@ def create(
             f"order {order.id} with external_ref {order.external_ref!r} exists already with "
             "this content; nothing changed"
         )
-    render_one(order, output, table=order_view)
+    render_one(order, output, table=order_view, json_fields=json_fields, jq=jq)
 
 
 @app.command("list")
@@ -161,6 +169,8 @@ def list_orders(
         typer.Option("--cursor", help="Continue after a previous page (printed on stderr)."),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    json_fields: ListingJson = None,
+    jq: Jq = None,
 ) -> None:
     """List orders, newest first; filters combine.
 
@@ -176,14 +186,15 @@ def list_orders(
         raise UsageError("--all cannot be combined with --limit or --cursor")
     state = get_state(ctx)
     actor = state.actor()
-    table = output is OutputFormat.TABLE
+    shown_as = printed_format(output, json_fields, jq)
+    table = shown_as is OutputFormat.TABLE
     with state.uow(replica=True) as uow:
         if all_:
             # JSON text written by the database in keyset batches (no ORM, no Pydantic per
             # order): flat memory, and json/jsonl pass it through untouched.
             texts = order_listing.iter_order_json(uow, actor, filters, sort=sort)
-            if output in (OutputFormat.JSON, OutputFormat.JSONL):
-                render_json_text(texts, output)
+            if shown_as in (OutputFormat.JSON, OutputFormat.JSONL):
+                render_json_text(texts, output, json_fields=json_fields, jq=jq)
                 return
             docs = (json.loads(text) for text in texts)
             render_list(
@@ -208,6 +219,8 @@ def list_orders(
         LIST_COLUMNS,
         empty="no orders",
         fields=order_listing.DOCUMENT_FIELDS,
+        json_fields=json_fields,
+        jq=jq,
     )
     if page.next_cursor:
         message(f"more orders: --all, or the next page with --cursor {page.next_cursor}")
@@ -285,11 +298,14 @@ def show(
         ),
     ] = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: OrderShowJson = None,
+    jq: Jq = None,
 ) -> None:
     """Show an order: its customer, lines, total and history (in -o json with --history).
 
     Example: orderctl orders show 42    (or: orderctl orders show --ref 10042 -o json --history)
     """
+    from orderctl.cli.fields import field_list
     from orderctl.cli.order_views import order_view
     from orderctl.cli.render import document, render_one
     from orderctl.errors import UsageError
@@ -308,8 +324,12 @@ def show(
     with state.uow(replica=True) as uow:
         order, events = orders.get_order_with_history(uow, actor, lookup)
     docs = [document(event) for event in events]
+    if json_fields is not None and "history" in field_list(json_fields):
+        with_history = True  # `--json id,history` asks for it as `--history` does
     record = {**document(order), "history": docs} if with_history else order
-    render_one(record, output, table=lambda doc: order_view(doc, docs))
+    render_one(
+        record, output, table=lambda doc: order_view(doc, docs), json_fields=json_fields, jq=jq
+    )
 
 
 @app.command("set-status")
@@ -323,6 +343,8 @@ def set_status(
         str | None, typer.Option("--reason", help="Why (kept in the history).")
     ] = None,
     output: Output = OutputFormat.TABLE,
+    json_fields: OrderJson = None,
+    jq: Jq = None,
 ) -> None:
     """Change an order's status along the allowed transitions; cancelling restocks.
 
@@ -340,7 +362,7 @@ def set_status(
     with state.uow() as uow:
         order = orders.set_status(uow, actor, order_id, status, reason)
     message(f"order {order.id} is now {order.status.value}")
-    render_one(order, output, table=order_view)
+    render_one(order, output, table=order_view, json_fields=json_fields, jq=jq)
 
 
 @app.command("history")
@@ -348,6 +370,8 @@ def history(
     ctx: typer.Context,
     order_id: Annotated[int, typer.Argument(metavar="ID", help="The order id.")],
     output: Output = OutputFormat.TABLE,
+    json_fields: EventJson = None,
+    jq: Jq = None,
 ) -> None:
     """Show an order's audit trail: created, each status change, who, when and why.
 
@@ -362,4 +386,12 @@ def history(
     actor = state.actor()
     with state.uow(replica=True) as uow:
         events = orders.order_history(uow, actor, order_id)
-    render_list(events, output, HISTORY_COLUMNS, empty="no events", fields=EventRead)
+    render_list(
+        events,
+        output,
+        HISTORY_COLUMNS,
+        empty="no events",
+        fields=EventRead,
+        json_fields=json_fields,
+        jq=jq,
+    )

@@ -7,10 +7,13 @@ from typing import Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output, stdin_bytes
+from orderctl.cli.options import Jq, Output, json_option, stdin_bytes
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Manage the product catalog.", no_args_is_help=True)
+ProductJson = Annotated[str | None, json_option("orderctl.schemas:ProductRead")]
+ImportJson = Annotated[str | None, json_option("orderctl.services.products:ImportSummary")]
+MovementJson = Annotated[str | None, json_option("orderctl.schemas:MovementRead")]
 
 COLUMNS = [
     ("SKU", "sku"),
@@ -59,6 +62,8 @@ def add(
         typer.Option("--stock", help="Units in stock; leave out to not track stock."),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    json_fields: ProductJson = None,
+    jq: Jq = None,
 ) -> None:
     """Add a product (admin). Without --stock its stock is not tracked.
 
@@ -72,7 +77,7 @@ def add(
     actor = state.actor()
     with state.uow() as uow:
         product = products.add_product(uow, actor, data)
-    render_one(product, output)
+    render_one(product, output, json_fields=json_fields, jq=jq)
 
 
 @app.command("list")
@@ -85,6 +90,8 @@ def list_products(
         bool, typer.Option("--inactive", help="Only inactive products.", show_default=False)
     ] = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: ProductJson = None,
+    jq: Jq = None,
 ) -> None:
     """List products by SKU: active ones unless --all or --inactive is given.
 
@@ -104,11 +111,25 @@ def list_products(
     actor = state.actor()
     with state.uow(replica=True) as uow:
         rows = products.list_products(uow, actor, active=active)
-    render_list(rows, output, COLUMNS, empty="no products", fields=ProductRead)
+    render_list(
+        rows,
+        output,
+        COLUMNS,
+        empty="no products",
+        fields=ProductRead,
+        json_fields=json_fields,
+        jq=jq,
+    )
 
 
 @app.command("show")
-def show(ctx: typer.Context, sku: SkuArg, output: Output = OutputFormat.TABLE) -> None:
+def show(
+    ctx: typer.Context,
+    sku: SkuArg,
+    output: Output = OutputFormat.TABLE,
+    json_fields: ProductJson = None,
+    jq: Jq = None,
+) -> None:
     """Show one product, active or not (exit 5 when there is no such SKU).
 
     Example: orderctl products show MUG-01 -o json
@@ -120,7 +141,7 @@ def show(ctx: typer.Context, sku: SkuArg, output: Output = OutputFormat.TABLE) -
     actor = state.actor()
     with state.uow(replica=True) as uow:
         product = products.get_product(uow, actor, sku)
-    render_one(product, output)
+    render_one(product, output, json_fields=json_fields, jq=jq)
 
 
 @app.command("update")
@@ -150,6 +171,8 @@ def update(
         typer.Option("--active/--inactive", help="Offer or withdraw it.", show_default=False),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    json_fields: ProductJson = None,
+    jq: Jq = None,
 ) -> None:
     """Change a product (admin). Give at least one option; nothing given is a usage error (2).
 
@@ -183,7 +206,7 @@ def update(
     actor = state.actor()
     with state.uow() as uow:
         product = products.update_product(uow, actor, sku, given)
-    render_one(product, output)
+    render_one(product, output, json_fields=json_fields, jq=jq)
 
 
 @app.command("history")
@@ -196,6 +219,8 @@ def history(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every movement (no limit).")] = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: MovementJson = None,
+    jq: Jq = None,
 ) -> None:
     """Show a product's stock movements (the ledger), newest first, with the stock after each.
 
@@ -217,7 +242,15 @@ def history(
     actor = state.actor()
     with state.uow(replica=True) as uow:
         rows = stock.product_history(uow, actor, sku, limit=limit)
-    render_list(rows, output, HISTORY_COLUMNS, empty="no stock movements", fields=MovementRead)
+    render_list(
+        rows,
+        output,
+        HISTORY_COLUMNS,
+        empty="no stock movements",
+        fields=MovementRead,
+        json_fields=json_fields,
+        jq=jq,
+    )
 
 
 @app.command("import")
@@ -231,6 +264,8 @@ def import_(
         ),
     ],
     output: Output = OutputFormat.TABLE,
+    json_fields: ImportJson = None,
+    jq: Jq = None,
 ) -> None:
     """Create or update products from a CSV file (admin), all or nothing.
 
@@ -263,4 +298,4 @@ def import_(
     finally:
         if file != "-":
             stream.close()
-    render_one(summary, output)
+    render_one(summary, output, json_fields=json_fields, jq=jq)

@@ -154,13 +154,19 @@ def render_list(
     title: str | None = None,
     empty: str = "no records",
     fields: Sequence[str] | type[BaseModel] | None = None,
+    json_fields: str | None = None,
+    jq: str | None = None,
 ) -> int:
     """Print records in the chosen format; stream for json/jsonl/csv. Returns the count.
 
     `fields` (names, or the read schema of the records) is the CSV header when there is no
     record to take it from, so an empty CSV still has its header line; default: the keys of
-    `columns`.
+    `columns`. `json_fields`/`jq` are the `--json`/`--jq` values (cli/fields.py).
     """
+    if json_fields is not None or jq is not None:
+        from orderctl.cli.fields import select_list
+
+        return select_list(records, fmt, json_fields, jq)
     count = 0
     if fmt is OutputFormat.JSONL:
         for record in records:
@@ -222,9 +228,20 @@ def _csv_header(fields: Sequence[str] | type[BaseModel], prefix: str = "") -> li
     return header
 
 
-def render_json_text(documents: Iterable[str], fmt: OutputFormat) -> int:
+def render_json_text(
+    documents: Iterable[str],
+    fmt: OutputFormat,
+    *,
+    json_fields: str | None = None,
+    jq: str | None = None,
+) -> int:
     """Print JSON documents that are already text (streamed `orders list --all`) as `jsonl`
-    or one `json` array, without parsing them again. Returns the count."""
+    or one `json` array, without parsing them again (`--json`/`--jq`: cli/fields.py). Returns
+    the count."""
+    if json_fields is not None or jq is not None:
+        from orderctl.cli.fields import select_json_text
+
+        return select_json_text(documents, fmt, json_fields, jq)
     count = 0
     write = sys.stdout.write
     if fmt is OutputFormat.JSONL:
@@ -262,8 +279,15 @@ def render_one(
     fmt: OutputFormat,
     *,
     table: Callable[[dict[str, Any]], RenderableType] | None = None,
+    json_fields: str | None = None,
+    jq: str | None = None,
 ) -> None:
-    """Print one record: its document for json/jsonl/csv, a Rich view (or key/value) for table."""
+    """Print one record: its document for json/jsonl/csv, a Rich view (or key/value) for table.
+    `json_fields`/`jq` are the `--json`/`--jq` values (cli/fields.py)."""
+    if json_fields is not None or jq is not None:
+        from orderctl.cli.fields import select_one
+
+        return select_one(record, fmt, json_fields, jq)
     doc = document(record)
     if fmt is OutputFormat.JSON:
         _write_line(json.dumps(doc, ensure_ascii=False, indent=2))

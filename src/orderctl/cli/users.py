@@ -8,13 +8,14 @@ import typer
 
 from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output, PasswordStdin, read_password
+from orderctl.cli.options import Jq, Output, PasswordStdin, json_option, read_password
 from orderctl.enums import OutputFormat, Role
 
 if TYPE_CHECKING:
     from orderctl.schemas import UserRead
 
 app = typer.Typer(help="Manage users and their roles (admin only).", no_args_is_help=True)
+UserJson = Annotated[str | None, json_option("orderctl.schemas:UserRead")]
 
 USER_COLUMNS = [
     ("ID", "id"),
@@ -27,10 +28,12 @@ Username = Annotated[str, typer.Argument(help="The user's name.", show_default=F
 RoleArg = Annotated[Role, typer.Argument(help="viewer, operator or admin.", case_sensitive=False)]
 
 
-def _show(user: UserRead, output: OutputFormat, note: str) -> None:
+def _show(
+    user: UserRead, output: OutputFormat, note: str, json_fields: str | None, jq: str | None
+) -> None:
     from orderctl.cli.render import message, render_one
 
-    render_one(user, output)
+    render_one(user, output, json_fields=json_fields, jq=jq)
     message(note)
 
 
@@ -43,6 +46,8 @@ def create(
     ],
     password_stdin: PasswordStdin = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: UserJson = None,
+    jq: Jq = None,
 ) -> None:
     """Create a user (password prompted twice, or read from stdin).
 
@@ -55,11 +60,16 @@ def create(
     password = read_password(from_stdin=password_stdin, confirm=True, prompt="New password")
     with state.uow() as uow:
         user = users.create_user(uow, actor, username, role=role, password=password)
-    _show(user, output, f"created user {user.username!r} ({user.role.value})")
+    _show(user, output, f"created user {user.username!r} ({user.role.value})", json_fields, jq)
 
 
 @app.command("list")
-def list_users(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
+def list_users(
+    ctx: typer.Context,
+    output: Output = OutputFormat.TABLE,
+    json_fields: UserJson = None,
+    jq: Jq = None,
+) -> None:
     """List users, disabled ones too.
 
     Example: orderctl users list -o csv
@@ -72,12 +82,25 @@ def list_users(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
     actor = state.actor()
     with state.uow(write=False) as uow:
         rows = users.list_users(uow, actor)
-    render_list(rows, output, USER_COLUMNS, empty="no users", fields=UserRead)
+    render_list(
+        rows,
+        output,
+        USER_COLUMNS,
+        empty="no users",
+        fields=UserRead,
+        json_fields=json_fields,
+        jq=jq,
+    )
 
 
 @app.command("disable")
 def disable(
-    ctx: typer.Context, username: Username, yes: Yes = False, output: Output = OutputFormat.TABLE
+    ctx: typer.Context,
+    username: Username,
+    yes: Yes = False,
+    output: Output = OutputFormat.TABLE,
+    json_fields: UserJson = None,
+    jq: Jq = None,
 ) -> None:
     """Disable a user: their tokens are refused at once. The last active admin cannot be.
 
@@ -100,11 +123,17 @@ def disable(
         )
     with state.uow() as uow:
         user = users.disable_user(uow, actor, username)
-    _show(user, output, f"user {user.username!r} is disabled")
+    _show(user, output, f"user {user.username!r} is disabled", json_fields, jq)
 
 
 @app.command("enable")
-def enable(ctx: typer.Context, username: Username, output: Output = OutputFormat.TABLE) -> None:
+def enable(
+    ctx: typer.Context,
+    username: Username,
+    output: Output = OutputFormat.TABLE,
+    json_fields: UserJson = None,
+    jq: Jq = None,
+) -> None:
     """Enable a disabled user again.
 
     Example: orderctl users enable bob
@@ -115,12 +144,17 @@ def enable(ctx: typer.Context, username: Username, output: Output = OutputFormat
     actor = state.actor()
     with state.uow() as uow:
         user = users.enable_user(uow, actor, username)
-    _show(user, output, f"user {user.username!r} is enabled")
+    _show(user, output, f"user {user.username!r} is enabled", json_fields, jq)
 
 
 @app.command("set-role")
 def set_role(
-    ctx: typer.Context, username: Username, role: RoleArg, output: Output = OutputFormat.TABLE
+    ctx: typer.Context,
+    username: Username,
+    role: RoleArg,
+    output: Output = OutputFormat.TABLE,
+    json_fields: UserJson = None,
+    jq: Jq = None,
 ) -> None:
     """Change a user's role. The last active admin cannot be demoted.
 
@@ -132,7 +166,7 @@ def set_role(
     actor = state.actor()
     with state.uow() as uow:
         user = users.set_role(uow, actor, username, role)
-    _show(user, output, f"user {user.username!r} is {user.role.value}")
+    _show(user, output, f"user {user.username!r} is {user.role.value}", json_fields, jq)
 
 
 @app.command("reset-password")
@@ -141,6 +175,8 @@ def reset_password(
     username: Username,
     password_stdin: PasswordStdin = False,
     output: Output = OutputFormat.TABLE,
+    json_fields: UserJson = None,
+    jq: Jq = None,
 ) -> None:
     """Set a user's password (prompted twice, or from stdin); this also ends a lockout.
 
@@ -153,4 +189,4 @@ def reset_password(
     password = read_password(from_stdin=password_stdin, confirm=True, prompt="New password")
     with state.uow() as uow:
         user = users.reset_password(uow, actor, username, password)
-    _show(user, output, f"password of {user.username!r} reset; lockout cleared")
+    _show(user, output, f"password of {user.username!r} reset; lockout cleared", json_fields, jq)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from orderctl.db import Database, current_revision, translate_errors
 from orderctl.enums import Role
@@ -99,7 +99,15 @@ def current(db: Database) -> str | None:
         return current_revision(conn)
 
 
-def history() -> list[dict[str, str | None]]:
+class Migration(TypedDict):
+    """A migration as `db history` prints it."""
+
+    revision: str
+    down_revision: str | None
+    message: str | None
+
+
+def history() -> list[Migration]:
     """Every migration, newest first."""
     from alembic.script import ScriptDirectory
 
