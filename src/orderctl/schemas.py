@@ -190,6 +190,28 @@ class EventRead(ReadModel):
     reason: str | None
 
 
+class OrderEventRead(ReadModel):
+    """One event of `events tail` and `GET /api/events`: the history event (DESIGN.md §6) with
+    its own id and its order's id and external_ref in front."""
+
+    id: int
+    order_id: int
+    external_ref: str | None
+    at: Timestamp
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
+
+
+class EventPageRead(ReadModel):
+    """`GET /api/events`: the events, oldest first, and the `after` of the next request."""
+
+    items: list[OrderEventRead]
+    next_after: int
+
+
 class MovementRead(ReadModel):
     """One row of `products history`: a stock movement and the ledger's stock after it."""
 
