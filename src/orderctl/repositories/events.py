@@ -43,7 +43,9 @@ RECHECK = 1.0
 SQLITE_POLL = 0.25
 
 #: The oldest transaction still running, as of this statement's snapshot (PostgreSQL).
-_HORIZON: ColumnClause[int] = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_HORIZON: ColumnClause[int] = literal_column(
+    "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+)
 
 #: Waits until something may have changed, at most the given seconds (`wake_ups`).
 Wait = Callable[[float], None]
