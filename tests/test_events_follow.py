@@ -209,3 +209,30 @@ def test_a_follower_started_in_the_middle_of_an_import(
     finally:
         release.set()
         importer.join(FOLLOW_WAIT)
+
+
+def test_an_older_transaction_committing_a_later_id(
+    backend: str, database: Database, operator: Actor, viewer: Actor
+) -> None:
+    """T1 writes first (its transaction id is older) but takes its event id last, after T0
+    took one and stayed open. T1's event may be handed out at once; T0's smaller id must still
+    come after it, not be skipped by a cursor that moved past it (PostgreSQL only: on SQLite
+    T0 could not write while T1 holds the write lock)."""
+    if backend == "sqlite":
+        pytest.skip("one writer at a time: T0 cannot write while T1 is open")
+    shop = Shop(database)
+    first, second = (shop.order("pending", created=ago(hours=1)) for _ in range(2))
+    start = _last_event_id(database)
+    with Follower(database, viewer, after=start) as follower:
+        # T1's status UPDATE runs now; its event is inserted only when it commits.
+        older = HeldCommitUow(database, threading.Event(), threading.Event())
+        newer = _HeldAfterInsert(database, threading.Event(), threading.Event())
+        with _held(lambda u: orders.set_status(u, operator, first, OrderStatus.PAID), older):
+            with _held(lambda u: orders.set_status(u, operator, second, OrderStatus.PAID), newer):
+                older.release.set()  # T1 inserts start+2 and commits; T0 holds start+1
+                follower.wait_until(lambda: len(follower.ids) >= 1)
+                follower.settle()
+                assert follower.ids == [start + 2]
+        follower.wait_until(lambda: len(follower.ids) >= 2)
+        follower.settle()
+    assert follower.ids == [start + 2, start + 1]
