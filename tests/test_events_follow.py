@@ -227,12 +227,13 @@ def test_an_older_transaction_committing_a_later_id(
         # T1's status UPDATE runs now; its event is inserted only when it commits.
         older = HeldCommitUow(database, threading.Event(), threading.Event())
         newer = _HeldAfterInsert(database, threading.Event(), threading.Event())
-        with _held(lambda u: orders.set_status(u, operator, first, OrderStatus.PAID), older):
-            with _held(lambda u: orders.set_status(u, operator, second, OrderStatus.PAID), newer):
-                older.release.set()  # T1 inserts start+2 and commits; T0 holds start+1
-                follower.wait_until(lambda: len(follower.ids) >= 1)
-                follower.settle()
-                assert follower.ids == [start + 2]
+        t1 = _held(lambda u: orders.set_status(u, operator, first, OrderStatus.PAID), older)
+        t0 = _held(lambda u: orders.set_status(u, operator, second, OrderStatus.PAID), newer)
+        with t1, t0:  # T1 begins (and writes its UPDATE) first, T0 ends first
+            older.release.set()  # T1 inserts start+2 and commits; T0 holds start+1
+            follower.wait_until(lambda: len(follower.ids) >= 1)
+            follower.settle()
+            assert follower.ids == [start + 2]
         follower.wait_until(lambda: len(follower.ids) >= 2)
         follower.settle()
     assert follower.ids == [start + 2, start + 1]
