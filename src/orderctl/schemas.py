@@ -190,19 +190,16 @@ class EventRead(ReadModel):
     reason: str | None
 
 
-class OrderEventRead(ReadModel):
-    """One event of `events tail` and `GET /api/events`: the history event (DESIGN.md §6) with
-    its own id and its order's id and external_ref in front."""
-
+class _EventIds(ReadModel):
     id: int
     order_id: int
     external_ref: str | None
-    at: Timestamp
-    actor: str
-    action: str
-    from_status: str | None
-    to_status: str | None
-    reason: str | None
+
+
+class OrderEventRead(EventRead, _EventIds):
+    """One event of `events tail` and `GET /api/events`: the history event (DESIGN.md §6)
+    with its own id and its order's id and external_ref in front (pydantic takes the fields
+    of the last base first)."""
 
 
 class EventPageRead(ReadModel):

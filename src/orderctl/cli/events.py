@@ -17,17 +17,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-COLUMNS = [
-    ("ID", "id"),
-    ("ORDER", "order_id"),
-    ("REF", "external_ref"),
-    ("AT", "at"),
-    ("ACTOR", "actor"),
-    ("ACTION", "action"),
-    ("FROM", "from_status"),
-    ("TO", "to_status"),
-    ("REASON", "reason"),
-]
+#: The event's own columns; `orders history`'s follow them (`_columns`).
+_ID_COLUMNS = [("ID", "id"), ("ORDER", "order_id"), ("REF", "external_ref")]
 #: `--follow -o table`: one line per event under one header, these widths (the last is free).
 _WIDTHS = (8, 8, 16, 20, 16, 19, 10, 10, 0)
 _DIGITS = re.compile(r"[0-9]+")
@@ -102,17 +93,24 @@ def tail(
         raise typer.Exit(0) from None  # Ctrl-C is how a follower is meant to end
 
 
+def _columns() -> list[tuple[str, str]]:
+    from orderctl.cli.order_views import HISTORY_COLUMNS
+
+    return [*_ID_COLUMNS, *HISTORY_COLUMNS]
+
+
 def _print_list(events: Any, output: OutputFormat) -> None:
     from orderctl.cli.render import render_list
     from orderctl.schemas import OrderEventRead
 
-    render_list(events, output, COLUMNS, empty="no events", fields=OrderEventRead)
+    render_list(events, output, _columns(), empty="no events", fields=OrderEventRead)
 
 
 def _print_stream(batches: Any, output: OutputFormat) -> None:
     """Each event as soon as it comes, flushed; ends quietly when stdout's reader is gone."""
     from orderctl.cli.render import document, printable, render_json_text, write_text
 
+    columns = _columns()
     started = False
     for batch in batches:
         if not batch.items and _reader_gone():
@@ -123,20 +121,20 @@ def _print_stream(batches: Any, output: OutputFormat) -> None:
                 render_json_text([_json(doc)], OutputFormat.JSONL)
                 continue
             if not started:
-                write_text(_header(output))
+                write_text(_header(output, columns))
                 started = True
             if output is OutputFormat.CSV:
                 write_text(_csv_line([_text(value) for value in doc.values()]))
             else:
-                write_text(_aligned([printable(_text(doc[key])) for _, key in COLUMNS]))
+                write_text(_aligned([printable(_text(doc[key])) for _, key in columns]))
 
 
-def _header(output: OutputFormat) -> str:
+def _header(output: OutputFormat, columns: list[tuple[str, str]]) -> str:
     from orderctl.schemas import OrderEventRead
 
     if output is OutputFormat.CSV:
         return _csv_line(list(OrderEventRead.model_fields))
-    return _aligned([title for title, _ in COLUMNS])
+    return _aligned([title for title, _ in columns])
 
 
 def _text(value: Any) -> str:
