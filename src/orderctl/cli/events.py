@@ -77,8 +77,8 @@ def tail(
         key = int(order)
     filters = EventFilters(order=key, actions=tuple(action or ()))
     state = get_state(ctx)
-    actor = state.actor()
     try:
+        actor = state.actor()
         with state.uow(write=False) as uow:
             batches = follow_events(
                 uow, actor, filters, after=after, limit=limit, wait=None if follow else 0.0
