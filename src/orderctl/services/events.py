@@ -76,11 +76,12 @@ def follow_events(
         if after is None:
             position = uow.events.head()
             rows = uow.events.up_to(position, **which, limit=limit or DEFAULT_TAIL)
+            uow.commit()  # ends the read: the next one sees what was committed since
             remaining = None
             yield EventBatch([OrderEventRead.model_validate(doc) for _, doc in rows], position[1])
         else:
             position = uow.events.position_of(after)
-        uow.commit()  # ends the read: the next one sees what was committed since
+            uow.commit()
         while remaining is None or remaining > 0:
             rows = uow.events.after(position, **which, limit=min(PAGE, remaining or PAGE))
             uow.commit()
