@@ -190,6 +190,25 @@ class EventRead(ReadModel):
     reason: str | None
 
 
+class _EventIds(ReadModel):
+    id: int
+    order_id: int
+    external_ref: str | None
+
+
+class OrderEventRead(EventRead, _EventIds):
+    """One event of `events tail` and `GET /api/events`: the history event (DESIGN.md §6)
+    with its own id and its order's id and external_ref in front (pydantic takes the fields
+    of the last base first)."""
+
+
+class EventPageRead(ReadModel):
+    """`GET /api/events`: the events, oldest first, and the `after` of the next request."""
+
+    items: list[OrderEventRead]
+    next_after: int
+
+
 class MovementRead(ReadModel):
     """One row of `products history`: a stock movement and the ledger's stock after it."""
 

@@ -219,6 +219,11 @@ order_events = Table(
     _optional("from_status", String(16)),
     _optional("to_status", String(16)),
     _optional("reason", Text),
+    # The writing transaction (PostgreSQL: `pg_current_xact_id()`, the default migration 0005
+    # sets there; SQLite and older rows: 0). Followers read events in (txid, id) order and only
+    # from transactions older than any still running: docs/events.md.
+    _required("txid", BigInteger, server_default=text("0")),
+    Index("ix_order_events_txid_id", "txid", "id"),
 )
 
 #: The stock ledger (DESIGN.md §13): one row per change of a tracked product's stock, never

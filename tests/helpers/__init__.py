@@ -42,6 +42,7 @@ from helpers.database import (
     tokens_in_db,
     unreachable_url,
 )
+from helpers.events import FOLLOW_WAIT, Follower
 from helpers.orders import (
     ANSI,
     ITEM_KEYS,
@@ -58,6 +59,7 @@ from helpers.terminal import ORDERCTL, TerminalRun, run_on_terminal
 
 __all__ = [
     "ANSI",
+    "FOLLOW_WAIT",
     "ITEM_KEYS",
     "ORDERCTL",
     "ORDER_CSV_HEADER",
@@ -70,6 +72,7 @@ __all__ = [
     "TOKEN_BOOKKEEPING",
     "Api",
     "Cli",
+    "Follower",
     "HeldCommitUow",
     "Shop",
     "StoredToken",

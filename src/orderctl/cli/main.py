@@ -18,6 +18,7 @@ from orderctl.cli import (
     customers,
     db,
     demo,
+    events,
     imports,
     init,
     maintenance,
@@ -178,7 +179,10 @@ def _silence_stdout() -> None:
 app = typer.Typer(
     cls=OrderctlGroup,
     name="orderctl",
-    help="Administer an order database: orders, catalog, customers, users, imports, maintenance.",
+    help=(
+        "Administer an order database: orders, catalog, customers, users, imports, "
+        "maintenance, events."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -249,6 +253,7 @@ for _name, _module in (
     ("orders", orders),
     ("import", imports),
     ("maintenance", maintenance),
+    ("events", events),
 ):
     _GROUPS[_name] = _module.app
 app.command("serve")(serve.serve)
