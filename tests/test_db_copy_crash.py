@@ -69,6 +69,6 @@ def test_sigkill_mid_copy_then_rerun(
         rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr
         assert rerun.stderr.endswith("row counts and checksums match\n"), rerun.stderr
-        assert database_snapshot(into) == database_snapshot(database)
+        assert database_snapshot(into, portable=True) == database_snapshot(database, portable=True)
     finally:
         into.dispose()

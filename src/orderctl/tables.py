@@ -221,8 +221,10 @@ order_events = Table(
     _optional("reason", Text),
     # The writing transaction (PostgreSQL: `pg_current_xact_id()`, the default migration 0005
     # sets there; SQLite and older rows: 0). Followers read events in (txid, id) order and only
-    # from transactions older than any still running: docs/events.md.
-    _required("txid", BigInteger, server_default=text("0")),
+    # from transactions older than any still running: docs/events.md. A transaction id means
+    # something only on the server that wrote it: `db copy` writes `copy_as` (0: an old,
+    # settled event) and leaves the column out of its checksums.
+    _required("txid", BigInteger, server_default=text("0"), info={"copy_as": 0}),
     Index("ix_order_events_txid_id", "txid", "id"),
 )
 

@@ -22,14 +22,22 @@ from orderctl.tables import metadata
 TOKEN_BOOKKEEPING = {("api_tokens", "last_used_at")}
 
 
-def database_snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+def database_snapshot(
+    database: Database, *, portable: bool = False
+) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table of the schema (`tables.metadata`, so a table added later is
     covered too), in primary key order: compare it before and after a command that must
-    write nothing."""
+    write nothing. `portable=True` leaves out server-local columns (`info["copy_as"]`, the
+    events' transaction ids), to compare two databases."""
     contents: dict[str, list[tuple[Any, ...]]] = {}
     with database.engine.connect() as conn:
         for table in metadata.sorted_tables:
-            columns = [c for c in table.columns if (table.name, c.name) not in TOKEN_BOOKKEEPING]
+            columns = [
+                c
+                for c in table.columns
+                if (table.name, c.name) not in TOKEN_BOOKKEEPING
+                and not (portable and "copy_as" in c.info)
+            ]
             stmt = select(*columns).order_by(*table.primary_key.columns)
             contents[table.name] = [tuple(row) for row in conn.execute(stmt)]
     return contents

@@ -83,6 +83,22 @@ def foreign_tables(db: Database) -> list[str]:
     return sorted(names - {t.name for t in copied_tables()} - {"alembic_version"})
 
 
+def _portable(table: Table) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A row of `table` with its server-local columns (`info["copy_as"]`, e.g. the events'
+    transaction ids) given their portable value: what is written to the target and summed."""
+    local = [(i, c.info["copy_as"]) for i, c in enumerate(table.columns) if "copy_as" in c.info]
+    if not local:
+        return tuple
+
+    def portable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        values = list(row)
+        for i, value in local:
+            values[i] = value
+        return tuple(values)
+
+    return portable
+
+
 def _ordered(table: Table) -> Any:
     keys = list(table.primary_key.columns) or list(table.columns)
     return select(table).order_by(*keys)
@@ -90,8 +106,9 @@ def _ordered(table: Table) -> Any:
 
 def _rows(conn: Connection, table: Table, batch: int) -> Iterator[list[tuple[Any, ...]]]:
     result = conn.execution_options(stream_results=True, yield_per=batch).execute(_ordered(table))
+    portable = _portable(table)
     for part in result.partitions(batch):
-        yield [tuple(row) for row in part]
+        yield [portable(tuple(row)) for row in part]
 
 
 def copy_tables(
