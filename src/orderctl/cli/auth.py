@@ -11,7 +11,8 @@ import typer
 
 from orderctl.cli.confirm import Yes, confirm
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output, PasswordStdin, read_password
+from orderctl.cli.options import NoHeaders, Output, PasswordStdin, read_password
+from orderctl.cli.tables import Column
 from orderctl.enums import OutputFormat
 
 if TYPE_CHECKING:
@@ -21,16 +22,17 @@ app = typer.Typer(help="Log in and out, and manage API tokens.", no_args_is_help
 token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
 TOKEN_COLUMNS = [
-    ("ID", "id"),
-    ("NAME", "name"),
-    ("PREFIX", "prefix"),
-    ("USER", "user"),
-    ("CREATED", "created_at"),
-    ("EXPIRES", "expires_at"),
-    ("LAST USED", "last_used_at"),
-    ("REVOKED", "revoked_at"),
-    ("STATE", "state"),
+    Column("ID", "id", rank=1),
+    Column("NAME", "name", rank=2),
+    Column("PREFIX", "prefix", rank=7),
+    Column("USER", "user", rank=3),
+    Column("CREATED", "created_at", rank=8),
+    Column("EXPIRES", "expires_at", rank=5),
+    Column("LAST USED", "last_used_at", rank=6),
+    Column("REVOKED", "revoked_at", rank=9),
+    Column("STATE", "state", rank=4),
 ]
 
 
@@ -212,7 +214,7 @@ def create_token(
     actor = state.actor()
     with state.uow() as uow:
         secret, token = auth.create_token(uow, actor, name=name, ttl=ttl, username=user)
-    if output is OutputFormat.TABLE:
+    if output.tabular:
         sys.stdout.write(secret + "\n")
         sys.stdout.flush()
     else:
@@ -230,6 +232,7 @@ def list_tokens(
         bool, typer.Option("--all", help="Every user's tokens (admin only).")
     ] = False,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
 ) -> None:
     """List your tokens (or everyone's with --all), revoked and expired ones too. No secrets.
 
@@ -243,7 +246,9 @@ def list_tokens(
     actor = state.actor()
     with state.uow(write=False) as uow:
         tokens = auth.list_tokens(uow, actor, all_users=all_users)
-    render_list(tokens, output, TOKEN_COLUMNS, empty="no tokens", fields=TokenRead)
+    render_list(
+        tokens, output, TOKEN_COLUMNS, empty="no tokens", fields=TokenRead, headers=not no_headers
+    )
 
 
 @token_app.command("revoke")

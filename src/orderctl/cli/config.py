@@ -7,14 +7,16 @@ from typing import Annotated
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import NoHeaders, Output
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Show and change settings.", no_args_is_help=True)
 
 
 @app.command("show")
-def show(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
+def show(
+    ctx: typer.Context, output: Output = OutputFormat.TABLE, no_headers: NoHeaders = False
+) -> None:
     """Print the effective settings and where each comes from (passwords masked).
 
     Example: orderctl config show -o json
@@ -41,7 +43,12 @@ def show(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
         {"key": "config_file", "value": str(config_file()), "source": "derived"},
         {"key": "credentials_file", "value": str(credentials_file()), "source": "derived"},
     ]
-    render_list(rows, output, [("KEY", "key"), ("VALUE", "value"), ("SOURCE", "source")])
+    render_list(
+        rows,
+        output,
+        [("KEY", "key"), ("VALUE", "value"), ("SOURCE", "source")],
+        headers=not no_headers,
+    )
 
 
 @app.command("set")

@@ -7,12 +7,19 @@ from typing import Annotated
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import NoHeaders, Output
+from orderctl.cli.tables import Column
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Manage customers.", no_args_is_help=True)
 
-COLUMNS = [("ID", "id"), ("EMAIL", "email"), ("NAME", "name"), ("CREATED", "created_at")]
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
+COLUMNS = [
+    Column("ID", "id", rank=1),
+    Column("EMAIL", "email", rank=2),
+    Column("NAME", "name", rank=3),
+    Column("CREATED", "created_at", rank=4),
+]
 
 EmailArg = Annotated[str, typer.Argument(help="The customer's email.", show_default=False)]
 
@@ -59,6 +66,7 @@ def list_customers(
         ),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
 ) -> None:
     """List customers ordered by email (keyset paging: pass the last email to --after).
 
@@ -76,7 +84,9 @@ def list_customers(
             if all_
             else customers.list_customers(uow, actor, after=after, limit=limit)
         )
-        render_list(rows, output, COLUMNS, empty="no customers", fields=CustomerRead)
+        render_list(
+            rows, output, COLUMNS, empty="no customers", fields=CustomerRead, headers=not no_headers
+        )
 
 
 @app.command("show")

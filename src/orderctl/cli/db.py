@@ -8,7 +8,7 @@ import typer
 
 from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import NoHeaders, Output
 from orderctl.enums import OutputFormat
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def check(ctx: typer.Context) -> None:
 
 
 @app.command("history")
-def history(output: Output = OutputFormat.TABLE) -> None:
+def history(output: Output = OutputFormat.TABLE, no_headers: NoHeaders = False) -> None:
     """List the migrations, newest first.
 
     Example: orderctl db history
@@ -144,4 +144,5 @@ def history(output: Output = OutputFormat.TABLE) -> None:
         schema.history(),
         output,
         [("REVISION", "revision"), ("DOWN", "down_revision"), ("MESSAGE", "message")],
+        headers=not no_headers,
     )

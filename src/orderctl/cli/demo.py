@@ -43,7 +43,7 @@ def demo(
             else ""
         )
     )
-    if output is not OutputFormat.TABLE:
+    if not output.tabular:
         render_one(summary, output)
 
 

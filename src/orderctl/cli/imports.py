@@ -164,7 +164,7 @@ def import_orders(
             reject_stream.close()
         if file != "-":
             stream.close()
-    if output is OutputFormat.TABLE:
+    if output.tabular:
         title = "import (dry run: nothing written)" if dry_run else "import"
         stderr_table(
             ("", "orders", "lines"),

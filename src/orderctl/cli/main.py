@@ -27,7 +27,8 @@ from orderctl.cli import (
     users,
 )
 from orderctl.cli.context import AppState, get_state
-from orderctl.cli.render import error
+from orderctl.cli.render import error, set_color
+from orderctl.enums import ColorMode
 
 try:  # typer's private option coercion: see cli/fastparams.py for why and what if it goes
     from orderctl.cli import fastparams
@@ -203,6 +204,15 @@ def root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks (also ORDERCTL_DEBUG=1).")
     ] = False,
+    color: Annotated[
+        ColorMode,
+        typer.Option(
+            "--color",
+            help="Colour output: auto (a terminal, unless NO_COLOR is set or CLICOLOR_FORCE "
+            "forces it), always or never.",
+            case_sensitive=False,
+        ),
+    ] = ColorMode.AUTO,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
@@ -212,6 +222,7 @@ def root(
 
     Example: orderctl --database-url sqlite:///shop.db orders list --status paid
     """
+    set_color(color)
     ctx.obj = AppState(
         database_url_flag=database_url,
         debug=debug or os.environ.get("ORDERCTL_DEBUG") == "1",

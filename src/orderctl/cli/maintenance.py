@@ -52,7 +52,7 @@ def _report(summary: BaseModel, output: OutputFormat, quiet: bool, human: str) -
 
     if quiet:
         return
-    if output is OutputFormat.TABLE:
+    if output.tabular:
         message(human)
     else:
         render_one(summary, output)

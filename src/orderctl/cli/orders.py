@@ -10,20 +10,22 @@ from typing import Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import NoHeaders, Output
+from orderctl.cli.tables import Column
 from orderctl.enums import OrderSort, OrderStatus, OutputFormat
 
 app = typer.Typer(help="Create, list, show and change orders.", no_args_is_help=True)
 
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
 LIST_COLUMNS = [
-    ("ID", "id"),
-    ("REF", "external_ref"),
-    ("STATUS", "status"),
-    ("CUSTOMER", "customer.email"),
-    ("ITEMS", "items_count"),
-    ("TOTAL", "total"),
-    ("CUR", "currency"),
-    ("CREATED", "created_at"),
+    Column("ID", "id", rank=1),
+    Column("REF", "external_ref", rank=6),
+    Column("STATUS", "status", rank=2),
+    Column("CUSTOMER", "customer.email", rank=3),
+    Column("ITEMS", "items_count", rank=7),
+    Column("TOTAL", "total", rank=4),
+    Column("CUR", "currency", rank=8),
+    Column("CREATED", "created_at", rank=5),
 ]
 _DIGITS = re.compile(r"[0-9]+")
 _QTY = re.compile(r"[+-]?[0-9]+")
@@ -208,6 +210,7 @@ def list_orders(
         typer.Option("--cursor", help="Continue after a previous page (printed on stderr)."),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
 ) -> None:
     """List orders, newest first; filters combine.
 
@@ -234,7 +237,7 @@ def list_orders(
     )
     state = get_state(ctx)
     actor = state.actor()
-    table = output is OutputFormat.TABLE
+    table = output.tabular
     with state.uow(write=False) as uow:
         if all_:
             # JSON text written by the database in keyset batches (no ORM, no Pydantic per
@@ -250,6 +253,7 @@ def list_orders(
                 LIST_COLUMNS,
                 empty="no orders",
                 fields=order_listing.DOCUMENT_FIELDS,
+                headers=not no_headers,
             )
             return
         page = order_listing.list_orders(
@@ -266,6 +270,7 @@ def list_orders(
         LIST_COLUMNS,
         empty="no orders",
         fields=order_listing.DOCUMENT_FIELDS,
+        headers=not no_headers,
     )
     if page.next_cursor:
         message(f"more orders: --all, or the next page with --cursor {page.next_cursor}")
@@ -353,6 +358,7 @@ def history(
     ctx: typer.Context,
     order_id: Annotated[int, typer.Argument(metavar="ID", help="The order id.")],
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
 ) -> None:
     """Show an order's audit trail: created, each status change, who, when and why.
 
@@ -367,4 +373,6 @@ def history(
     actor = state.actor()
     with state.uow(write=False) as uow:
         events = orders.order_history(uow, actor, order_id)
-    render_list(events, output, HISTORY_COLUMNS, empty="no events", fields=EventRead)
+    render_list(
+        events, output, HISTORY_COLUMNS, empty="no events", fields=EventRead, headers=not no_headers
+    )

@@ -7,27 +7,29 @@ from typing import Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output, stdin_bytes
+from orderctl.cli.options import NoHeaders, Output, stdin_bytes
+from orderctl.cli.tables import Column
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Manage the product catalog.", no_args_is_help=True)
 
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
 COLUMNS = [
-    ("SKU", "sku"),
-    ("NAME", "name"),
-    ("PRICE", "unit_price"),
-    ("STOCK", "stock"),
-    ("ACTIVE", "active"),
+    Column("SKU", "sku", rank=1),
+    Column("NAME", "name", rank=2),
+    Column("PRICE", "unit_price", rank=3),
+    Column("STOCK", "stock", rank=4),
+    Column("ACTIVE", "active", rank=5),
 ]
 
 HISTORY_COLUMNS = [
-    ("AT", "at"),
-    ("REASON", "reason"),
-    ("QUANTITY", "quantity"),
-    ("STOCK", "stock_after"),
-    ("ORDER", "order_id"),
-    ("ACTOR", "actor"),
-    ("NOTE", "note"),
+    Column("AT", "at", rank=1),
+    Column("REASON", "reason", rank=2),
+    Column("QUANTITY", "quantity", rank=3),
+    Column("STOCK", "stock_after", rank=4),
+    Column("ORDER", "order_id", rank=5),
+    Column("ACTOR", "actor", rank=6),
+    Column("NOTE", "note", rank=7),
 ]
 
 SkuArg = Annotated[str, typer.Argument(help="The product's SKU.", show_default=False)]
@@ -85,6 +87,7 @@ def list_products(
         bool, typer.Option("--inactive", help="Only inactive products.", show_default=False)
     ] = False,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
 ) -> None:
     """List products by SKU: active ones unless --all or --inactive is given.
 
@@ -104,7 +107,9 @@ def list_products(
     actor = state.actor()
     with state.uow(write=False) as uow:
         rows = products.list_products(uow, actor, active=active)
-    render_list(rows, output, COLUMNS, empty="no products", fields=ProductRead)
+    render_list(
+        rows, output, COLUMNS, empty="no products", fields=ProductRead, headers=not no_headers
+    )
 
 
 @app.command("show")
@@ -196,6 +201,7 @@ def history(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every movement (no limit).")] = False,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
 ) -> None:
     """Show a product's stock movements (the ledger), newest first, with the stock after each.
 
@@ -217,7 +223,14 @@ def history(
     actor = state.actor()
     with state.uow(write=False) as uow:
         rows = stock.product_history(uow, actor, sku, limit=limit)
-    render_list(rows, output, HISTORY_COLUMNS, empty="no stock movements", fields=MovementRead)
+    render_list(
+        rows,
+        output,
+        HISTORY_COLUMNS,
+        empty="no stock movements",
+        fields=MovementRead,
+        headers=not no_headers,
+    )
 
 
 @app.command("import")

@@ -8,7 +8,8 @@ import typer
 
 from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output, PasswordStdin, read_password
+from orderctl.cli.options import NoHeaders, Output, PasswordStdin, read_password
+from orderctl.cli.tables import Column
 from orderctl.enums import OutputFormat, Role
 
 if TYPE_CHECKING:
@@ -16,12 +17,13 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Manage users and their roles (admin only).", no_args_is_help=True)
 
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
 USER_COLUMNS = [
-    ("ID", "id"),
-    ("USERNAME", "username"),
-    ("ROLE", "role"),
-    ("ACTIVE", "active"),
-    ("CREATED", "created_at"),
+    Column("ID", "id", rank=1),
+    Column("USERNAME", "username", rank=2),
+    Column("ROLE", "role", rank=3),
+    Column("ACTIVE", "active", rank=4),
+    Column("CREATED", "created_at", rank=5),
 ]
 Username = Annotated[str, typer.Argument(help="The user's name.", show_default=False)]
 RoleArg = Annotated[Role, typer.Argument(help="viewer, operator or admin.", case_sensitive=False)]
@@ -59,7 +61,9 @@ def create(
 
 
 @app.command("list")
-def list_users(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
+def list_users(
+    ctx: typer.Context, output: Output = OutputFormat.TABLE, no_headers: NoHeaders = False
+) -> None:
     """List users, disabled ones too.
 
     Example: orderctl users list -o csv
@@ -72,7 +76,9 @@ def list_users(ctx: typer.Context, output: Output = OutputFormat.TABLE) -> None:
     actor = state.actor()
     with state.uow(write=False) as uow:
         rows = users.list_users(uow, actor)
-    render_list(rows, output, USER_COLUMNS, empty="no users", fields=UserRead)
+    render_list(
+        rows, output, USER_COLUMNS, empty="no users", fields=UserRead, headers=not no_headers
+    )
 
 
 @app.command("disable")
