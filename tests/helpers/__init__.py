@@ -52,7 +52,7 @@ from helpers.orders import (
     order_snapshot,
     stock_of,
 )
-from helpers.terminal import ORDERCTL, TerminalRun, run_on_terminal
+from helpers.terminal import ORDERCTL, PipeRun, TerminalRun, run_in_pipe, run_on_terminal
 
 __all__ = [
     "ANSI",
@@ -69,6 +69,7 @@ __all__ = [
     "Api",
     "Cli",
     "HeldCommitUow",
+    "PipeRun",
     "Shop",
     "StoredToken",
     "TerminalRun",
@@ -91,6 +92,7 @@ __all__ = [
     "order_counts",
     "order_snapshot",
     "rows",
+    "run_in_pipe",
     "run_on_terminal",
     "seed_orders",
     "seed_products",

@@ -110,16 +110,20 @@ class Cli:
         role: Role | None = Role.ADMIN,
         columns: int = 80,
         env: dict[str, str] | None = None,
+        measure: bool = False,
     ) -> TerminalRun:
         """Run the installed `orderctl ARGS` on a pseudo-terminal of `columns` columns as
-        `role`, typing `answer` at a `[y/N]` prompt (`run_on_terminal`)."""
+        `role`, typing `answer` at a `[y/N]` prompt (`run_on_terminal`; `measure`: its peak
+        memory)."""
         full_env: dict[str, str | None] = {
             "ORDERCTL_DATABASE_URL": self.db_url,
             "ORDERCTL_CONFIG_DIR": str(self.config_dir),
             "ORDERCTL_TOKEN": self.token(role) if role is not None else None,
             **(env or {}),
         }
-        return run_on_terminal(list(args), answer=answer, env=full_env, columns=columns)
+        return run_on_terminal(
+            list(args), answer=answer, env=full_env, columns=columns, measure=measure
+        )
 
 
 def login(

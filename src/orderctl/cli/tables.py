@@ -112,15 +112,15 @@ def compact_time(value: str) -> str:
     """An ISO 8601 timestamp as a terminal shows it: `2026-11-30 14:05` (UTC)."""
     if len(value) < 16 or value[10] not in "T ":
         return value
-    if not value.endswith(("Z", "+00:00")) and (len(value) > 19 and value[19] != "."):
-        try:  # an offset other than UTC (not written by orderctl, but cheap to honour)
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC)
-        return moment.strftime("%Y-%m-%d %H:%M")
-    return f"{value[:10]} {value[11:16]}"
+    if value.endswith(("Z", "+00:00")) or len(value) in (16, 19):
+        return f"{value[:10]} {value[11:16]}"
+    try:  # another offset, or a fraction without one (not written by orderctl, but cheap)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def cell_width(text: str) -> int:
