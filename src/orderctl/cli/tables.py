@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -191,6 +192,12 @@ class _Layout:
     #: wide: the widths are a minimum, a longer cell is shown whole
     grow: bool = False
 
+    def __post_init__(self) -> None:
+        # Per column, once: a table of a million rows asks for each on every row.
+        self._right = [is_numeric(c.key) for c in self.columns]
+        self._status = [self.color and is_status(c.key) for c in self.columns]
+        self._last = max((i for i, w in enumerate(self.widths) if w is not None), default=-1)
+
     def header(self) -> str:
         cells = [c.header for c in self.columns]
         line = self._join(cells, header=True)
@@ -205,19 +212,19 @@ class _Layout:
 
     def _join(self, cells: Sequence[str], *, header: bool) -> str:
         parts: list[str] = []
-        last = max((i for i, w in enumerate(self.widths) if w is not None), default=-1)
-        for i, (column, text) in enumerate(zip(self.columns, cells, strict=True)):
+        last = self._last
+        for i, text in enumerate(cells):
             width = self.widths[i]
             if width is None:
                 continue
             if width >= 0:
                 text = text if self.grow else cut(text, width)
                 pad = " " * max(width - cell_width(text), 0)
-                if is_numeric(column.key) and not header:
+                if self._right[i] and not header:
                     text = pad + text
                 elif i != last:
                     text += pad
-            if self.color and not header and is_status(column.key):
+            if self._status[i] and not header:
                 text = _styled(text)
             parts.append(text)
         line = self.separator.join(parts)
@@ -232,6 +239,7 @@ def _render(style: Any, text: str) -> str:
     return rendered
 
 
+@lru_cache(maxsize=1024)  # a few statuses, at a few paddings
 def _styled(text: str) -> str:
     """`text` (a status cell, maybe padded) in its status's colour; padding stays plain."""
     value = text.strip()
