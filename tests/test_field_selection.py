@@ -53,6 +53,7 @@ COMMANDS: list[tuple[tuple[str, ...], str]] = [
     (("db", "current"), "database, current, head, up_to_date, behind"),
     (("db", "history"), "revision, down_revision, message"),
     (("config", "show"), "key, value, source"),
+    (("events", "tail"), "id, order_id, external_ref, " + EVENT),
 ]
 
 

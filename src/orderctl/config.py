@@ -85,7 +85,15 @@ ENVIRONMENT = (
     ),
     EnvironmentVariable(
         "NO_COLOR",
-        "Set to anything: no colours in terminal output (https://no-color.org).",
+        "Any non-empty value: no colours, even on a terminal (https://no-color.org). "
+        "--color always still colours.",
+        flag="--color",
+    ),
+    EnvironmentVariable(
+        "CLICOLOR_FORCE",
+        "Non-empty and not 0: colours even when stdout is not a terminal (escape codes "
+        "around the statuses of tab-separated output). NO_COLOR and --color win over it.",
+        flag="--color",
     ),
     EnvironmentVariable(
         "XDG_CONFIG_HOME",

@@ -60,9 +60,24 @@ class TokenState(StrEnum):
 
 class OutputFormat(StrEnum):
     TABLE = "table"
+    #: every column with full values, whatever the terminal's width
+    WIDE = "wide"
     JSON = "json"
     JSONL = "jsonl"
     CSV = "csv"
+
+    @property
+    def tabular(self) -> bool:
+        """table or wide: for people on a terminal, tab-separated in a pipe."""
+        return self in (OutputFormat.TABLE, OutputFormat.WIDE)
+
+
+class ColorMode(StrEnum):
+    """`--color`: auto colours a terminal only (NO_COLOR and CLICOLOR_FORCE apply)."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
 
 
 class EventAction(StrEnum):

@@ -55,7 +55,7 @@ from helpers.orders import (
     stock_of,
 )
 from helpers.replica import replay_paused, same_database_on, wait_for_replay
-from helpers.terminal import ORDERCTL, TerminalRun, run_on_terminal
+from helpers.terminal import ORDERCTL, PipeRun, TerminalRun, run_in_pipe, run_on_terminal
 
 __all__ = [
     "ANSI",
@@ -74,6 +74,7 @@ __all__ = [
     "Cli",
     "Follower",
     "HeldCommitUow",
+    "PipeRun",
     "Shop",
     "StoredToken",
     "TerminalRun",
@@ -98,6 +99,7 @@ __all__ = [
     "order_snapshot",
     "replay_paused",
     "rows",
+    "run_in_pipe",
     "run_on_terminal",
     "same_database_on",
     "seed_orders",

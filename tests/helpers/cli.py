@@ -112,9 +112,11 @@ class Cli:
         columns: int = 80,
         env: dict[str, str | None] | None = None,
         prompt: bytes = PROMPT,
+        measure: bool = False,
     ) -> TerminalRun:
         """Run the installed `orderctl ARGS` on a pseudo-terminal of `columns` columns as
-        `role`, typing `answer` at `prompt` (`[y/N]`; `run_on_terminal`)."""
+        `role`, typing `answer` at `prompt` (`[y/N]`; `run_on_terminal`; `measure`: its peak
+        memory)."""
         full_env: dict[str, str | None] = {
             "ORDERCTL_DATABASE_URL": self.db_url,
             "ORDERCTL_CONFIG_DIR": str(self.config_dir),
@@ -122,7 +124,12 @@ class Cli:
             **(env or {}),
         }
         return run_on_terminal(
-            list(args), answer=answer, env=full_env, columns=columns, prompt=prompt
+            list(args),
+            answer=answer,
+            env=full_env,
+            columns=columns,
+            prompt=prompt,
+            measure=measure,
         )
 
 

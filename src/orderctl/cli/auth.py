@@ -12,7 +12,8 @@ import typer
 from orderctl.cli.confirm import Yes, confirm
 from orderctl.cli.context import get_state
 from orderctl.cli.fields import printed_format
-from orderctl.cli.options import Jq, Output, PasswordStdin, json_option, read_password
+from orderctl.cli.options import Jq, NoHeaders, Output, PasswordStdin, json_option, read_password
+from orderctl.cli.tables import Column
 from orderctl.enums import OutputFormat
 
 if TYPE_CHECKING:
@@ -43,16 +44,17 @@ TokenJson = Annotated[str | None, json_option("orderctl.schemas:TokenRead")]
 #: `auth token create` prints the token's document with its secret in `token`.
 NewTokenJson = Annotated[str | None, json_option("orderctl.schemas:TokenRead", "token")]
 
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
 TOKEN_COLUMNS = [
-    ("ID", "id"),
-    ("NAME", "name"),
-    ("PREFIX", "prefix"),
-    ("USER", "user"),
-    ("CREATED", "created_at"),
-    ("EXPIRES", "expires_at"),
-    ("LAST USED", "last_used_at"),
-    ("REVOKED", "revoked_at"),
-    ("STATE", "state"),
+    Column("ID", "id", rank=1),
+    Column("NAME", "name", rank=2),
+    Column("PREFIX", "prefix", rank=7),
+    Column("USER", "user", rank=3),
+    Column("CREATED", "created_at", rank=8),
+    Column("EXPIRES", "expires_at", rank=5),
+    Column("LAST USED", "last_used_at", rank=6),
+    Column("REVOKED", "revoked_at", rank=9),
+    Column("STATE", "state", rank=4),
 ]
 
 
@@ -241,7 +243,7 @@ def create_token(
     actor = state.actor()
     with state.uow() as uow:
         secret, token = auth.create_token(uow, actor, name=name, ttl=ttl, username=user)
-    if printed_format(output, json_fields, jq) is OutputFormat.TABLE:
+    if printed_format(output, json_fields, jq).tabular:
         sys.stdout.write(secret + "\n")
         sys.stdout.flush()
     else:
@@ -264,6 +266,7 @@ def list_tokens(
         bool, typer.Option("--all", help="Every user's tokens (admin only).")
     ] = False,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
     json_fields: TokenJson = None,
     jq: Jq = None,
 ) -> None:
@@ -285,6 +288,7 @@ def list_tokens(
         TOKEN_COLUMNS,
         empty="no tokens",
         fields=TokenRead,
+        headers=not no_headers,
         json_fields=json_fields,
         jq=jq,
     )

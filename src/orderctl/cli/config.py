@@ -7,7 +7,7 @@ from typing import Annotated, TypedDict
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Jq, Output, json_option
+from orderctl.cli.options import Jq, NoHeaders, Output, json_option
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Show and change settings.", no_args_is_help=True)
@@ -28,6 +28,7 @@ SettingJson = Annotated[str | None, json_option("orderctl.cli.config:Setting")]
 def show(
     ctx: typer.Context,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
     json_fields: SettingJson = None,
     jq: Jq = None,
 ) -> None:
@@ -65,7 +66,9 @@ def show(
         {"key": "credentials_file", "value": str(credentials_file()), "source": "derived"},
     ]
     columns = [("KEY", "key"), ("VALUE", "value"), ("SOURCE", "source")]
-    render_list(map(dict, rows), output, columns, json_fields=json_fields, jq=jq)
+    render_list(
+        map(dict, rows), output, columns, headers=not no_headers, json_fields=json_fields, jq=jq
+    )
 
 
 @app.command("set")

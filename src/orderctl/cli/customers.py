@@ -7,14 +7,21 @@ from typing import Annotated
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Jq, Output, json_option
+from orderctl.cli.options import Jq, NoHeaders, Output, json_option
+from orderctl.cli.tables import Column
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Manage customers.", no_args_is_help=True)
 CustomerJson = Annotated[str | None, json_option("orderctl.schemas:CustomerRead")]
 CustomerDetailJson = Annotated[str | None, json_option("orderctl.schemas:CustomerDetail")]
 
-COLUMNS = [("ID", "id"), ("EMAIL", "email"), ("NAME", "name"), ("CREATED", "created_at")]
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
+COLUMNS = [
+    Column("ID", "id", rank=1),
+    Column("EMAIL", "email", rank=2),
+    Column("NAME", "name", rank=3),
+    Column("CREATED", "created_at", rank=4),
+]
 
 EmailArg = Annotated[str, typer.Argument(help="The customer's email.", show_default=False)]
 
@@ -63,6 +70,7 @@ def list_customers(
         ),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
     json_fields: CustomerJson = None,
     jq: Jq = None,
 ) -> None:
@@ -88,6 +96,7 @@ def list_customers(
             COLUMNS,
             empty="no customers",
             fields=CustomerRead,
+            headers=not no_headers,
             json_fields=json_fields,
             jq=jq,
         )

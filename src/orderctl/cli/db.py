@@ -9,7 +9,7 @@ import typer
 
 from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Jq, Output, json_option
+from orderctl.cli.options import Jq, NoHeaders, Output, json_option
 from orderctl.enums import OutputFormat
 
 if TYPE_CHECKING:
@@ -151,7 +151,10 @@ def check(ctx: typer.Context) -> None:
 
 @app.command("history")
 def history(
-    output: Output = OutputFormat.TABLE, json_fields: MigrationJson = None, jq: Jq = None
+    output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
+    json_fields: MigrationJson = None,
+    jq: Jq = None,
 ) -> None:
     """List the migrations, newest first.
 
@@ -164,6 +167,7 @@ def history(
         map(dict, schema.history()),
         output,
         [("REVISION", "revision"), ("DOWN", "down_revision"), ("MESSAGE", "message")],
+        headers=not no_headers,
         json_fields=json_fields,
         jq=jq,
     )

@@ -48,7 +48,7 @@ def demo(
             else ""
         )
     )
-    if printed_format(output, json_fields, jq) is not OutputFormat.TABLE:
+    if not printed_format(output, json_fields, jq).tabular:
         render_one(summary, output, json_fields=json_fields, jq=jq)
 
 

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import Jq, NoHeaders, Output, json_option
+from orderctl.cli.tables import Column
 from orderctl.enums import EventAction, OutputFormat
 
 app = typer.Typer(
@@ -18,7 +19,9 @@ app = typer.Typer(
 )
 
 #: The event's own columns; `orders history`'s follow them (`_columns`).
-_ID_COLUMNS = [("ID", "id"), ("ORDER", "order_id"), ("REF", "external_ref")]
+_ID_COLUMNS = [Column("ID", "id", rank=7), Column("ORDER", "order_id", rank=8),
+               Column("REF", "external_ref", rank=1)]  # fmt: skip
+EventJson = Annotated[str | None, json_option("orderctl.schemas:OrderEventRead")]
 #: `--follow -o table`: one line per event under one header, these widths (the last is free).
 _WIDTHS = (8, 8, 16, 20, 16, 19, 10, 10, 0)
 _DIGITS = re.compile(r"[0-9]+")
@@ -61,17 +64,24 @@ def tail(
         ),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
+    json_fields: EventJson = None,
+    jq: Jq = None,
 ) -> None:
     """Print order events oldest first: created, imported, each status change, with actor and
     reason. With --follow, new events are printed as they are committed, each exactly once.
 
     Example: orderctl events tail --follow --action status_changed -o jsonl
     """
+    from orderctl.cli.fields import printed_format
     from orderctl.errors import UsageError
     from orderctl.services.events import EventFilters, follow_events
 
-    if follow and output is OutputFormat.JSON:
+    if follow and (json_fields is not None or jq is not None):
+        output = OutputFormat.JSONL  # a stream: --json/--jq apply to each line
+    elif follow and output is OutputFormat.JSON:
         raise UsageError("--follow prints a stream: use -o jsonl, csv or table, not json")
+    shown = printed_format(output, json_fields, jq)
     key: int | str | None = order
     if order is not None and _DIGITS.fullmatch(order):
         key = int(order)
@@ -84,29 +94,39 @@ def tail(
                 uow, actor, filters, after=after, limit=limit, wait=None if follow else 0.0
             )
             if follow:
-                _print_stream(batches, output)
+                _print_stream(
+                    batches, shown, headers=not no_headers, json_fields=json_fields, jq=jq
+                )
             else:
-                _print_list((event for batch in batches for event in batch.items), output)
+                events = (event for batch in batches for event in batch.items)
+                _print_list(events, output, headers=not no_headers, json_fields=json_fields, jq=jq)
     except KeyboardInterrupt:
         if not follow:
             raise
         raise typer.Exit(0) from None  # Ctrl-C is how a follower is meant to end
 
 
-def _columns() -> list[tuple[str, str]]:
+def _columns() -> list[Column]:
     from orderctl.cli.order_views import HISTORY_COLUMNS
 
     return [*_ID_COLUMNS, *HISTORY_COLUMNS]
 
 
-def _print_list(events: Any, output: OutputFormat) -> None:
+def _print_list(events: Any, output: OutputFormat, **options: Any) -> None:
     from orderctl.cli.render import render_list
     from orderctl.schemas import OrderEventRead
 
-    render_list(events, output, _columns(), empty="no events", fields=OrderEventRead)
+    render_list(events, output, _columns(), empty="no events", fields=OrderEventRead, **options)
 
 
-def _print_stream(batches: Any, output: OutputFormat) -> None:
+def _print_stream(
+    batches: Any,
+    output: OutputFormat,
+    *,
+    headers: bool,
+    json_fields: str | None,
+    jq: str | None,
+) -> None:
     """Each event as soon as it comes, flushed; ends quietly when stdout's reader is gone."""
     from orderctl.cli.render import document, printable, render_json_text, write_text
 
@@ -118,23 +138,23 @@ def _print_stream(batches: Any, output: OutputFormat) -> None:
         for event in batch.items:
             doc = document(event)
             if output is OutputFormat.JSONL:
-                render_json_text([_json(doc)], OutputFormat.JSONL)
+                render_json_text([_json(doc)], OutputFormat.JSONL, json_fields=json_fields, jq=jq)
                 continue
-            if not started:
+            if not started and headers:
                 write_text(_header(output, columns))
-                started = True
+            started = True
             if output is OutputFormat.CSV:
                 write_text(_csv_line([_text(value) for value in doc.values()]))
             else:
-                write_text(_aligned([printable(_text(doc[key])) for _, key in columns]))
+                write_text(_aligned([printable(_text(doc[c.key])) for c in columns]))
 
 
-def _header(output: OutputFormat, columns: list[tuple[str, str]]) -> str:
+def _header(output: OutputFormat, columns: list[Column]) -> str:
     from orderctl.schemas import OrderEventRead
 
     if output is OutputFormat.CSV:
         return _csv_line(list(OrderEventRead.model_fields))
-    return _aligned([title for title, _ in columns])
+    return _aligned([column.header for column in columns])
 
 
 def _text(value: Any) -> str:

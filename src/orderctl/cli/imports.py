@@ -209,7 +209,7 @@ def import_orders(
             reject_stream.close()
         if file != "-":
             stream.close()
-    if printed_format(output, json_fields, jq) is OutputFormat.TABLE:
+    if printed_format(output, json_fields, jq).tabular:
         title = "import (dry run: nothing written)" if dry_run else "import"
         stderr_table(
             ("", "orders", "lines"),

@@ -30,7 +30,8 @@ from orderctl.cli import (
 )
 from orderctl.cli.context import AppState, get_state
 from orderctl.cli.fields import bare_json
-from orderctl.cli.render import error
+from orderctl.cli.render import error, set_color
+from orderctl.enums import ColorMode
 
 try:  # typer's private option coercion: see cli/fastparams.py for why and what if it goes
     from orderctl.cli import fastparams
@@ -222,6 +223,15 @@ def root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks (also ORDERCTL_DEBUG=1).")
     ] = False,
+    color: Annotated[
+        ColorMode,
+        typer.Option(
+            "--color",
+            help="Colour output: auto (a terminal, unless NO_COLOR is set or CLICOLOR_FORCE "
+            "forces it), always or never.",
+            case_sensitive=False,
+        ),
+    ] = ColorMode.AUTO,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
@@ -231,6 +241,7 @@ def root(
 
     Example: orderctl --database-url sqlite:///shop.db orders list --status paid
     """
+    set_color(color)
     ctx.obj = AppState(
         database_url_flag=database_url,
         context_flag=context,

@@ -66,7 +66,7 @@ def _report(
 
     if quiet:
         return
-    if printed_format(output, json_fields, jq) is OutputFormat.TABLE:
+    if printed_format(output, json_fields, jq).tabular:
         message(human)
     else:
         render_one(summary, output, json_fields=json_fields, jq=jq)

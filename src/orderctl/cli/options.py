@@ -12,7 +12,11 @@ from orderctl.enums import OutputFormat
 Output = Annotated[
     OutputFormat,
     typer.Option(
-        "--output", "-o", help="Output format: table, json, jsonl or csv.", case_sensitive=False
+        "--output",
+        "-o",
+        help="Output format: table (fits the terminal; tab-separated in a pipe), wide (every "
+        "column, full values), json, jsonl or csv.",
+        case_sensitive=False,
     ),
 ]
 
@@ -43,6 +47,10 @@ Jq = Annotated[
         "-o jsonl).",
         show_default=False,
     ),
+]
+NoHeaders = Annotated[
+    bool,
+    typer.Option("--no-headers", help="table/wide: print no header line (for scripts)."),
 ]
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")

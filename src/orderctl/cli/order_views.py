@@ -4,23 +4,33 @@ compiles and imports none of it."""
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from orderctl.cli.options import stdin_bytes
+from orderctl.cli.tables import Column
 from orderctl.order_content import TEXT_FIELDS
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from rich.text import Text
 
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
 HISTORY_COLUMNS = [
-    ("AT", "at"),
-    ("ACTOR", "actor"),
-    ("ACTION", "action"),
-    ("FROM", "from_status"),
-    ("TO", "to_status"),
-    ("REASON", "reason"),
+    Column("AT", "at", rank=1),
+    Column("ACTOR", "actor", rank=5),
+    Column("ACTION", "action", rank=2),
+    Column("FROM", "from_status", rank=6),
+    Column("TO", "to_status", rank=3),
+    Column("REASON", "reason", rank=4),
 ]
-_LINE_KEYS = ("sku", "name", "quantity", "unit_price", "line_total")
+LINE_COLUMNS = [
+    Column("SKU", "sku", rank=1),
+    Column("NAME", "name", rank=5),
+    Column("QTY", "quantity", rank=2),
+    Column("UNIT PRICE", "unit_price", rank=4),
+    Column("LINE TOTAL", "line_total", rank=3),
+]
 
 
 def order_view(doc: dict[str, Any], events: list[dict[str, Any]] | None = None) -> RenderableType:
@@ -33,52 +43,47 @@ def order_view(doc: dict[str, Any], events: list[dict[str, Any]] | None = None) 
     from rich.table import Table
     from rich.text import Text
 
-    from orderctl.cli.render import cell_text
+    from orderctl.cli.render import cell_text, stdout_width, view_cell
 
-    header = Text.assemble(
-        ("Order ", "bold"),
-        (str(doc["id"]), "bold"),
-        "  ",
-        (doc["status"], "bold cyan"),
-    )
+    header = Text.assemble(("Order ", "bold"), (str(doc["id"]), "bold"), "  ")
+    header.append(view_cell("status", doc["status"]))
     if doc["external_ref"]:
         header.append("  ref ")
         header.append(cell_text(doc["external_ref"]))
     facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column(overflow="fold")
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")  # wrapped at spaces; a long word is folded
     customer = doc["customer"]
     who = cell_text(customer["email"])
     if customer["name"]:
         who = Text.assemble(cell_text(customer["name"]), " <", who, ">")
     facts.add_row("customer", who)
-    facts.add_row("created", cell_text(doc["created_at"]))
-    facts.add_row("updated", cell_text(doc["updated_at"]))
+    facts.add_row("created", view_cell("created_at", doc["created_at"]))
+    facts.add_row("updated", view_cell("updated_at", doc["updated_at"]))
     for name in TEXT_FIELDS:  # notes, shipping address, …: shown when set
         if doc.get(name):
             facts.add_row(name.replace("_", " "), cell_text(doc[name]))
 
-    lines = Table(show_edge=False, header_style="bold")
-    for title, justify in (
-        ("SKU", "left"),
-        ("NAME", "left"),
-        ("QTY", "right"),
-        ("UNIT PRICE", "right"),
-        ("LINE TOTAL", "right"),
-    ):
-        lines.add_column(title, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for item in doc["items"]:
-        lines.add_row(*(cell_text(item[key]) for key in _LINE_KEYS))
-    total = Text.assemble(("total ", "bold"), (f"{doc['total']} {doc['currency']}", "bold"))
-    parts: list[RenderableType] = [header, facts, Text(""), lines, total]
+    # One line per order line and per event, as in `orders history`: cut, never wrapped.
+    width = stdout_width()
+    parts: list[RenderableType] = [header, facts, Text("")]
+    parts += _table(doc["items"], LINE_COLUMNS, width)
+    parts.append(Text.assemble(("total ", "bold"), (f"{doc['total']} {doc['currency']}", "bold")))
     if events is not None:
-        history = Table(title="history", show_edge=False, header_style="bold")
-        for title, _ in HISTORY_COLUMNS:
-            history.add_column(title, overflow="fold")
-        for event in events:
-            history.add_row(*(cell_text(event[key]) for _, key in HISTORY_COLUMNS))
-        parts += [Text(""), history]
+        parts += [Text(""), Text("history", style="bold"), *_table(events, HISTORY_COLUMNS, width)]
     return Group(*parts)
+
+
+def _table(records: list[dict[str, Any]], columns: list[Column], width: int) -> list[Text]:
+    from rich.text import Text
+
+    from orderctl.cli.render import color_enabled
+    from orderctl.cli.tables import table_lines
+
+    color = color_enabled(sys.stdout)
+    return [
+        Text.from_ansi(line) for line in table_lines(records, columns, width=width, color=color)
+    ]
 
 
 def source_name(path: str) -> str:

@@ -10,8 +10,9 @@ import typer
 from orderctl.cli.context import get_state
 from orderctl.cli.fields import printed_format
 from orderctl.cli.imports import ImportFormat
-from orderctl.cli.options import Jq, Output, json_option
+from orderctl.cli.options import Jq, NoHeaders, Output, json_option
 from orderctl.cli.order_filter_options import order_filter_options
+from orderctl.cli.tables import Column
 from orderctl.enums import OrderSort, OrderStatus, OutputFormat
 
 if TYPE_CHECKING:
@@ -19,15 +20,16 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Create, list, show and change orders.", no_args_is_help=True)
 
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
 LIST_COLUMNS = [
-    ("ID", "id"),
-    ("REF", "external_ref"),
-    ("STATUS", "status"),
-    ("CUSTOMER", "customer.email"),
-    ("ITEMS", "items_count"),
-    ("TOTAL", "total"),
-    ("CUR", "currency"),
-    ("CREATED", "created_at"),
+    Column("ID", "id", rank=1),
+    Column("REF", "external_ref", rank=6),
+    Column("STATUS", "status", rank=2),
+    Column("CUSTOMER", "customer.email", rank=3),
+    Column("ITEMS", "items_count", rank=7),
+    Column("TOTAL", "total", rank=4),
+    Column("CUR", "currency", rank=8),
+    Column("CREATED", "created_at", rank=5),
 ]
 OrderJson = Annotated[str | None, json_option("orderctl.schemas:OrderRead")]
 #: `orders show` prints the order, and its `history` when asked (`--history`, `--json history`).
@@ -169,6 +171,7 @@ def list_orders(
         typer.Option("--cursor", help="Continue after a previous page (printed on stderr)."),
     ] = None,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
     json_fields: ListingJson = None,
     jq: Jq = None,
 ) -> None:
@@ -187,7 +190,7 @@ def list_orders(
     state = get_state(ctx)
     actor = state.actor()
     shown_as = printed_format(output, json_fields, jq)
-    table = shown_as is OutputFormat.TABLE
+    table = shown_as.tabular
     with state.uow(replica=True) as uow:
         if all_:
             # JSON text written by the database in keyset batches (no ORM, no Pydantic per
@@ -203,6 +206,7 @@ def list_orders(
                 LIST_COLUMNS,
                 empty="no orders",
                 fields=order_listing.DOCUMENT_FIELDS,
+                headers=not no_headers,
             )
             return
         page = order_listing.list_orders(
@@ -219,6 +223,7 @@ def list_orders(
         LIST_COLUMNS,
         empty="no orders",
         fields=order_listing.DOCUMENT_FIELDS,
+        headers=not no_headers,
         json_fields=json_fields,
         jq=jq,
     )
@@ -370,6 +375,7 @@ def history(
     ctx: typer.Context,
     order_id: Annotated[int, typer.Argument(metavar="ID", help="The order id.")],
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
     json_fields: EventJson = None,
     jq: Jq = None,
 ) -> None:
@@ -392,6 +398,7 @@ def history(
         HISTORY_COLUMNS,
         empty="no events",
         fields=EventRead,
+        headers=not no_headers,
         json_fields=json_fields,
         jq=jq,
     )

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Jq, Output, json_option, stdin_bytes
+from orderctl.cli.options import Jq, NoHeaders, Output, json_option, stdin_bytes
+from orderctl.cli.tables import Column
 from orderctl.enums import OutputFormat
 
 app = typer.Typer(help="Manage the product catalog.", no_args_is_help=True)
@@ -15,22 +16,23 @@ ProductJson = Annotated[str | None, json_option("orderctl.schemas:ProductRead")]
 ImportJson = Annotated[str | None, json_option("orderctl.services.products:ImportSummary")]
 MovementJson = Annotated[str | None, json_option("orderctl.schemas:MovementRead")]
 
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
 COLUMNS = [
-    ("SKU", "sku"),
-    ("NAME", "name"),
-    ("PRICE", "unit_price"),
-    ("STOCK", "stock"),
-    ("ACTIVE", "active"),
+    Column("SKU", "sku", rank=1),
+    Column("NAME", "name", rank=2),
+    Column("PRICE", "unit_price", rank=3),
+    Column("STOCK", "stock", rank=4),
+    Column("ACTIVE", "active", rank=5),
 ]
 
 HISTORY_COLUMNS = [
-    ("AT", "at"),
-    ("REASON", "reason"),
-    ("QUANTITY", "quantity"),
-    ("STOCK", "stock_after"),
-    ("ORDER", "order_id"),
-    ("ACTOR", "actor"),
-    ("NOTE", "note"),
+    Column("AT", "at", rank=1),
+    Column("REASON", "reason", rank=2),
+    Column("QUANTITY", "quantity", rank=3),
+    Column("STOCK", "stock_after", rank=4),
+    Column("ORDER", "order_id", rank=5),
+    Column("ACTOR", "actor", rank=6),
+    Column("NOTE", "note", rank=7),
 ]
 
 SkuArg = Annotated[str, typer.Argument(help="The product's SKU.", show_default=False)]
@@ -90,6 +92,7 @@ def list_products(
         bool, typer.Option("--inactive", help="Only inactive products.", show_default=False)
     ] = False,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
     json_fields: ProductJson = None,
     jq: Jq = None,
 ) -> None:
@@ -117,6 +120,7 @@ def list_products(
         COLUMNS,
         empty="no products",
         fields=ProductRead,
+        headers=not no_headers,
         json_fields=json_fields,
         jq=jq,
     )
@@ -219,6 +223,7 @@ def history(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every movement (no limit).")] = False,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
     json_fields: MovementJson = None,
     jq: Jq = None,
 ) -> None:
@@ -248,6 +253,7 @@ def history(
         HISTORY_COLUMNS,
         empty="no stock movements",
         fields=MovementRead,
+        headers=not no_headers,
         json_fields=json_fields,
         jq=jq,
     )

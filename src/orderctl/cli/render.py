@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from orderctl.enums import OutputFormat
+from orderctl.enums import ColorMode, OutputFormat
 from orderctl.parsing import CONTROL_CHARACTERS
 
 if TYPE_CHECKING:
@@ -23,23 +24,70 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.text import Text
 
-#: (header, key) pairs; a dotted key reaches into a nested document (`customer.email`).
-Columns = Sequence[tuple[str, str]]
+    from orderctl.cli.tables import Column
+
+#: A table's columns in display order: `tables.Column`s (with their rank: which go first when
+#: the terminal is narrow) or (header, key) pairs; a dotted key reaches into a nested document.
+Columns = Sequence["Column | tuple[str, str]"]
+
+#: `--color`, set by the root callback once per invocation.
+_color_mode = ColorMode.AUTO
+
+
+def set_color(mode: ColorMode) -> None:
+    """The global `--color` choice of this invocation."""
+    global _color_mode
+    _color_mode = mode
+
+
+def color_enabled(stream: IO[str]) -> bool:
+    """Whether output on `stream` is coloured: `--color always|never`, else `NO_COLOR` (any
+    non-empty value: no colour), else `CLICOLOR_FORCE` (non-empty and not `0`: colour even in
+    a pipe), else colour on a terminal only."""
+    if _color_mode is not ColorMode.AUTO:
+        return _color_mode is ColorMode.ALWAYS
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("CLICOLOR_FORCE", "0") not in ("", "0"):
+        return True
+    try:
+        return stream.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def _console(stream: IO[str]) -> Console:
+    from rich.console import Console
+
+    # Not a terminal: a wide line so views are not squeezed into 80 columns.
+    tty = stream.isatty()
+    color = color_enabled(stream)
+    return Console(
+        file=stream,
+        width=None if tty else 200,
+        # Rich reads NO_COLOR and FORCE_COLOR itself: the choice made above is passed whole.
+        color_system=("auto" if tty else "standard") if color else None,
+        no_color=not color,
+    )
+
+
+def stdout_width() -> int:
+    """The width views on stdout are laid out in: the terminal's, or 200 in a pipe."""
+    if not sys.stdout.isatty():
+        return 200
+    from orderctl.cli.tables import terminal_width
+
+    return terminal_width()
 
 
 def stdout_console() -> Console:
-    from rich.console import Console
-
-    # Not a terminal: no colour codes, and a wide line so tables are not squeezed into 80.
-    tty = sys.stdout.isatty()
-    return Console(file=sys.stdout, width=None if tty else 200, no_color=not tty or None)
+    """The Rich console of data on stdout."""
+    return _console(sys.stdout)
 
 
 def stderr_console() -> Console:
-    from rich.console import Console
-
-    tty = sys.stderr.isatty()
-    return Console(file=sys.stderr, width=None if tty else 200, no_color=not tty or None)
+    """The Rich console of messages and progress on stderr."""
+    return _console(sys.stderr)
 
 
 #: What a table cell escapes: the control characters, and the backslash that starts an escape.
@@ -65,11 +113,16 @@ def printable(text: str) -> str:
     return _CELL_SPECIAL.sub(_escape, text)
 
 
-def cell_text(value: Any) -> Text:
+def cell_string(value: Any) -> str:
+    """A value as one table cell shows it (`printable`; None is empty, booleans yes/no)."""
+    return printable(_cell(value))
+
+
+def cell_text(value: Any, style: str = "") -> Text:
     """A value for a Rich table or view: `printable`, and `Text` so `[bold]` in it stays text."""
     from rich.text import Text
 
-    return Text(printable(_cell(value)))
+    return Text(cell_string(value), style=style)
 
 
 def _one_line(text: str) -> str:
@@ -114,7 +167,8 @@ def document(record: BaseModel | dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _lookup(doc: dict[str, Any], key: str) -> Any:
+def lookup(doc: dict[str, Any], key: str) -> Any:
+    """The value at `key` in a document; a dotted key reaches into nested documents."""
     value: Any = doc
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
@@ -154,10 +208,14 @@ def render_list(
     title: str | None = None,
     empty: str = "no records",
     fields: Sequence[str] | type[BaseModel] | None = None,
+    headers: bool = True,
     json_fields: str | None = None,
     jq: str | None = None,
 ) -> int:
-    """Print records in the chosen format; stream for json/jsonl/csv. Returns the count.
+    """Print records in the chosen format, streamed (`tables.write_table` for table and wide:
+    fitted on a terminal, tab-separated in a pipe). Returns the count.
+
+    `headers=False` (`--no-headers`) drops a table's header line.
 
     `fields` (names, or the read schema of the records) is the CSV header when there is no
     record to take it from, so an empty CSV still has its header line; default: the keys of
@@ -189,26 +247,24 @@ def render_list(
             writer.writerow({k: _cell(v) for k, v in flat.items()})
             count += 1
         if writer is None:
-            names = _csv_header(fields) if fields is not None else [key for _, key in columns]
+            names = _csv_header(fields) if fields is not None else _keys(columns)
             csv.writer(sys.stdout, lineterminator="\n").writerow(names)
     else:
-        from rich.table import Table
+        from orderctl.cli.tables import write_table
 
-        table = Table(title=title, show_edge=False, header_style="bold")
-        for header, key in columns:
-            table.add_column(
-                header, overflow="fold", justify="right" if _is_numeric(key) else "left"
-            )
-        for record in records:
-            doc = document(record)
-            table.add_row(*(cell_text(_lookup(doc, key)) for _, key in columns))
-            count += 1
-        if count:
-            stdout_console().print(table)
-        else:
+        count = write_table(
+            records, columns, wide=fmt is OutputFormat.WIDE, headers=headers, title=title
+        )
+        if not count:
             message(empty)
     sys.stdout.flush()
     return count
+
+
+def _keys(columns: Columns) -> list[str]:
+    from orderctl.cli.tables import columns_of
+
+    return [column.key for column in columns_of(columns)]
 
 
 def _csv_header(fields: Sequence[str] | type[BaseModel], prefix: str = "") -> list[str]:
@@ -258,22 +314,6 @@ def render_json_text(
     return count
 
 
-def _is_numeric(key: str) -> bool:
-    return key.split(".")[-1] in {
-        "id",
-        "total",
-        "unit_price",
-        "line_total",
-        "quantity",
-        "stock",
-        "stock_after",
-        "order_id",
-        "order_count",
-        "total_spent",
-        "items_count",
-    }
-
-
 def render_one(
     record: BaseModel | dict[str, Any],
     fmt: OutputFormat,
@@ -304,14 +344,29 @@ def render_one(
 
 
 def key_value_table(doc: dict[str, Any]) -> RenderableType:
+    """One record as `key  value` lines: times compact on a terminal, statuses coloured, and
+    a long value wrapped at its spaces within the terminal's width."""
     from rich.table import Table
 
     grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
+    grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for key, value in _flatten(doc).items():
-        grid.add_row(cell_text(key), cell_text(value))
+        grid.add_row(cell_text(key), view_cell(key, value))
     return grid
+
+
+def view_cell(key: str, value: Any) -> Text:
+    """A value of a view on stdout: as `cell_text`, a time compact on a terminal, a status in
+    its colour (`tables.STATUS_STYLES`)."""
+    from orderctl.cli.tables import STATUS_STYLES, compact_time, is_status, is_time
+
+    text = cell_string(value)
+    if text and is_time(key) and sys.stdout.isatty():
+        text = compact_time(text)
+    from rich.text import Text
+
+    return Text(text, style=STATUS_STYLES.get(text, "") if is_status(key) else "")
 
 
 def stderr_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "") -> None:

@@ -8,7 +8,8 @@ import typer
 
 from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Jq, Output, PasswordStdin, json_option, read_password
+from orderctl.cli.options import Jq, NoHeaders, Output, PasswordStdin, json_option, read_password
+from orderctl.cli.tables import Column
 from orderctl.enums import OutputFormat, Role
 
 if TYPE_CHECKING:
@@ -17,12 +18,13 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Manage users and their roles (admin only).", no_args_is_help=True)
 UserJson = Annotated[str | None, json_option("orderctl.schemas:UserRead")]
 
+#: Display order; `rank`: which stay longest on a narrow terminal (1 first).
 USER_COLUMNS = [
-    ("ID", "id"),
-    ("USERNAME", "username"),
-    ("ROLE", "role"),
-    ("ACTIVE", "active"),
-    ("CREATED", "created_at"),
+    Column("ID", "id", rank=1),
+    Column("USERNAME", "username", rank=2),
+    Column("ROLE", "role", rank=3),
+    Column("ACTIVE", "active", rank=4),
+    Column("CREATED", "created_at", rank=5),
 ]
 Username = Annotated[str, typer.Argument(help="The user's name.", show_default=False)]
 RoleArg = Annotated[Role, typer.Argument(help="viewer, operator or admin.", case_sensitive=False)]
@@ -67,6 +69,7 @@ def create(
 def list_users(
     ctx: typer.Context,
     output: Output = OutputFormat.TABLE,
+    no_headers: NoHeaders = False,
     json_fields: UserJson = None,
     jq: Jq = None,
 ) -> None:
@@ -88,6 +91,7 @@ def list_users(
         USER_COLUMNS,
         empty="no users",
         fields=UserRead,
+        headers=not no_headers,
         json_fields=json_fields,
         jq=jq,
     )
