@@ -45,7 +45,11 @@ PGBOUNCER_REQUIRED = IN_CI or os.environ.get("ORDERCTL_TEST_PGBOUNCER_REQUIRED")
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every database test runs on each backend; tests marked `pgbouncer` on three."""
-    if "backend" in metafunc.fixturenames:
+    chosen = any(
+        "backend" in str(marker.args[0])
+        for marker in metafunc.definition.iter_markers("parametrize")
+    )  # a test that names its backends itself
+    if "backend" in metafunc.fixturenames and not chosen:
         pooled = metafunc.definition.get_closest_marker("pgbouncer") is not None
         metafunc.parametrize("backend", POOLED_BACKENDS if pooled else BACKENDS, indirect=True)
 
