@@ -321,5 +321,7 @@ def test_history_errors(shop: Cli) -> None:
     result = shop("orders", "history", "42")
     assert result.exit_code == 5 and result.stderr == "error: order 42 not found\n"
     result = shop("orders", "history", "x")
-    assert result.exit_code == 5 and result.stderr == "error: order with external_ref 'x' not found\n"
+    assert (
+        result.exit_code == 5 and result.stderr == "error: order with external_ref 'x' not found\n"
+    )
     assert shop("orders", "history").exit_code == 2
