@@ -58,11 +58,22 @@ def list_customers(
             show_default=False,
         ),
     ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            metavar="TEXT",
+            help="Only customers whose email or name contains TEXT (any case; 3+ chars).",
+            show_default=False,
+        ),
+    ] = None,
     output: Output = OutputFormat.TABLE,
 ) -> None:
     """List customers ordered by email (keyset paging: pass the last email to --after).
 
     Example: orderctl customers list --limit 50 --after bob@example.com -o jsonl
+
+    Example: orderctl customers list --search mateo
     """
     from orderctl.cli.render import render_list
     from orderctl.schemas import CustomerRead
@@ -72,9 +83,9 @@ def list_customers(
     actor = state.actor()
     with state.uow(write=False) as uow:
         rows = (
-            customers.iter_customers(uow, actor, after=after)
+            customers.iter_customers(uow, actor, after=after, search=search)
             if all_
-            else customers.list_customers(uow, actor, after=after, limit=limit)
+            else customers.list_customers(uow, actor, after=after, limit=limit, search=search)
         )
         render_list(rows, output, COLUMNS, empty="no customers", fields=CustomerRead)
 

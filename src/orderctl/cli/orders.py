@@ -185,14 +185,34 @@ def list_orders(
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Created on or after (ISO date or datetime, UTC)."),
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            help="Created on or after: an ISO date or datetime (UTC), 90m, 24h, 7d ago, "
+            "today or yesterday.",
+        ),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option("--until", help="Created before (a date: up to the end of that day; UTC)."),
+        typer.Option(
+            "--until",
+            metavar="WHEN",
+            help="Created before (a date, today or yesterday: up to the end of that UTC day).",
+        ),
     ] = None,
     min_total: Annotated[str | None, typer.Option("--min-total", help="Total at least X.")] = None,
     max_total: Annotated[str | None, typer.Option("--max-total", help="Total at most X.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            metavar="TEXT",
+            help="Customer email or name, or external ref, contains TEXT (any case; 3+ chars).",
+        ),
+    ] = None,
+    sku: Annotated[
+        str | None, typer.Option("--sku", metavar="SKU", help="Only orders with a line of SKU.")
+    ] = None,
     sort: Annotated[
         OrderSort, typer.Option("--sort", help="Sort order; `-` means descending.")
     ] = OrderSort.CREATED_DESC,
@@ -211,6 +231,8 @@ def list_orders(
     """List orders, newest first; filters combine.
 
     Example: orderctl orders list --status paid --status shipped --since 2026-11-01 -o jsonl
+
+    Example: orderctl orders list --search mateo --sku MUG-01 --since 7d
     """
     import json
 
@@ -230,6 +252,8 @@ def list_orders(
         until=until_at,
         min_total=low,
         max_total=high,
+        search=search,
+        sku=sku,
     )
     state = get_state(ctx)
     actor = state.actor()

@@ -80,14 +80,32 @@ def list_orders(
         None
     ),
     since: Annotated[
-        str | None, Query(description="Created on or after (ISO date or datetime, UTC).")
+        str | None,
+        Query(
+            description="Created on or after: an ISO date or datetime (UTC), `90m`, `24h`, `7d` "
+            "ago, `today` or `yesterday`."
+        ),
     ] = None,
     until: Annotated[
         str | None,
-        Query(description="Created before (a date: up to the end of that day; UTC)."),
+        Query(
+            description="Created before (a date, `today` or `yesterday`: up to the end of that "
+            "UTC day)."
+        ),
     ] = None,
     min_total: Annotated[str | None, Query(description="Total at least this amount.")] = None,
     max_total: Annotated[str | None, Query(description="Total at most this amount.")] = None,
+    search: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            description="The customer's email or name, or the external ref, contains this text "
+            "(any case; 3 characters or more).",
+        ),
+    ] = None,
+    sku: Annotated[
+        str | None, Query(max_length=1000, description="Only orders with a line of this SKU.")
+    ] = None,
     sort: Annotated[OrderSort, Query(description="`-` means descending.")] = (
         OrderSort.CREATED_DESC
     ),
@@ -107,6 +125,8 @@ def list_orders(
         until=_when(until, name="until", end_of_day=True),
         min_total=_amount(min_total, name="min_total"),
         max_total=_amount(max_total, name="max_total"),
+        search=search,
+        sku=sku,
     )
     return order_listing.list_orders(uow, actor, filters, sort=sort, limit=limit, cursor=cursor)
 
