@@ -8,12 +8,13 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from helpers import Api, Cli
+from helpers import ORDER_CSV_HEADER, Api, Cli, import_orders
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 from orderctl.models import Customer, Order, OrderItem, Product
@@ -191,3 +192,48 @@ def test_customers_list_search(cli: Cli, database: Database) -> None:
     assert emails("--search", "_10") == ["zoe_100%@weird.io"]
     assert emails("--search", "ruiz", "--all") == ["mateo.44@example.com"]
     assert emails("--search", "nobody") == []
+
+
+def test_search_after_a_bulk_import(import_shop: Cli, tmp_path: Path) -> None:
+    """The import writes customers and orders in bulk (COPY, executemany): the search indexes
+    (PostgreSQL's GIN, SQLite's FTS5 triggers) hold every imported row, and a replay adds
+    nothing twice."""
+    cli = import_shop
+    assert cli("customers", "add", "late.name@example.com").exit_code == 0
+    lines = [ORDER_CSV_HEADER]
+    for n in range(120):
+        email = "late.name@example.com" if n % 10 == 0 else f"buyer{n % 17}@shop{n % 3}.io"
+        name = "Named Late" if n % 10 == 0 else f"Buyer Ñame {n % 17}"
+        sku = ("MUG-01", "TEE-M", "CAP-01")[n % 3]
+        lines.append(
+            f"IMP/{n:04d},{email},{name},paid,EUR,2026-11-02T09:{n % 60:02d}:00Z,,{sku},1,\n"
+        )
+    path = tmp_path / "orders.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    for _ in range(2):  # the second run replays every order: nothing new to index
+        result = import_orders(cli, str(path), "--no-progress")
+        assert result.exit_code == 0, result.stderr
+    listed = cli("orders", "list", "--all", "-o", "jsonl")
+    docs = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(docs) == 120
+
+    def expect(text: str, sku: str | None = None) -> list[int]:
+        return [
+            d["id"]
+            for d in docs
+            if any(
+                text.lower() in (v or "").lower()
+                for v in (d["customer"]["email"], d["customer"]["name"], d["external_ref"])
+            )
+            and (sku is None or sku in {item["sku"] for item in d["items"]})
+        ]
+
+    for needle in ("imp/000", "IMP/0119", "LATE.name", "shop1.io", "ñame 1", "buyer16@"):
+        got = _ids(cli, "--all", "--search", needle)
+        assert got == expect(needle) and got, needle
+    assert _ids(cli, "--all", "--search", "buyer", "--sku", "TEE-M") == expect("buyer", "TEE-M")
+    assert _ids(cli, "--all", "--sku", "CAP-01") == [
+        d["id"] for d in docs if d["items"][0]["sku"] == "CAP-01"
+    ]
+    customers = cli("customers", "list", "--search", "LATE", "-o", "json")
+    assert [c["email"] for c in json.loads(customers.stdout)] == ["late.name@example.com"]
