@@ -190,6 +190,7 @@ def test_customers_list_search(cli: Cli, database: Database) -> None:
     assert emails("--search", "ünï") == ["zoe_100%@weird.io"]
     assert emails("--search", "0%@") == ["zoe_100%@weird.io"]
     assert emails("--search", "_10") == ["zoe_100%@weird.io"]
+    assert emails("--search", "a_a") == emails("--search", "a%m") == []  # not wildcards
     assert emails("--search", "ruiz", "--all") == ["mateo.44@example.com"]
     assert emails("--search", "nobody") == []
 
