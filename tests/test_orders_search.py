@@ -155,6 +155,9 @@ def test_the_api_takes_search_and_sku(cli: Cli, api: Api, database: Database) ->
     assert got == _ids(cli, "--all", "--search", "mateo", "--sku", "MUG-01") and got
     r = api.get("/api/orders?search=ab")
     assert r.status_code == 422 and "search: give 3 to 254 characters" in r.json()["detail"]
+    found = api.get("/api/customers?search=RUIZ", role=Role.VIEWER).json()
+    assert [c["email"] for c in found["items"]] == ["mateo.44@example.com"]
+    assert api.get("/api/customers?search=ru").status_code == 422
 
 
 def test_search_indexes_follow_inserts_updates_and_deletes(cli: Cli, database: Database) -> None:
