@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from orderctl.tables import metadata
+from orderctl.tables import metadata, schema_filters
 
 config = context.config
 target_metadata = metadata
@@ -20,6 +20,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            **schema_filters(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()

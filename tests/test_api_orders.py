@@ -238,7 +238,10 @@ def test_list_filters(api: Api) -> None:
     for bad in (
         "status=lost",
         "sort=price",
-        "since=yesterday",
+        "since=the-day-before",
+        "since=7x",
+        "since=today&until=yesterday",
+        "min_total=100&max_total=50",
         "until=2026-13-45",
         "since=0001-01-01T00:00:00%2B01:00",
         "min_total=abc",

@@ -32,6 +32,8 @@ FILTERS: dict[str, dict[str, Any]] = {
     "until": {"until": UNTIL},
     "min_total": {"min_total": Decimal("40")},
     "max_total": {"max_total": Decimal("30")},
+    "search": {"search": "kofi"},
+    "sku": {"sku": "CAP-01"},
 }
 #: ... and a few combined ones.
 COMBINED: dict[str, dict[str, Any]] = {
@@ -40,6 +42,7 @@ COMBINED: dict[str, dict[str, Any]] = {
     "customer+since": {"customer_email": "kofi@example.com", "since": SINCE},
     "min+max_total": {"min_total": Decimal("20"), "max_total": Decimal("50")},
     "status+min_total": {"statuses": ["shipped"], "min_total": Decimal("20")},
+    "search+sku+status": {"search": "SEED-001", "sku": "MUG-01", "statuses": ["paid"]},
 }
 SORTS = [sort.value for sort in OrderSort]
 AFTER = {  # a keyset bound of a later page, per sort key
@@ -126,6 +129,48 @@ def test_every_list_query_shape_uses_an_index(
         plan = _plan(seeded, sql, params)
         assert "Seq Scan on order_items" not in plan, f"{sql}\n{plan}"
         assert "Seq Scan on customers" not in plan, f"{sql}\n{plan}"
+
+
+@pytest.mark.parametrize(
+    ("filters", "indexes"),
+    [
+        (
+            {"search": "kofi"},
+            ["ix_customers_email_trgm", "ix_customers_name_trgm", "ix_orders_external_ref_trgm"],
+        ),
+        ({"sku": "CAP-01"}, ["ix_order_items_product_id_order_id"]),
+    ],
+)
+def test_search_and_sku_plans_use_their_indexes(
+    seeded: Database, filters: dict[str, Any], indexes: list[str]
+) -> None:
+    """`--search` reads the pg_trgm GIN indexes (customers' email and name, orders'
+    external_ref), `--sku` the order_items(product_id, order_id) index."""
+    if seeded.is_sqlite:
+        pytest.skip("EXPLAIN plans are checked on PostgreSQL (SQLite: FTS5, docs/performance.md)")
+    with seeded.engine.connect() as conn:
+        # Enough customers and orders that reading them all is not the cheaper plan.
+        conn.execute(
+            text(
+                "INSERT INTO customers (email, name, created_at) SELECT 'c' || g || '@x.io', "
+                "'Name ' || g, now() FROM generate_series(1, 20000) AS g"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO orders (customer_id, status, currency, total, created_at, updated_at)"
+                " SELECT id, 'paid', 'EUR', 10, now(), now() FROM customers"
+                " CROSS JOIN generate_series(1, 3) WHERE email LIKE '%@x.io'"
+            )
+        )
+        conn.execute(text("ANALYZE"))
+        conn.commit()
+    where = _filters(filters)
+    statements = _statements(seeded, lambda u: u.orders.page(where, sort="-created", limit=30))
+    (page_sql, params) = [(s, p) for s, p in statements if "ORDER BY" in s][-1]
+    plan = _plan(seeded, page_sql, params)
+    for index in indexes:
+        assert index in plan, plan
 
 
 def test_show_uses_indexes(seeded: Database) -> None:

@@ -305,7 +305,9 @@ def test_bad_status_changes(shop: Cli, database: Database) -> None:
 SET_STATUS_ERRORS: list[tuple[list[str], int, str]] = [
     (["999", "paid"], 5, "error: order 999 not found"),
     (["99999999999999999999", "paid"], 5, "not found"),
-    (["abc", "paid"], 2, ""),
+    (["abc", "paid"], 5, "error: order with external_ref 'abc' not found"),
+    (["1", "bogus"], 2, "'STATUS'"),
+    (["--ref", "1"], 2, "Missing argument 'STATUS'"),
     (["1", "paid", "--reason", "r" * 2001], 6, "error: reason: must be at most 2000 characters"),
     (["1", "paid", "--reason", "a\x00b"], 6, "error: reason: must not contain NUL"),
 ]
@@ -324,4 +326,8 @@ def test_set_status_errors(shop: Cli, database: Database) -> None:
 def test_history_errors(shop: Cli) -> None:
     result = shop("orders", "history", "42")
     assert result.exit_code == 5 and result.stderr == "error: order 42 not found\n"
-    assert shop("orders", "history", "x").exit_code == 2
+    result = shop("orders", "history", "x")
+    assert (
+        result.exit_code == 5 and result.stderr == "error: order with external_ref 'x' not found\n"
+    )
+    assert shop("orders", "history").exit_code == 2

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from orderctl import clock
+
 #: Filters beyond this can match nothing a Numeric(12, 2) column holds; refusing them keeps
 #: absurd numbers (1e999999) away from the database, where PostgreSQL would overflow.
 AMOUNT_LIMIT = Decimal("99999999999.90")
@@ -22,24 +24,49 @@ class OutOfRange(ValueError):
     """A well-formed value outside what the filter accepts."""
 
 
-def parse_when(text: str, *, end_of_day: bool) -> datetime:
-    """An ISO date (a whole UTC day: its start, or with `end_of_day` the next day's start) or
-    an ISO datetime (UTC when it has no zone). Raises ValueError."""
+#: `90m`, `24h`, `7d`: that long before now.
+_AGO = re.compile(r"([0-9]{1,9})([mhd])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+#: Relative times reach back at most this far (`36500d`); more is a typo, not a filter.
+AGO_LIMIT = timedelta(days=36500)
+WHEN_FORMS = (
+    "an ISO date or datetime (2026-11-26, 2026-11-26T13:45:00Z), a time ago (90m, 24h, 7d; "
+    "up to 36500d), today or yesterday (UTC days)"
+)
+
+
+def parse_when(text: str, *, end_of_day: bool, now: datetime | None = None) -> datetime:
+    """A point in time for `--since/--until` and the API's `since/until`, in UTC.
+
+    An ISO date is a whole UTC day (its start, or with `end_of_day` the next day's start),
+    and so are `today` and `yesterday`; an ISO datetime is UTC when it has no zone; `90m`,
+    `24h`, `7d` are that long before `now` (default `clock.utcnow()`). Raises ValueError
+    naming the accepted forms.
+    """
     value = text.strip()
+    lowered = value.lower()
     try:
-        if _DATE.fullmatch(value):
+        day: date | None = None
+        if lowered in ("today", "yesterday"):
+            day = (now or clock.utcnow()).astimezone(UTC).date()
+            day -= timedelta(days=1 if lowered == "yesterday" else 0)
+        elif _DATE.fullmatch(value):
             day = date.fromisoformat(value)
+        if day is not None:
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
             if not end_of_day:
                 return start
             return start + timedelta(days=1) if day < date.max else datetime.max.replace(tzinfo=UTC)
+        ago = _AGO.fullmatch(lowered)
+        if ago is not None:
+            delta = timedelta(**{_UNITS[ago.group(2)]: int(ago.group(1))})
+            if delta > AGO_LIMIT:
+                raise ValueError
+            return (now or clock.utcnow()).astimezone(UTC) - delta
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise ValueError(
-            f"expected an ISO date or datetime such as 2026-11-26 or 2026-11-26T13:45:00Z, "
-            f"got {text[:40]!r}"
-        ) from None
+        raise ValueError(f"expected {WHEN_FORMS}; got {text[:40]!r}") from None
 
 
 def parse_amount(text: str) -> Decimal:

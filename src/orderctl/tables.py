@@ -192,7 +192,7 @@ order_items = Table(
     metadata,
     _big_id(),
     _required("order_id", BigId, ForeignKey("orders.id", ondelete="CASCADE")),
-    _required("product_id", Integer, ForeignKey("products.id"), index=True),
+    _required("product_id", Integer, ForeignKey("products.id")),
     # sku and name are copied so an order shows what was sold even if the catalog changes.
     _required("sku", String(64)),
     _required("name", String(200)),
@@ -204,6 +204,8 @@ order_items = Table(
     # cancelled (DESIGN.md §13). The bulk import omits it, so the server default applies.
     _required("reserved", Integer, default=0, server_default=text("0")),
     UniqueConstraint("order_id", "sku", name="uq_order_items_order_id_sku"),
+    # `orders list --sku`: a product's orders from the index alone (and the foreign key's).
+    Index("ix_order_items_product_id_order_id", "product_id", "order_id"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     CheckConstraint("reserved >= 0 AND reserved <= quantity", name="reserved_within_quantity"),
 )
@@ -249,3 +251,43 @@ stock_movements = Table(
         "reason IN ('set', 'adjust', 'reserve', 'release', 'correction')", name="reason_known"
     ),
 )
+
+
+# ---- search (DESIGN.md §12; docs/orders.md, *Finding orders*; migration 0004) ----
+
+#: PostgreSQL: pg_trgm GIN indexes serving `column ILIKE '%text%'` (not made on SQLite).
+TRIGRAM_INDEXES = tuple(
+    Index(
+        f"ix_{column.table.name}_{column.name}_trgm",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column.name: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+    for column in (customers.c.email, customers.c.name, orders.c.external_ref)
+)
+#: SQLite: FTS5 `trigram` tables over the same columns (external content, kept by triggers;
+#: rowid = the customer's or order's id). Migration 0004 makes them: Core has no virtual
+#: tables, so Alembic's comparison leaves them (and their shadow tables) out, see
+#: `schema_filters`.
+CUSTOMERS_SEARCH = "customers_search"
+ORDERS_SEARCH = "orders_search"
+
+
+def is_search_table(name: str) -> bool:
+    """Whether `name` is one of SQLite's FTS5 search tables or their shadow tables: an index
+    of other tables' data, with none of its own."""
+    return name.startswith((CUSTOMERS_SEARCH, ORDERS_SEARCH))
+
+
+def schema_filters(dialect: str) -> dict[str, Any]:
+    """Alembic's `include_name`/`include_object` for comparing this metadata with a database
+    of `dialect`: without SQLite's FTS5 tables, and without PostgreSQL-only indexes elsewhere."""
+    postgresql_only = {index.name for index in TRIGRAM_INDEXES}
+
+    def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+        return not (type_ == "table" and name is not None and is_search_table(name))
+
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+        return not (type_ == "index" and name in postgresql_only and dialect != "postgresql")
+
+    return {"include_name": include_name, "include_object": include_object}

@@ -69,6 +69,15 @@ def list_customers(
             show_default=False,
         ),
     ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            metavar="TEXT",
+            help="Only customers whose email or name contains TEXT (any case; 3+ chars).",
+            show_default=False,
+        ),
+    ] = None,
     output: Output = OutputFormat.TABLE,
     no_headers: NoHeaders = False,
     json_fields: CustomerJson = None,
@@ -77,6 +86,8 @@ def list_customers(
     """List customers ordered by email (keyset paging: pass the last email to --after).
 
     Example: orderctl customers list --limit 50 --after bob@example.com -o jsonl
+
+    Example: orderctl customers list --search mateo
     """
     from orderctl.cli.render import render_list
     from orderctl.schemas import CustomerRead
@@ -86,9 +97,9 @@ def list_customers(
     actor = state.actor()
     with state.uow(replica=True) as uow:
         rows = (
-            customers.iter_customers(uow, actor, after=after)
+            customers.iter_customers(uow, actor, after=after, search=search)
             if all_
-            else customers.list_customers(uow, actor, after=after, limit=limit)
+            else customers.list_customers(uow, actor, after=after, limit=limit, search=search)
         )
         render_list(
             rows,

@@ -66,6 +66,24 @@ FILTER_PARAMETERS = (
     _option(
         "max_total", Annotated[str | None, typer.Option("--max-total", help="Total at most X.")]
     ),
+    _option(
+        "search",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--search",
+                metavar="TEXT",
+                help="Customer email or name, or external ref, contains TEXT (any case; 3+ chars).",
+            ),
+        ],
+    ),
+    _option(
+        "sku",
+        Annotated[
+            str | None,
+            typer.Option("--sku", metavar="SKU", help="Only orders with a line of SKU."),
+        ],
+    ),
 )
 _NAMES = tuple(parameter.name for parameter in FILTER_PARAMETERS)
 

@@ -178,6 +178,8 @@ def list_orders(
     """List orders, newest first; filters combine.
 
     Example: orderctl orders list --status paid --status shipped --since 2026-11-01 -o jsonl
+
+    Example: orderctl orders list --search mateo --sku MUG-01 --since 7d
     """
     import json
 
@@ -282,20 +284,38 @@ def export(
             count += 1
     where = "stdout" if file == "-" else file
     message(f"exported {count} order{'' if count == 1 else 's'} to {where}")
+#: How every command naming one order takes it (DESIGN.md §5); `services.orders` applies the
+#: rule (digits only = an id, else an external ref; `--ref` forces a ref).
+OrderArg = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="ID_OR_EXTERNAL_REF",
+        help="Digits only: an order id; else an external ref.",
+        show_default=False,
+    ),
+]
+RefOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ref", metavar="REF", help="Name the order by external ref (also when all digits)."
+    ),
+]
+
+
+def _named(key: str | None, ref: str | None) -> tuple[str, bool]:
+    """The order a command names: (text, whether it is forced to be an external ref)."""
+    from orderctl.errors import UsageError
+
+    if (key is None) == (ref is None):
+        raise UsageError("give either an ID_OR_EXTERNAL_REF or --ref REF")
+    return (ref, True) if ref is not None else (key or "", False)
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
-    key: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="ID_OR_EXTERNAL_REF", help="Digits only: an order id; else an external ref."
-        ),
-    ] = None,
-    ref: Annotated[
-        str | None, typer.Option("--ref", help="Look up by external ref (also when all digits).")
-    ] = None,
+    key: OrderArg = None,
+    ref: RefOption = None,
     with_history: Annotated[
         bool,
         typer.Option(
@@ -313,21 +333,13 @@ def show(
     from orderctl.cli.fields import field_list
     from orderctl.cli.order_views import order_view
     from orderctl.cli.render import document, render_one
-    from orderctl.errors import UsageError
     from orderctl.services import orders
 
-    if (key is None) == (ref is None):
-        raise UsageError("give either an ID_OR_EXTERNAL_REF or --ref REF")
-    lookup: int | str
-    if ref is not None:
-        lookup = ref
-    else:
-        assert key is not None
-        lookup = int(key) if _DIGITS.fullmatch(key) else key
+    name, by_ref = _named(key, ref)
     state = get_state(ctx)
     actor = state.actor()
     with state.uow(replica=True) as uow:
-        order, events = orders.get_order_with_history(uow, actor, lookup)
+        order, events = orders.get_order_with_history(uow, actor, name, by_ref=by_ref)
     docs = [document(event) for event in events]
     if json_fields is not None and "history" in field_list(json_fields):
         with_history = True  # `--json id,history` asks for it as `--history` does
@@ -337,13 +349,32 @@ def show(
     )
 
 
+def _status(ctx: typer.Context, text: str | None) -> OrderStatus:
+    """The STATUS argument: one of the statuses, in any case (exit 2 otherwise)."""
+    if text is None:
+        raise _usage(f"Missing argument 'STATUS'. (see '{ctx.command_path} --help')")
+    try:
+        return OrderStatus(text.strip().lower())
+    except ValueError:
+        names = ", ".join(status.value for status in OrderStatus)
+        raise typer.BadParameter(
+            f"{text[:40]!r} is not one of {names}", ctx=ctx, param_hint="'STATUS'"
+        ) from None
+
+
 @app.command("set-status")
 def set_status(
     ctx: typer.Context,
-    order_id: Annotated[int, typer.Argument(metavar="ID", help="The order id.")],
+    key: OrderArg = None,
     status: Annotated[
-        OrderStatus, typer.Argument(metavar="STATUS", help="The new status.", case_sensitive=False)
-    ],
+        str | None,
+        typer.Argument(
+            metavar="STATUS",
+            help="The new status (pending, paid, shipped, delivered, cancelled, refunded).",
+            show_default=False,
+        ),
+    ] = None,
+    ref: RefOption = None,
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why (kept in the history).")
     ] = None,
@@ -357,15 +388,21 @@ def set_status(
     shipped -> delivered|refunded, delivered -> refunded.
 
     Example: orderctl orders set-status 42 shipped --reason "DHL 00340434"
+
+    Example: orderctl orders set-status WEB-1001 paid    (or: --ref 10042 paid)
     """
     from orderctl.cli.order_views import order_view
     from orderctl.cli.render import message, render_one
     from orderctl.services import orders
 
+    if ref is not None and status is None:
+        key, status = None, key  # `set-status --ref REF STATUS`: the one argument is STATUS
+    new_status = _status(ctx, status)
+    name, by_ref = _named(key, ref)
     state = get_state(ctx)
     actor = state.actor()
     with state.uow() as uow:
-        order = orders.set_status(uow, actor, order_id, status, reason)
+        order = orders.set_status(uow, actor, name, new_status, reason, by_ref=by_ref)
     message(f"order {order.id} is now {order.status.value}")
     render_one(order, output, table=order_view, json_fields=json_fields, jq=jq)
 
@@ -373,7 +410,8 @@ def set_status(
 @app.command("history")
 def history(
     ctx: typer.Context,
-    order_id: Annotated[int, typer.Argument(metavar="ID", help="The order id.")],
+    key: OrderArg = None,
+    ref: RefOption = None,
     output: Output = OutputFormat.TABLE,
     no_headers: NoHeaders = False,
     json_fields: EventJson = None,
@@ -381,17 +419,18 @@ def history(
 ) -> None:
     """Show an order's audit trail: created, each status change, who, when and why.
 
-    Example: orderctl orders history 42 -o json
+    Example: orderctl orders history 42 -o json    (or: orderctl orders history WEB-1001)
     """
     from orderctl.cli.order_views import HISTORY_COLUMNS
     from orderctl.cli.render import render_list
     from orderctl.schemas import EventRead
     from orderctl.services import orders
 
+    name, by_ref = _named(key, ref)
     state = get_state(ctx)
     actor = state.actor()
     with state.uow(replica=True) as uow:
-        events = orders.order_history(uow, actor, order_id)
+        events = orders.order_history(uow, actor, name, by_ref=by_ref)
     render_list(
         events,
         output,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from orderctl.models import Customer, Order
+from orderctl.repositories.search import customer_ids
 
 
 class CustomerRepository:
@@ -46,14 +47,20 @@ class CustomerRepository:
             customer.name = name
         return customer
 
-    def page(self, *, after: str | None = None, limit: int = 30) -> Sequence[Customer]:
-        """Up to `limit` customers ordered by email, after the email `after` (keyset, no OFFSET).
+    def page(
+        self, *, after: str | None = None, limit: int = 30, search: str | None = None
+    ) -> Sequence[Customer]:
+        """Up to `limit` customers ordered by email, after the email `after` (keyset, no OFFSET);
+        with `search`, those whose email or name holds it in any case (`repositories.search`).
 
         The unique index on `email` serves both the order and the `email > after` seek.
         """
         stmt = select(Customer).order_by(Customer.email).limit(limit)
         if after is not None:
             stmt = stmt.where(Customer.email > after)
+        if search is not None:
+            dialect = self.session.get_bind().dialect.name
+            stmt = stmt.where(Customer.id.in_(customer_ids(dialect, search)))
         return self.session.scalars(stmt).all()
 
     def forget_loaded(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from orderctl.enums import SPENDING_STATUSES, Role
 from orderctl.errors import Conflict, NotFound
 from orderctl.models import Customer
+from orderctl.order_filters import search_text
 from orderctl.schemas import CustomerCreate, CustomerDetail, CustomerRead, parse
 from orderctl.services.access import Actor, requires
 from orderctl.services.uow import UnitOfWork
@@ -39,22 +40,44 @@ def add_customer(
 
 @requires(Role.VIEWER)
 def list_customers(
-    uow: UnitOfWork, actor: Actor, *, after: str | None = None, limit: int = 30
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    after: str | None = None,
+    limit: int = 30,
+    search: str | None = None,
 ) -> list[CustomerRead]:
-    """One page of customers ordered by email, starting after the email `after`."""
+    """One page of customers ordered by email, starting after the email `after`; with
+    `search`, only those whose email or name holds it in any case (`order_filters.search_text`:
+    raises `UsageError` under 3 characters, `ValidationFailed` for control characters)."""
     after = after.strip().lower() if after is not None else None
-    return [CustomerRead.model_validate(c) for c in uow.customers.page(after=after, limit=limit)]
+    search = search_text(search) if search is not None else None
+    page = uow.customers.page(after=after, limit=limit, search=search)
+    return [CustomerRead.model_validate(c) for c in page]
 
 
 @requires(Role.VIEWER)
 def iter_customers(
-    uow: UnitOfWork, actor: Actor, *, after: str | None = None, page_size: int | None = None
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    after: str | None = None,
+    page_size: int | None = None,
+    search: str | None = None,
 ) -> Iterator[CustomerRead]:
-    """Every customer ordered by email, fetched in keyset pages (constant memory)."""
+    """Every customer ordered by email (with `search`: as `list_customers`), fetched in keyset
+    pages (constant memory). The search text is checked when called."""
     page_size = page_size or PAGE_SIZE
     cursor = after.strip().lower() if after is not None else None
+    search = search_text(search) if search is not None else None
+    return _iter_customers(uow, cursor, page_size, search)
+
+
+def _iter_customers(
+    uow: UnitOfWork, cursor: str | None, page_size: int, search: str | None
+) -> Iterator[CustomerRead]:
     while True:
-        page = uow.customers.page(after=cursor, limit=page_size)
+        page = uow.customers.page(after=cursor, limit=page_size, search=search)
         for customer in page:
             yield CustomerRead.model_validate(customer)
         if len(page) < page_size:

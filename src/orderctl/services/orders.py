@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -202,7 +203,24 @@ def _insert(
 # ---- read ----
 
 
-def _load(uow: UnitOfWork, key: int | str, *, with_events: bool = False) -> Order:
+#: An order named on a command line or in a URL: digits only are an id, anything else (or any
+#: text with `by_ref=True`, the CLI's `--ref` and the API's `/ref/` routes) an external ref.
+OrderKey = int | str
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _order_key(key: OrderKey, by_ref: bool) -> OrderKey:
+    """The one rule naming an order (DESIGN.md §5): `"42"` is the id 42 unless `by_ref`."""
+    if isinstance(key, str) and not by_ref and _DIGITS.fullmatch(key):
+        return int(key)
+    return key
+
+
+def _load(
+    uow: UnitOfWork, key: OrderKey, *, by_ref: bool = False, with_events: bool = False
+) -> Order:
+    """The order named by `key` (`_order_key`). Raises `NotFound` naming the id or ref."""
+    key = _order_key(key, by_ref)
     if isinstance(key, int):
         order = uow.orders.get(key, with_events=with_events) if 0 < key <= ORDER_ID_MAX else None
         what = f"order {key}"
@@ -215,26 +233,34 @@ def _load(uow: UnitOfWork, key: int | str, *, with_events: bool = False) -> Orde
 
 
 @requires(Role.VIEWER)
-def get_order(uow: UnitOfWork, actor: Actor, key: int | str) -> OrderRead:
-    """The order with this id (int) or external_ref (str). Raises `NotFound`."""
-    return OrderRead.model_validate(_load(uow, key))
+def get_order(uow: UnitOfWork, actor: Actor, key: OrderKey, *, by_ref: bool = False) -> OrderRead:
+    """The order named by `key`: an id (an int, or digits) or an external ref (other text, or
+    any text with `by_ref`). Raises `NotFound`."""
+    return OrderRead.model_validate(_load(uow, key, by_ref=by_ref))
 
 
 @requires(Role.VIEWER)
 def get_order_with_history(
-    uow: UnitOfWork, actor: Actor, key: int | str
+    uow: UnitOfWork, actor: Actor, key: OrderKey, *, by_ref: bool = False
 ) -> tuple[OrderRead, list[EventRead]]:
-    """The order (by id or external_ref) and its events, oldest first. Raises `NotFound`."""
-    order = _load(uow, key, with_events=True)
+    """The order named by `key` (as `get_order`) and its events, oldest first. Raises
+    `NotFound`."""
+    order = _load(uow, key, by_ref=by_ref, with_events=True)
     return OrderRead.model_validate(order), [EventRead.model_validate(e) for e in order.events]
 
 
 @requires(Role.VIEWER)
-def order_history(uow: UnitOfWork, actor: Actor, order_id: int) -> list[EventRead]:
-    """The audit trail of an order, oldest first. Raises `NotFound`."""
-    if not (0 < order_id <= ORDER_ID_MAX and uow.orders.exists(order_id)):
-        raise NotFound(f"order {order_id} not found")
-    return [EventRead.model_validate(event) for event in uow.orders.events(order_id)]
+def order_history(
+    uow: UnitOfWork, actor: Actor, key: OrderKey, *, by_ref: bool = False
+) -> list[EventRead]:
+    """The audit trail of the order named by `key` (as `get_order`), oldest first. Raises
+    `NotFound`."""
+    key = _order_key(key, by_ref)
+    if isinstance(key, str):
+        key = _load(uow, key, by_ref=True).id
+    elif not (0 < key <= ORDER_ID_MAX and uow.orders.exists(key)):
+        raise NotFound(f"order {key} not found")
+    return [EventRead.model_validate(event) for event in uow.orders.events(key)]
 
 
 # ---- status ----
@@ -244,13 +270,15 @@ def order_history(uow: UnitOfWork, actor: Actor, order_id: int) -> list[EventRea
 def set_status(
     uow: UnitOfWork,
     actor: Actor,
-    order_id: int,
+    key: OrderKey,
     new_status: OrderStatus,
     reason: str | None = None,
     *,
+    by_ref: bool = False,
     at: datetime | None = None,
 ) -> OrderRead:
-    """Move an order to `new_status` along `enums.TRANSITIONS` (compare-and-set).
+    """Move the order named by `key` (an id or external ref, as `get_order`) to `new_status`
+    along `enums.TRANSITIONS` (compare-and-set).
 
     Cancelling gives back exactly what the order reserved (DESIGN.md §13); a refund does
     not. Records a status_changed event.
@@ -266,7 +294,7 @@ def set_status(
             free_text(reason)
         except ValueError as exc:
             raise ValidationFailed(f"reason: {exc}") from None
-    order = _load(uow, order_id)
+    order = _load(uow, key, by_ref=by_ref)
     current = OrderStatus(order.status)
     if new_status is current:
         raise InvalidTransition(f"order {order.id} is already {current.value}")

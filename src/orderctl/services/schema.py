@@ -269,11 +269,13 @@ def _layout_at(revision: str | None) -> Layout:
 def _layout(engine: Engine) -> Layout:
     from sqlalchemy import inspect
 
+    from orderctl.tables import is_search_table
+
     insp = inspect(engine)
     return {
         name: {c["name"] for c in insp.get_columns(name)}
         for name in insp.get_table_names()
-        if name != "alembic_version"
+        if name != "alembic_version" and not is_search_table(name)
     }
 
 

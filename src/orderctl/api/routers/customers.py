@@ -33,9 +33,17 @@ def list_customers(
     cursor: Annotated[
         str | None, Query(max_length=254, description="`next_cursor` of the previous page.")
     ] = None,
+    search: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            description="Only customers whose email or name contains this text (any case; "
+            "3 characters or more).",
+        ),
+    ] = None,
 ) -> CustomerPage:
     """Customers ordered by email, a page at a time (keyset: no OFFSET)."""
-    rows = customers.list_customers(uow, actor, after=cursor, limit=limit + 1)
+    rows = customers.list_customers(uow, actor, after=cursor, limit=limit + 1, search=search)
     more = len(rows) > limit
     rows = rows[:limit]
     return CustomerPage(items=rows, next_cursor=rows[-1].email if more and rows else None)

@@ -35,7 +35,7 @@ router = APIRouter(route_class=JsonRoute, prefix="/orders", tags=["orders"])
 
 
 class StatusChange(BaseModel):
-    """`POST /api/orders/{id}/status`: the new status and, optionally, why."""
+    """`POST /api/orders/{id_or_ref}/status`: the new status and, optionally, why."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -57,14 +57,32 @@ def order_filters(
         None
     ),
     since: Annotated[
-        str | None, Query(description="Created on or after (ISO date or datetime, UTC).")
+        str | None,
+        Query(
+            description="Created on or after: an ISO date or datetime (UTC), `90m`, `24h`, `7d` "
+            "ago, `today` or `yesterday`."
+        ),
     ] = None,
     until: Annotated[
         str | None,
-        Query(description="Created before (a date: up to the end of that day; UTC)."),
+        Query(
+            description="Created before (a date, `today` or `yesterday`: up to the end of that "
+            "UTC day)."
+        ),
     ] = None,
     min_total: Annotated[str | None, Query(description="Total at least this amount.")] = None,
     max_total: Annotated[str | None, Query(description="Total at most this amount.")] = None,
+    search: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            description="The customer's email or name, or the external ref, contains this text "
+            "(any case; 3 characters or more).",
+        ),
+    ] = None,
+    sku: Annotated[
+        str | None, Query(max_length=1000, description="Only orders with a line of this SKU.")
+    ] = None,
 ) -> OrderFilters:
     """The filters of `GET /api/orders` and `GET /api/orders/export` (one definition)."""
     return parse_filters(
@@ -74,6 +92,8 @@ def order_filters(
         until=until,
         min_total=min_total,
         max_total=max_total,
+        search=search,
+        sku=sku,
     )
 
 
@@ -161,38 +181,74 @@ def create_order(
     return order
 
 
+#: `/{id_or_ref}`: one path segment, digits only = an id, else an external ref
+#: (percent-encoded: spaces, `%`, unicode). `/ref/{external_ref}`: always a ref, which may
+#: then hold `/` or be all digits. The rule is the CLI's, applied by `services.orders`.
+IdOrRef = Annotated[
+    str,
+    Path(
+        description="Digits only: an order id; anything else: an external ref "
+        "(percent-encoded; a ref with `/` or of digits only goes under `/ref/`)."
+    ),
+]
+ExternalRefPath = Annotated[
+    str, Path(max_length=100, description="An external ref (or `Idempotency-Key`); may hold `/`.")
+]
+
+
+@router.get("/ref/{external_ref:path}/history", response_model=list[EventRead])
+def history_by_ref(
+    external_ref: ExternalRefPath,
+    uow: ReadUow,
+    actor: Annotated[Actor, role_of(orders.order_history)],
+) -> list[EventRead]:
+    """The audit trail of the order with this `external_ref`, oldest first."""
+    return orders.order_history(uow, actor, external_ref, by_ref=True)
+
+
+@router.post("/ref/{external_ref:path}/status", response_model=OrderRead)
+def set_status_by_ref(
+    external_ref: ExternalRefPath,
+    body: StatusChange,
+    uow: WriteUow,
+    actor: Annotated[Actor, role_of(orders.set_status)],
+) -> OrderRead:
+    """Change the status of the order with this `external_ref` (as `POST /{id_or_ref}/status`)."""
+    return orders.set_status(uow, actor, external_ref, body.status, body.reason, by_ref=True)
+
+
 @router.get("/ref/{external_ref:path}", response_model=OrderRead)
 def get_order_by_ref(
-    external_ref: Annotated[str, Path(max_length=100)],
+    external_ref: ExternalRefPath,
     uow: ReadUow,
     actor: Annotated[Actor, role_of(orders.get_order)],
 ) -> OrderRead:
     """The order with this `external_ref` (or `Idempotency-Key`); slashes are allowed."""
-    return orders.get_order(uow, actor, external_ref)
+    return orders.get_order(uow, actor, external_ref, by_ref=True)
 
 
-@router.get("/{order_id}", response_model=OrderRead)
+@router.get("/{id_or_ref}", response_model=OrderRead)
 def get_order(
-    order_id: int, uow: ReadUow, actor: Annotated[Actor, role_of(orders.get_order)]
+    id_or_ref: IdOrRef, uow: ReadUow, actor: Annotated[Actor, role_of(orders.get_order)]
 ) -> OrderRead:
-    """One order with its customer and lines (`orderctl orders show ID -o json`)."""
-    return orders.get_order(uow, actor, order_id)
+    """One order with its customer and lines (`orderctl orders show ID_OR_EXTERNAL_REF -o json`)."""
+    return orders.get_order(uow, actor, id_or_ref)
 
 
-@router.post("/{order_id}/status", response_model=OrderRead)
+@router.post("/{id_or_ref}/status", response_model=OrderRead)
 def set_status(
-    order_id: int,
+    id_or_ref: IdOrRef,
     body: StatusChange,
     uow: WriteUow,
     actor: Annotated[Actor, role_of(orders.set_status)],
 ) -> OrderRead:
     """Change the status along the allowed transitions (409 otherwise); cancelling restocks."""
-    return orders.set_status(uow, actor, order_id, body.status, body.reason)
+    return orders.set_status(uow, actor, id_or_ref, body.status, body.reason)
 
 
-@router.get("/{order_id}/history", response_model=list[EventRead])
+@router.get("/{id_or_ref}/history", response_model=list[EventRead])
 def history(
-    order_id: int, uow: ReadUow, actor: Annotated[Actor, role_of(orders.order_history)]
+    id_or_ref: IdOrRef, uow: ReadUow, actor: Annotated[Actor, role_of(orders.order_history)]
 ) -> list[EventRead]:
     """The audit trail, oldest first: created, each status change, who, when, why."""
-    return orders.order_history(uow, actor, order_id)
+    return orders.order_history(uow, actor, id_or_ref)

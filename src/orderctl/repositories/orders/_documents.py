@@ -33,7 +33,8 @@ from sqlalchemy.sql import Executable
 
 from orderctl.order_content import TEXT_FIELDS
 from orderctl.order_filters import OrderFilters
-from orderctl.tables import customers, order_items, orders
+from orderctl.repositories import search
+from orderctl.tables import customers, order_items, orders, products
 
 #: Sort name -> (column, descending). Every sort ends in `id`, so a (key, id) pair is a keyset.
 SORT_COLUMNS: dict[str, tuple[Any, bool]] = {
@@ -161,41 +162,72 @@ class OrderDocuments:
             stmt = stmt.where(orders.c.total >= min_total)
         if max_total is not None:
             stmt = stmt.where(orders.c.total <= max_total)
+        matching = [orders.c.id.in_(ids) for ids in self._matching(filters)]
+        stmt = stmt.where(*matching)
         if after is not None:
             key = tuple_(column, orders.c.id)
             bound = tuple_(literal(after[0], column.type), literal(after[1], orders.c.id.type))
             stmt = stmt.where(key < bound if descending else key > bound)
         order_by: Any = column
-        if (
-            column is orders.c.created_at
-            and (min_total is not None or max_total is not None)
-            and not statuses
-            and customer_email is None
-            and self._few_by_total(min_total, max_total)
-        ):
-            # Few orders in the total range: read them by the total index and sort them,
-            # rather than walk the created_at index past a million non-matching rows. An
-            # expression keeps the order but stops the created_at index from serving it.
-            if self.session.get_bind().dialect.name == "sqlite":
-                order_by = literal_column("+orders.created_at")
-            else:
-                order_by = literal_column("orders.created_at + interval '0 seconds'")
+        if matching:
+            few = self._few(select(orders.c.id).where(*matching))
+        else:
+            few = (
+                column is orders.c.created_at
+                and (min_total is not None or max_total is not None)
+                and not statuses
+                and customer_email is None
+                and self._few(self._total_range(min_total, max_total))
+            )
+        if few:
+            # Few matching orders: read them by their own index and sort them, rather than
+            # walk the sort's index past a million others. An expression keeps the order but
+            # stops the sort column's index from serving it.
+            order_by = self._unindexed(column)
         if descending:
             return stmt.order_by(order_by.desc(), orders.c.id.desc())
         return stmt.order_by(order_by.asc(), orders.c.id.asc())
 
-    def _few_by_total(self, min_total: Decimal | None, max_total: Decimal | None) -> bool:
-        """Whether fewer than `FEW` orders have a total in the range (one index-only probe,
-        ≤ 1 ms). Sorted by created_at, a rare total range makes both planners walk the
-        created_at index past every order (0.5-0.8 s at 1M): SQLite has no histogram, and
-        PostgreSQL's cannot tell 0.002 % from 1 %. With a known small count, sorting the few
-        matches is cheap; with ≥ `FEW` matches the created_at walk stops early."""
+    def _matching(self, filters: OrderFilters) -> list[Any]:
+        """The sets of order ids that `--search` and `--sku` keep (each one a query): from
+        the search indexes and order_items(product_id, order_id)."""
+        sets: list[Any] = []
+        if filters.search is not None:
+            dialect = self.session.get_bind().dialect.name
+            sets.append(search.order_ids(dialect, filters.search))
+        if filters.sku is not None:
+            product = select(products.c.id).where(products.c.sku == filters.sku)
+            sets.append(
+                select(order_items.c.order_id).where(
+                    order_items.c.product_id == product.scalar_subquery()
+                )
+            )
+        return sets
+
+    def _unindexed(self, column: Any) -> Any:
+        """`column` as an expression no index serves (same values, same order)."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            return literal_column(f"+orders.{column.name}")
+        zero = "interval '0 seconds'" if column is orders.c.created_at else "0"
+        return literal_column(f"orders.{column.name} + {zero}")
+
+    @staticmethod
+    def _total_range(min_total: Decimal | None, max_total: Decimal | None) -> Select[Any]:
         probe = select(orders.c.id)
         if min_total is not None:
             probe = probe.where(orders.c.total >= min_total)
         if max_total is not None:
             probe = probe.where(orders.c.total <= max_total)
-        inner = probe.limit(FEW).subquery()
+        return probe
+
+    def _few(self, ids: Select[Any]) -> bool:
+        """Whether `ids` holds fewer than `FEW` orders (one probe that stops at `FEW`, ≤ 1 ms
+        from an index). Sorted by created_at, a rare total range makes both planners walk
+        the created_at index past every order (0.5-0.8 s at 1M): SQLite has no histogram, and
+        PostgreSQL's cannot tell 0.002 % from 1 %; a selective search or SKU likewise. With
+        a known small count, sorting the few matches is cheap; with ≥ `FEW` matches the walk
+        of the sort's index stops early."""
+        inner = ids.limit(FEW).subquery()
         count = self.session.scalar(select(func.count()).select_from(inner))
         return bool(count is not None and count < FEW)
 
