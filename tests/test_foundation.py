@@ -144,7 +144,8 @@ def test_unexpected_errors_are_one_line_unless_debug(
     assert code == 1
     assert (
         err
-        == "error: unexpected error: RuntimeError: kaboom (run with --debug for the traceback)\n"
+        == "error: unexpected error: RuntimeError: kaboom (for the traceback run "
+        "'orderctl --debug db history' or set ORDERCTL_DEBUG=1)\n"
     )
     code, _, err = _run(["--debug", "db", "history"])
     assert code == 1 and "Traceback" in err
@@ -162,7 +163,7 @@ def test_version_and_help() -> None:
     [
         (["orders", "list", "--limit", "abc"], "'--limit'"),
         (["orders", "list", "--no-such-flag"], "No such option"),
-        (["users", "set-role", "bob", "king"], "'role'"),
+        (["users", "set-role", "bob", "king"], "'ROLE'"),
         (["orders", "set-status", "1"], "Missing argument"),
     ],
 )

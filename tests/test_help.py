@@ -33,7 +33,8 @@ def help_problems(typer_app: typer.Typer) -> list[str]:
             continue
         if hasattr(command, "list_commands"):
             continue
-        examples = [p.strip() for p in text.split("\n\n") if p.strip().startswith("Example:")]
+        paragraphs = [p.strip().removeprefix("\b").strip() for p in text.split("\n\n")]
+        examples = [p for p in paragraphs if p.startswith("Example:")]
         shown_lines = [line.strip() for line in shown.stdout.splitlines()]
         if not examples or not any(line.startswith("Example:") for line in shown_lines):
             problems.append(f"{name}: no `Example:` paragraph in its help")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Output
 from orderctl.enums import OutputFormat
@@ -14,7 +15,12 @@ app = typer.Typer(help="Manage customers.", no_args_is_help=True)
 
 COLUMNS = [("ID", "id"), ("EMAIL", "email"), ("NAME", "name"), ("CREATED", "created_at")]
 
-EmailArg = Annotated[str, typer.Argument(help="The customer's email.", show_default=False)]
+EmailArg = Annotated[
+    str,
+    typer.Argument(
+        help="The customer's email.", show_default=False, autocompletion=complete.emails
+    ),
+]
 
 
 @app.command("add")
@@ -55,6 +61,7 @@ def list_customers(
             "--after",
             metavar="EMAIL",
             help="Start after this email (the last one of the previous page).",
+            autocompletion=complete.emails,
             show_default=False,
         ),
     ] = None,

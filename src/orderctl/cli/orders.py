@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Output
 from orderctl.enums import OrderSort, OrderStatus, OutputFormat
@@ -96,11 +97,19 @@ def _list_row(order: Any) -> dict[str, Any]:
 def create(
     ctx: typer.Context,
     customer: Annotated[
-        str | None, typer.Option("--customer", help="Customer email (created when new).")
+        str | None,
+        typer.Option(
+            "--customer", help="Customer email (created when new).", autocompletion=complete.emails
+        ),
     ] = None,
     item: Annotated[
         list[str] | None,
-        typer.Option("--item", help="A line as SKU:QTY; repeat for more lines.", metavar="SKU:QTY"),
+        typer.Option(
+            "--item",
+            help="A line as SKU:QTY; repeat for more lines.",
+            metavar="SKU:QTY",
+            autocompletion=complete.item_lines,
+        ),
     ] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="Free text on the order.")] = None,
     shipping_address: Annotated[
@@ -182,7 +191,12 @@ def list_orders(
         ),
     ] = None,
     customer: Annotated[
-        str | None, typer.Option("--customer", help="Only this customer's orders (email).")
+        str | None,
+        typer.Option(
+            "--customer",
+            help="Only this customer's orders (email).",
+            autocompletion=complete.emails,
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -277,11 +291,18 @@ def show(
     key: Annotated[
         str | None,
         typer.Argument(
-            metavar="ID_OR_EXTERNAL_REF", help="Digits only: an order id; else an external ref."
+            metavar="ID_OR_REF",
+            help="Digits only: an order id; else an external ref.",
+            autocompletion=complete.order_refs,
         ),
     ] = None,
     ref: Annotated[
-        str | None, typer.Option("--ref", help="Look up by external ref (also when all digits).")
+        str | None,
+        typer.Option(
+            "--ref",
+            help="Look up by external ref (also when all digits).",
+            autocompletion=complete.order_refs,
+        ),
     ] = None,
     with_history: Annotated[
         bool,

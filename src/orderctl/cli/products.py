@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Output, stdin_bytes
 from orderctl.enums import OutputFormat
@@ -30,7 +31,9 @@ HISTORY_COLUMNS = [
     ("NOTE", "note"),
 ]
 
-SkuArg = Annotated[str, typer.Argument(help="The product's SKU.", show_default=False)]
+SkuArg = Annotated[
+    str, typer.Argument(help="The product's SKU.", show_default=False, autocompletion=complete.skus)
+]
 
 
 def _price(value: str | None) -> str | None:

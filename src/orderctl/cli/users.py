@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Output, PasswordStdin, read_password
@@ -23,7 +24,10 @@ USER_COLUMNS = [
     ("ACTIVE", "active"),
     ("CREATED", "created_at"),
 ]
-Username = Annotated[str, typer.Argument(help="The user's name.", show_default=False)]
+Username = Annotated[
+    str,
+    typer.Argument(help="The user's name.", show_default=False, autocompletion=complete.usernames),
+]
 RoleArg = Annotated[Role, typer.Argument(help="viewer, operator or admin.", case_sensitive=False)]
 
 

@@ -16,6 +16,7 @@ from orderctl.db import Database, new_session, translate, translate_errors
 if TYPE_CHECKING:
     from orderctl.repositories.access import AccessRepository
     from orderctl.repositories.customers import CustomerRepository
+    from orderctl.repositories.lookups import LookupRepository
     from orderctl.repositories.maintenance import MaintenanceRepository
     from orderctl.repositories.orders import OrderRepository
     from orderctl.repositories.products import ProductRepository
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 _REPOSITORIES = (
     "access", "users", "tokens", "customers", "products", "stock", "orders", "maintenance",
+    "lookups",
 )  # fmt: skip
 
 
@@ -102,6 +104,12 @@ class UnitOfWork:
         from orderctl.repositories.maintenance import MaintenanceRepository
 
         return MaintenanceRepository(self.session)
+
+    @cached_property
+    def lookups(self) -> LookupRepository:
+        from orderctl.repositories.lookups import LookupRepository
+
+        return LookupRepository(self.session)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
