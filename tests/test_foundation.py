@@ -143,8 +143,7 @@ def test_unexpected_errors_are_one_line_unless_debug(
     code, _, err = _run(["db", "history"])
     assert code == 1
     assert (
-        err
-        == "error: unexpected error: RuntimeError: kaboom (for the traceback run "
+        err == "error: unexpected error: RuntimeError: kaboom (for the traceback run "
         "'orderctl --debug db history' or set ORDERCTL_DEBUG=1)\n"
     )
     code, _, err = _run(["--debug", "db", "history"])

@@ -153,8 +153,7 @@ def _insert(
                 if reserved is None:
                     left = uow.products.stock_left(line.product_id)
                     raise InsufficientStock(
-                        f"insufficient stock for {line.sku}: {left} left, "
-                        f"{line.quantity} requested"
+                        f"insufficient stock for {line.sku}: {left} left, {line.quantity} requested"
                     )
                 taken = reserved
             line.reserved = taken
