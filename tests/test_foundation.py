@@ -144,7 +144,7 @@ def test_unexpected_errors_are_one_line_unless_debug(
     assert code == 1
     assert (
         err == "error: unexpected error: RuntimeError: kaboom (for the traceback run "
-        "'orderctl --debug db history' or set ORDERCTL_DEBUG=1)\n"
+        "`orderctl --debug db history` or set ORDERCTL_DEBUG=1)\n"
     )
     code, _, err = _run(["--debug", "db", "history"])
     assert code == 1 and "Traceback" in err

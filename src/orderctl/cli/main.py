@@ -171,7 +171,7 @@ def _debug_command(ctx: typer.Context) -> str:
     from orderctl.config import mask_url
 
     args = [mask_url(arg) for arg in ctx.find_root().meta.get(_ARGS_KEY, [])]
-    return f"'{shlex.join(['orderctl', '--debug', *args])}' or set ORDERCTL_DEBUG=1"
+    return f"`{shlex.join(['orderctl', '--debug', *args])}` or set ORDERCTL_DEBUG=1"
 
 
 def _report_usage(exc: typer.TyperException) -> int:
