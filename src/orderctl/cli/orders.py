@@ -322,7 +322,7 @@ def show(
     from orderctl.services import orders
 
     if (key is None) == (ref is None):
-        raise UsageError("give either an ID_OR_EXTERNAL_REF or --ref REF")
+        raise UsageError("give either an ID_OR_REF or --ref REF")
     lookup: int | str
     if ref is not None:
         lookup = ref
