@@ -148,6 +148,16 @@ def test_unexpected_errors_are_one_line_unless_debug(
     )
     code, _, err = _run(["--debug", "db", "history"])
     assert code == 1 and "Traceback" in err
+    # The hint is this command line with `--debug` in place, a URL's password masked.
+    url = "postgresql://app:hunter2@db.example/shop"
+    code, _, err = _run(["--database-url", url, "db", "history", "-o", "json"])
+    assert err.endswith(
+        "(for the traceback run `orderctl --debug --database-url "
+        "'postgresql://app:***@db.example/shop' db history -o json` or set ORDERCTL_DEBUG=1)\n"
+    )
+    assert "hunter2" not in err and err.count("\n") == 1
+    code, _, err = _run(["--debug", "--database-url", url, "db", "history", "-o", "json"])
+    assert code == 1 and "Traceback" in err
 
 
 def test_version_and_help() -> None:

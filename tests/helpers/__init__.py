@@ -22,7 +22,6 @@ from helpers.completion import (
     clean_env,
     complete,
     run_completion,
-    statements_on_every_engine,
 )
 from helpers.data import (
     ORDER_CSV_HEADER,
@@ -46,6 +45,7 @@ from helpers.database import (
     hold_row,
     rows,
     snapshot_column,
+    statements_on_every_engine,
     stock_ledger,
     tokens_in_db,
     unreachable_url,

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
-from sqlalchemy import Engine, event
 from typer.testing import Result
 
 from helpers.cli import Cli
@@ -54,23 +50,6 @@ def run_completion(
         timeout=60,
         check=False,
     )
-
-
-@contextmanager
-def statements_on_every_engine() -> Iterator[list[str]]:
-    """The SQL sent by any engine inside the block (completion builds its own), without the
-    connection set-up and transaction control around it."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN", "SET", "SHOW")):
-            statements.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def clean_env() -> dict[str, str]:
