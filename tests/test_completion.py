@@ -21,7 +21,7 @@ from helpers import (
     unreachable_url,
 )
 from orderctl import clock
-from orderctl.enums import Role
+from orderctl.enums import LookupKind, Role
 from orderctl.models import Product
 from orderctl.services.uow import UnitOfWork
 from orderctl.tables import api_tokens
@@ -143,6 +143,25 @@ def test_one_query_and_no_write(cli: Cli) -> None:
     assert "products" in statements[1] and "LIKE" not in statements[1].upper()
     assert database_snapshot(cli.database) == before
     assert _last_used(cli) == used_before == [None]
+
+
+@pytest.mark.parametrize("kind", list(LookupKind))
+def test_the_prefix_query_walks_an_index(cli: Cli, backend: str, kind: LookupKind) -> None:
+    """Each kind's look-up is a range on a unique index, in index order (no scan, no sort).
+    The tables are tiny here, so PostgreSQL is told to avoid a sequential scan if it can."""
+    from orderctl.repositories.lookups import query
+
+    stmt = query(kind, "WID", 50).compile(
+        dialect=cli.database.engine.dialect, compile_kwargs={"literal_binds": True}
+    )
+    with cli.database.engine.connect() as conn:
+        if backend == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {stmt}"))
+            assert "SEARCH" in plan and "INDEX" in plan and "TEMP B-TREE" not in plan, plan
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {stmt}"))
+            assert "Index" in plan and "Seq Scan" not in plan and "Sort" not in plan, plan
 
 
 # ---- silently nothing ----

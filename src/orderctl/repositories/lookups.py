@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from orderctl.enums import LookupKind
@@ -40,10 +40,14 @@ class LookupRepository:
     def starting_with(self, kind: LookupKind, prefix: str, limit: int) -> list[str]:
         """Up to `limit` stored values of `kind` that start with `prefix`, in index order
         (one query)."""
-        column = COLUMNS[kind]
-        stmt = select(column).where(column.is_not(None)).order_by(column).limit(limit)
-        if prefix:
-            stmt = stmt.where(prefix_range(column, prefix))
         # The database's collation may order a few other values into the range: keep the
         # values that really start with the prefix.
-        return [v for v in self.session.scalars(stmt) if v.startswith(prefix)]
+        rows = self.session.scalars(query(kind, prefix, limit))
+        return [value for value in rows if value.startswith(prefix)]
+
+
+def query(kind: LookupKind, prefix: str, limit: int) -> Select[str]:
+    """The look-up of `starting_with`: a walk of the column's unique index from the prefix."""
+    column = COLUMNS[kind]
+    stmt = select(column).where(column.is_not(None)).order_by(column).limit(limit)
+    return stmt.where(prefix_range(column, prefix)) if prefix else stmt
