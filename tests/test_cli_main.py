@@ -52,7 +52,7 @@ def test_unknown_command_is_one_error_line_suggesting_groups_not_built_yet(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"error: {message} (see 'orderctl{' orders' if args[0] == 'orders' else ''} --help')"
+        f"error: {message} (try 'orderctl{' orders' if args[0] == 'orders' else ''} --help')"
     ]
 
 
@@ -78,4 +78,4 @@ def test_bad_option_value_is_one_error_line() -> None:
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: Invalid value for '--limit'")
-    assert line.endswith("(see 'orderctl orders list --help')")
+    assert line.endswith("(try 'orderctl orders list --help')")

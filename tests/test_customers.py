@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
 
-from helpers import Cli, database_snapshot, one_error, snapshot_column
+from helpers import (
+    Cli,
+    database_snapshot,
+    one_error,
+    snapshot_column,
+    statements_on_every_engine,
+)
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 from orderctl.models import Order
 from orderctl.services import customers as customer_service
 from orderctl.services.access import Actor
 from orderctl.services.uow import UnitOfWork
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """Collect the SQL statements run on any engine (the CLI builds its own) in the block."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def test_add_lowercases_records_actor_and_refuses_duplicates(cli: Cli, database: Database) -> None:
@@ -149,7 +135,7 @@ def test_show_counts_orders_and_spending_in_one_query(
     r = cli("customers", "show", "ada@example.com")
     assert r.exit_code == 0 and "60.85" in r.stdout and "order_count" in r.stdout
 
-    with statements() as seen, UnitOfWork(database, write=False) as u:
+    with statements_on_every_engine() as seen, UnitOfWork(database, write=False) as u:
         detail = customer_service.get_customer(u, viewer, "ada@example.com")
     assert detail.total_spent == Decimal("60.85")
     assert len(seen) == 1, seen
@@ -179,7 +165,7 @@ def test_list_keyset_paging(cli: Cli, database: Database, monkeypatch: pytest.Mo
     ]
     assert listed("--after", "user4@example.com") == []
     monkeypatch.setattr(customer_service, "PAGE_SIZE", 2)
-    with statements() as seen:
+    with statements_on_every_engine() as seen:
         assert listed("--all") == sorted(emails)
     pages = [s for s in seen if "FROM customers" in s and "ORDER BY customers.email" in s]
     # keyset: each later page seeks past the last email (SQLite always renders `OFFSET 0`)

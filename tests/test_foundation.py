@@ -145,10 +145,20 @@ def test_unexpected_errors_are_one_line_unless_debug(
     code, _, err = _run(["db", "history"])
     assert code == 1
     assert (
-        err
-        == "error: unexpected error: RuntimeError: kaboom (run with --debug for the traceback)\n"
+        err == "error: unexpected error: RuntimeError: kaboom (for the traceback run "
+        "`orderctl --debug db history` or set ORDERCTL_DEBUG=1)\n"
     )
     code, _, err = _run(["--debug", "db", "history"])
+    assert code == 1 and "Traceback" in err
+    # The hint is this command line with `--debug` in place, a URL's password masked.
+    url = "postgresql://app:hunter2@db.example/shop"
+    code, _, err = _run(["--database-url", url, "db", "history", "-o", "json"])
+    assert err.endswith(
+        "(for the traceback run `orderctl --debug --database-url "
+        "'postgresql://app:***@db.example/shop' db history -o json` or set ORDERCTL_DEBUG=1)\n"
+    )
+    assert "hunter2" not in err and err.count("\n") == 1
+    code, _, err = _run(["--debug", "--database-url", url, "db", "history", "-o", "json"])
     assert code == 1 and "Traceback" in err
 
 
@@ -164,7 +174,7 @@ def test_version_and_help() -> None:
     [
         (["orders", "list", "--limit", "abc"], "'--limit'"),
         (["orders", "list", "--no-such-flag"], "No such option"),
-        (["users", "set-role", "bob", "king"], "'role'"),
+        (["users", "set-role", "bob", "king"], "'ROLE'"),
         (["orders", "set-status", "1"], "Missing argument"),
     ],
 )

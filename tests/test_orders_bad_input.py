@@ -33,8 +33,8 @@ BAD_CREATE: list[tuple[list[str], int, str]] = [
     (["--item", "MUG-01"], 2, "expected SKU:QTY"),
     (["--item", "MUG-01:٣"], 2, "expected SKU:QTY"),  # a non-ASCII digit is not a quantity
     (["--item", "MUG-01:1", "--item", "MUG-01:2"], 6, "appears on more than one line"),
-    (["--item", "LAST-1:3"], 6, "error: insufficient stock for 'LAST-1'"),
-    (["--item", "MUG-01:1", "--item", "LAST-1:3"], 6, "insufficient stock for 'LAST-1'"),
+    (["--item", "LAST-1:3"], 6, "error: insufficient stock for LAST-1: 2 left, 3 requested"),
+    (["--item", "MUG-01:1", "--item", "LAST-1:3"], 6, "for LAST-1: 2 left, 3 requested"),
     (["--item", "BIG-01:2"], 6, "exceeds the maximum 9999999999.99"),
     (["--item", "MUG-01:1", "--currency", "EURO"], 6, "error: currency: String should match"),
     (["--item", "MUG-01:1", "--notes", "x" * 2001], 6, "error: notes: String should have at most 2000 characters"),  # noqa: E501

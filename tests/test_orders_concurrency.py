@@ -60,7 +60,8 @@ def test_racing_buyers_never_oversell(cli: Cli, database: Database) -> None:
     assert codes == [0, 0] + [6] * (buyers - 2), results
     for code, err in results:
         if code == 6:
-            assert err.startswith("error: insufficient stock for 'LAST-2'"), err
+            # The winners took both units: nothing left for this one.
+            assert err.startswith("error: insufficient stock for LAST-2: 0 left, 1 requested"), err
             assert err.count("\n") == 1 and "Traceback" not in err
     assert _stock(database, "LAST-2") == 0
     assert _stock(database, "MUG-01") == 98  # the losers' mugs were given back (rolled back)

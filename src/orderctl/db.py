@@ -58,12 +58,7 @@ class Database:
     @property
     def sqlite_file(self) -> Path | None:
         """The file of an SQLite database (None for PostgreSQL, `:memory:` and URI names)."""
-        database = make_url(self.url).database
-        if not self.is_sqlite or not database or database == ":memory:":
-            return None
-        if database.startswith("file:"):
-            return None
-        return Path(database)
+        return sqlite_path(self.url)
 
     def check_exists(self) -> None:
         """Raise `DatabaseUnavailable` for an SQLite file that is not there.
@@ -106,6 +101,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file an SQLite URL names (None for PostgreSQL, `:memory:` and URI names), known
+    without connecting, which would create it."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def current_revision(conn: Connection) -> str | None:

@@ -106,3 +106,12 @@ class OrderSort(StrEnum):
     CREATED_DESC = "-created"
     TOTAL = "total"
     TOTAL_DESC = "-total"
+
+
+class LookupKind(StrEnum):
+    """A kind of stored value that shell completion offers (DESIGN.md §20)."""
+
+    SKU = "sku"
+    REF = "ref"
+    EMAIL = "email"
+    USERNAME = "username"

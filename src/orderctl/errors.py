@@ -2,6 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
+#: What Pydantic adds to a message that means nothing to a user: the validator's kind
+#: (`Value error, `), its error type and input (`[type=..., input_value=...]`) and its URL.
+_INTERNALS = re.compile(
+    r"(?:Value error|Assertion failed), "
+    r"|\s*\[type=[^\]]*\]"
+    r"|\s*For further information visit \S+"
+)
+
+
+def without_internals(message: str) -> str:
+    """A validation message as a user should read it, without the validation library's words.
+
+    Every place that turns a Pydantic or typer error into text passes through here (schemas,
+    the import, the API's 422, the CLI's usage errors).
+    """
+    return _INTERNALS.sub("", message).strip()
+
 
 class OrderctlError(Exception):
     """Base of every error a user can cause or meet. `exit_code` is the process exit status."""

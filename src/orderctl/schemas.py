@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from orderctl.enums import OrderStatus, Role, TokenState
-from orderctl.errors import ValidationFailed
+from orderctl.errors import ValidationFailed, without_internals
 from orderctl.parsing import free_text, normalize_email, single_line, to_utc
 from orderctl.tables import MONEY_MAX
 
@@ -338,9 +338,7 @@ def describe(error: ValidationError, *, where: str = "") -> str:
     errors = error.errors(include_url=False)
     first = errors[0]
     field = ".".join(str(part) for part in first["loc"]) or "input"
-    msg = str(first["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
+    msg = without_internals(str(first["msg"]))
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     prefix = f"{where}: " if where else ""
     return f"{prefix}{field}: {msg}{more}"

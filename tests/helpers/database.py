@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import Engine, event, select, text
 
 from orderctl.db import Database
 from orderctl.services.uow import UnitOfWork
@@ -148,6 +148,23 @@ def count_statements(database: Database) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(database.engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def statements_on_every_engine() -> Iterator[list[str]]:
+    """The SELECT/INSERT/UPDATE/DELETE statements run by any engine inside the block (the CLI
+    and completion build their own), without connection set-up and transaction control."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
 
 
 def child_pids(pid: int) -> set[int]:

@@ -33,6 +33,7 @@ from orderctl.errors import (
     PoolExhausted,
     RuleViolation,
     UsageError,
+    without_internals,
 )
 
 log = logging.getLogger("orderctl.api")
@@ -104,7 +105,7 @@ def _error_item(err: Any) -> dict[str, Any]:
         reason = str((err.get("ctx") or {}).get("error", "")) or "not valid JSON"
         return {"loc": ["body"], "msg": reason, "type": "json_invalid"}
     loc = list(err.get("loc", ()))
-    return {"loc": loc, "msg": str(err.get("msg", "")), "type": err.get("type")}
+    return {"loc": loc, "msg": without_internals(str(err.get("msg", ""))), "type": err.get("type")}
 
 
 async def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -117,7 +118,7 @@ async def _request_validation_error(_request: Request, exc: Exception) -> JSONRe
     errors = [_error_item(err) for err in exc.errors()]
     if errors:
         first = errors[0]
-        msg = str(first["msg"]).removeprefix("Value error, ")
+        msg = str(first["msg"])  # `_error_item` made it plain
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         detail = f"{_location(first['loc'])}: {msg}{more}"
     else:

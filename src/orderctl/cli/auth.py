@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.cli.confirm import Yes, confirm
 from orderctl.cli.context import get_state
 from orderctl.cli.fields import printed_format
@@ -222,7 +223,10 @@ def create_token(
     user: Annotated[
         str | None,
         typer.Option(
-            "--user", help="Owner of the token (admin only; default: you).", show_default=False
+            "--user",
+            help="Owner of the token (admin only; default: you).",
+            show_default=False,
+            autocompletion=complete.usernames,
         ),
     ] = None,
     output: Output = OutputFormat.TABLE,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Output
 from orderctl.enums import OutputFormat
@@ -15,7 +16,12 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-Name = Annotated[str, typer.Argument(help="The context's name (letters, digits, - _ .).")]
+Name = Annotated[
+    str,
+    typer.Argument(
+        help="The context's name (letters, digits, - _ .).", autocompletion=complete.contexts
+    ),
+]
 COLUMNS = [
     ("CURRENT", "current"),
     ("NAME", "name"),
@@ -97,7 +103,11 @@ def show(
     ctx: typer.Context,
     name: Annotated[
         str | None,
-        typer.Argument(help="The context (default: the one in use).", show_default=False),
+        typer.Argument(
+            help="The context (default: the one in use).",
+            show_default=False,
+            autocompletion=complete.contexts,
+        ),
     ] = None,
     output: Output = OutputFormat.TABLE,
 ) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Jq, NoHeaders, Output, json_option
 from orderctl.cli.tables import Column
@@ -23,7 +24,12 @@ COLUMNS = [
     Column("CREATED", "created_at", rank=4),
 ]
 
-EmailArg = Annotated[str, typer.Argument(help="The customer's email.", show_default=False)]
+EmailArg = Annotated[
+    str,
+    typer.Argument(
+        help="The customer's email.", show_default=False, autocompletion=complete.emails
+    ),
+]
 
 
 @app.command("add")
@@ -66,6 +72,7 @@ def list_customers(
             "--after",
             metavar="EMAIL",
             help="Start after this email (the last one of the previous page).",
+            autocompletion=complete.emails,
             show_default=False,
         ),
     ] = None,

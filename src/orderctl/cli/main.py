@@ -13,6 +13,7 @@ from typer.core import TyperCommand, TyperGroup
 from orderctl import __version__
 from orderctl.cli import (
     auth,
+    completion,
     config,
     contexts,
     customers,
@@ -28,10 +29,13 @@ from orderctl.cli import (
     topics,
     users,
 )
+from orderctl.cli.completion import contexts as complete_contexts
 from orderctl.cli.context import AppState, get_state
 from orderctl.cli.fields import bare_json
+from orderctl.cli.helptext import polish
 from orderctl.cli.render import error, set_color
 from orderctl.enums import ColorMode
+from orderctl.errors import without_internals
 
 try:  # typer's private option coercion: see cli/fastparams.py for why and what if it goes
     from orderctl.cli import fastparams
@@ -52,10 +56,7 @@ class OrderctlGroup(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._built: dict[str, Any] = {}
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        """As Click's, with a bare `--json` asking for the list of fields (cli/fields.py)."""
-        return super().parse_args(ctx, bare_json(args))
+        polish(self)
 
     def list_commands(self, ctx: Any) -> list[str]:
         """The plain commands, then the groups, in the order `--help` lists them."""
@@ -66,13 +67,14 @@ class OrderctlGroup(TyperGroup):
         if cmd_name in self.commands or cmd_name not in _GROUPS:
             return super().get_command(ctx, cmd_name)
         if cmd_name not in self._built:
-            self._built[cmd_name] = _build_group(cmd_name)
+            self._built[cmd_name] = polish(_build_group(cmd_name))
         return self._built[cmd_name]
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         """As Click's, with the groups not built yet among the "did you mean" names."""
         name = args[0] if args else ""
-        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+        unknown = name and not name.startswith("-") and self.get_command(ctx, name) is None
+        if unknown and not ctx.resilient_parsing:  # completing: Click offers nothing by itself
             close = get_close_matches(name, self.list_commands(ctx))
             hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             ctx.fail(f"No such command {name!r}.{hint}")
@@ -95,6 +97,16 @@ class OrderctlGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """As Click's, keeping the command line for the `--debug` hint, reporting a usage
+        error of the root's own options (`orderctl --bogus`) as every other one is, and with a
+        bare `--json` asking for the list of fields (cli/fields.py)."""
+        ctx.meta[_ARGS_KEY] = list(args)
+        try:
+            return super().parse_args(ctx, bare_json(args))
+        except typer.TyperException as exc:
+            raise typer.Exit(_report_usage(exc)) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -114,6 +126,10 @@ class OrderctlGroup(TyperGroup):
         finally:
             if isinstance(ctx.obj, AppState):
                 ctx.obj.close()
+
+
+#: Where `parse_args` keeps the command line, in the root context's `meta`.
+_ARGS_KEY = "orderctl.args"
 
 
 def _build_group(name: str) -> Any:
@@ -148,9 +164,20 @@ def _report(ctx: typer.Context, exc: Exception) -> int:
         error(mapped.message)
         return mapped.exit_code
     first_line = (str(exc).strip().splitlines() or [""])[0]
-    hint = "" if state.debug else " (run with --debug for the traceback)"
+    hint = "" if state.debug else f" (for the traceback run {_debug_command(ctx)})"
     error(f"unexpected error: {type(exc).__name__}: {first_line}{hint}")
     return 1
+
+
+def _debug_command(ctx: typer.Context) -> str:
+    """This command line with `--debug` where the option goes (right after `orderctl`: it is
+    a global option), or the variable; passwords in URLs are masked."""
+    import shlex
+
+    from orderctl.config import mask_url
+
+    args = [mask_url(arg) for arg in ctx.find_root().meta.get(_ARGS_KEY, [])]
+    return f"`{shlex.join(['orderctl', '--debug', *args])}` or set ORDERCTL_DEBUG=1"
 
 
 def _report_usage(exc: typer.TyperException) -> int:
@@ -164,8 +191,9 @@ def _report_usage(exc: typer.TyperException) -> int:
     message = exc.format_message()
     if exc.exit_code != 2 or (ctx is not None and message == ctx.get_help()):
         raise exc
-    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-    error(" ".join(message.split()) + hint)  # one line, even for choice lists
+    hint = f" (try '{ctx.command_path} --help')" if ctx is not None else ""
+    # typer converts values through Pydantic, whose words leak into Click's messages.
+    error(without_internals(" ".join(message.split())) + hint)  # one line, even for choices
     return exc.exit_code
 
 
@@ -185,7 +213,6 @@ app = typer.Typer(
         "maintenance, events."
     ),
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     # Plain Click help: Rich help formatting imports rich.markdown & co. (~2x `import typer`).
     rich_markup_mode=None,
@@ -218,6 +245,7 @@ def root(
             help="Use this context (orderctl context list) for this command; overrides "
             "ORDERCTL_CONTEXT and the current context.",
             show_default=False,
+            autocompletion=complete_contexts,
         ),
     ] = None,
     debug: Annotated[
@@ -270,6 +298,7 @@ for _name, _module in (
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("help")(topics.help_topic)
+app.command("completion")(completion.completion)
 
 
 def _open_closed_streams() -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.enums import OrderStatus
 
 if TYPE_CHECKING:
@@ -41,7 +42,12 @@ FILTER_PARAMETERS = (
     _option(
         "customer",
         Annotated[
-            str | None, typer.Option("--customer", help="Only this customer's orders (email).")
+            str | None,
+            typer.Option(
+                "--customer",
+                help="Only this customer's orders (email).",
+                autocompletion=complete.emails,
+            ),
         ],
     ),
     _option(
@@ -81,7 +87,12 @@ FILTER_PARAMETERS = (
         "sku",
         Annotated[
             str | None,
-            typer.Option("--sku", metavar="SKU", help="Only orders with a line of SKU."),
+            typer.Option(
+                "--sku",
+                metavar="SKU",
+                help="Only orders with a line of SKU.",
+                autocompletion=complete.skus,
+            ),
         ],
     ),
 )

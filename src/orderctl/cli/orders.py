@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.cli.context import get_state
 from orderctl.cli.fields import printed_format
 from orderctl.cli.imports import ImportFormat
@@ -74,11 +75,19 @@ def _list_row(order: Any) -> dict[str, Any]:
 def create(
     ctx: typer.Context,
     customer: Annotated[
-        str | None, typer.Option("--customer", help="Customer email (created when new).")
+        str | None,
+        typer.Option(
+            "--customer", help="Customer email (created when new).", autocompletion=complete.emails
+        ),
     ] = None,
     item: Annotated[
         list[str] | None,
-        typer.Option("--item", help="A line as SKU:QTY; repeat for more lines.", metavar="SKU:QTY"),
+        typer.Option(
+            "--item",
+            help="A line as SKU:QTY; repeat for more lines.",
+            metavar="SKU:QTY",
+            autocompletion=complete.item_lines,
+        ),
     ] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="Free text on the order.")] = None,
     shipping_address: Annotated[
@@ -284,20 +293,26 @@ def export(
             count += 1
     where = "stdout" if file == "-" else file
     message(f"exported {count} order{'' if count == 1 else 's'} to {where}")
+
+
 #: How every command naming one order takes it (DESIGN.md §5); `services.orders` applies the
 #: rule (digits only = an id, else an external ref; `--ref` forces a ref).
 OrderArg = Annotated[
     str | None,
     typer.Argument(
-        metavar="ID_OR_EXTERNAL_REF",
+        metavar="ID_OR_REF",
         help="Digits only: an order id; else an external ref.",
         show_default=False,
+        autocompletion=complete.order_refs,
     ),
 ]
 RefOption = Annotated[
     str | None,
     typer.Option(
-        "--ref", metavar="REF", help="Name the order by external ref (also when all digits)."
+        "--ref",
+        metavar="REF",
+        help="Name the order by external ref (also when all digits).",
+        autocompletion=complete.order_refs,
     ),
 ]
 

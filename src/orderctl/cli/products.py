@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Jq, NoHeaders, Output, json_option, stdin_bytes
 from orderctl.cli.tables import Column
@@ -35,7 +36,9 @@ HISTORY_COLUMNS = [
     Column("NOTE", "note", rank=7),
 ]
 
-SkuArg = Annotated[str, typer.Argument(help="The product's SKU.", show_default=False)]
+SkuArg = Annotated[
+    str, typer.Argument(help="The product's SKU.", show_default=False, autocompletion=complete.skus)
+]
 
 
 def _price(value: str | None) -> str | None:

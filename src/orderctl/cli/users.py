@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from orderctl.cli import completion as complete
 from orderctl.cli.confirm import Yes, confirm, counted
 from orderctl.cli.context import get_state
 from orderctl.cli.options import Jq, NoHeaders, Output, PasswordStdin, json_option, read_password
@@ -26,7 +27,10 @@ USER_COLUMNS = [
     Column("ACTIVE", "active", rank=4),
     Column("CREATED", "created_at", rank=5),
 ]
-Username = Annotated[str, typer.Argument(help="The user's name.", show_default=False)]
+Username = Annotated[
+    str,
+    typer.Argument(help="The user's name.", show_default=False, autocompletion=complete.usernames),
+]
 RoleArg = Annotated[Role, typer.Argument(help="viewer, operator or admin.", case_sensitive=False)]
 
 

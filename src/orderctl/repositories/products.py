@@ -95,8 +95,11 @@ class ProductRepository:
         )
         if self.session.execute(stmt).rowcount == 1:  # type: ignore[attr-defined]
             return quantity
-        tracked = self.session.scalar(select(Product.stock).where(Product.id == product_id))
-        return 0 if tracked is None else None
+        return 0 if self.stock_left(product_id) is None else None
+
+    def stock_left(self, product_id: int) -> int | None:
+        """A product's stock now (None: it does not track stock)."""
+        return self.session.scalar(select(Product.stock).where(Product.id == product_id))
 
     def adjust_stock(self, product_id: int, delta: int, maximum: int) -> bool:
         """Add `delta` (negative takes away) to a tracked product's stock in one conditional

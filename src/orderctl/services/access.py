@@ -49,13 +49,14 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def authenticate(db: Database, secret: str) -> Actor:
+def authenticate(db: Database, secret: str, *, record_use: bool = True) -> Actor:
     """Resolve a token to its actor and record its use. Raises `NotAuthenticated` (exit 3).
 
     The check is a read. `last_used_at` is then written (at most once a minute) in a
     transaction of its own that does not wait for locks: an import on SQLite holds the write
     lock for its whole run, and a read command must not queue behind it for a timestamp; a
-    skipped write is made by the next command.
+    skipped write is made by the next command. `record_use=False` only reads (shell
+    completion, which must write nothing).
     """
     secret = secret.strip()
     if not secret.startswith(TOKEN_PREFIX) or not secret.isascii() or len(secret) > 200:
@@ -77,7 +78,7 @@ def authenticate(db: Database, secret: str) -> Actor:
         role=Role(token.role),
         token_id=token.token_id,
     )
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
+    if record_use and (token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL):
         try:
             with UnitOfWork(db, wait=False) as touch:
                 touch.access.touch(token.token_id, now)

@@ -37,7 +37,13 @@ from pydantic import BaseModel, ValidationError
 
 from orderctl import clock
 from orderctl.enums import Role
-from orderctl.errors import Conflict, ConnectionLost, UsageError, ValidationFailed
+from orderctl.errors import (
+    Conflict,
+    ConnectionLost,
+    UsageError,
+    ValidationFailed,
+    without_internals,
+)
 from orderctl.order_content import TEXT_FIELDS, same_content
 from orderctl.repositories.orders.records import CatalogEntry, NewOrder, StoredRef
 from orderctl.schemas import OrderCreate
@@ -103,7 +109,7 @@ def _validate(order: RawOrder, is_csv: bool) -> OrderCreate | str:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         loc = tuple(errors[0]["loc"])
-        msg = str(errors[0]["msg"]).removeprefix("Value error, ")
+        msg = without_internals(str(errors[0]["msg"]))
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         if is_csv and len(loc) >= 3 and loc[0] == "items":
             # CSV: name the row and its column, not `items.N.column`.

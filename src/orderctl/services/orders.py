@@ -152,8 +152,9 @@ def _insert(
             if products[line.sku].stock is not None:
                 reserved = uow.products.reserve_stock(line.product_id, line.quantity)
                 if reserved is None:
+                    left = uow.products.stock_left(line.product_id)
                     raise InsufficientStock(
-                        f"insufficient stock for {line.sku!r}: {line.quantity} wanted, fewer left"
+                        f"insufficient stock for {line.sku}: {left} left, {line.quantity} requested"
                     )
                 taken = reserved
             line.reserved = taken

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from orderctl.repositories.access import AccessRepository
     from orderctl.repositories.customers import CustomerRepository
     from orderctl.repositories.events import EventRepository
+    from orderctl.repositories.lookups import LookupRepository
     from orderctl.repositories.maintenance import MaintenanceRepository
     from orderctl.repositories.orders import OrderRepository
     from orderctl.repositories.products import ProductRepository
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 _REPOSITORIES = (
     "access", "users", "tokens", "customers", "products", "stock", "orders", "maintenance",
     "events",
+    "lookups",
 )  # fmt: skip
 
 
@@ -110,6 +112,12 @@ class UnitOfWork:
         from orderctl.repositories.events import EventRepository
 
         return EventRepository(self.session, self.db)
+
+    @cached_property
+    def lookups(self) -> LookupRepository:
+        from orderctl.repositories.lookups import LookupRepository
+
+        return LookupRepository(self.session)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
