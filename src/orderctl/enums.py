@@ -91,3 +91,12 @@ class OrderSort(StrEnum):
     CREATED_DESC = "-created"
     TOTAL = "total"
     TOTAL_DESC = "-total"
+
+
+class ReportPeriod(StrEnum):
+    """`report sales --by`: the length of one period of the series (UTC; weeks start on
+    Monday, as ISO 8601's do)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"

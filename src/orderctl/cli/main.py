@@ -22,6 +22,7 @@ from orderctl.cli import (
     maintenance,
     orders,
     products,
+    reports,
     serve,
     topics,
     users,
@@ -230,6 +231,7 @@ for _name, _module in (
     ("customers", customers),
     ("orders", orders),
     ("import", imports),
+    ("report", reports),
     ("maintenance", maintenance),
 ):
     _GROUPS[_name] = _module.app

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from orderctl.cli.context import get_state
-from orderctl.cli.options import Output
+from orderctl.cli.options import Output, parse_when_option
 from orderctl.enums import OrderSort, OrderStatus, OutputFormat
 
 app = typer.Typer(help="Create, list, show and change orders.", no_args_is_help=True)
@@ -45,23 +45,12 @@ def _parse_item(value: str) -> dict[str, Any]:
     return {"sku": sku, "quantity": int(qty)}
 
 
-def _parse_when(value: str | None, *, end_of_day: bool, flag: str) -> datetime | None:
-    from orderctl.parsing import parse_when
-
-    if value is None:
-        return None
-    try:
-        return parse_when(value, end_of_day=end_of_day)
-    except ValueError as exc:
-        raise _usage(f"{flag}: {exc}") from None
-
-
 def _parse_since(value: str | None) -> datetime | None:
-    return _parse_when(value, end_of_day=False, flag="--since")
+    return parse_when_option(value, end_of_day=False, flag="--since")
 
 
 def _parse_until(value: str | None) -> datetime | None:
-    return _parse_when(value, end_of_day=True, flag="--until")
+    return parse_when_option(value, end_of_day=True, flag="--until")
 
 
 def _parse_amount(value: str | None, flag: str) -> Decimal | None:

@@ -19,12 +19,14 @@ if TYPE_CHECKING:
     from orderctl.repositories.maintenance import MaintenanceRepository
     from orderctl.repositories.orders import OrderRepository
     from orderctl.repositories.products import ProductRepository
+    from orderctl.repositories.reports import ReportRepository
     from orderctl.repositories.stock import StockRepository
     from orderctl.repositories.tokens import TokenRepository
     from orderctl.repositories.users import UserRepository
 
 _REPOSITORIES = (
     "access", "users", "tokens", "customers", "products", "stock", "orders", "maintenance",
+    "reports",
 )  # fmt: skip
 
 
@@ -102,6 +104,12 @@ class UnitOfWork:
         from orderctl.repositories.maintenance import MaintenanceRepository
 
         return MaintenanceRepository(self.session)
+
+    @cached_property
+    def reports(self) -> ReportRepository:
+        from orderctl.repositories.reports import ReportRepository
+
+        return ReportRepository(self.session)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
