@@ -52,6 +52,7 @@ from helpers.orders import (
     order_snapshot,
     stock_of,
 )
+from helpers.reports import Sold, add_sales
 from helpers.terminal import ORDERCTL, TerminalRun, run_on_terminal
 
 __all__ = [
@@ -70,10 +71,12 @@ __all__ = [
     "Cli",
     "HeldCommitUow",
     "Shop",
+    "Sold",
     "StoredToken",
     "TerminalRun",
     "add_product",
     "add_products",
+    "add_sales",
     "ago",
     "auth_status",
     "child_pids",

@@ -7,7 +7,6 @@ the same key and the same content answers 200 with the stored order; other conte
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -16,10 +15,11 @@ from pydantic import BaseModel, ConfigDict
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
 from orderctl.api.jsonbody import JsonRoute
+from orderctl.api.params import when_param
 from orderctl.enums import OrderSort, OrderStatus
 from orderctl.errors import ValidationFailed
 from orderctl.order_filters import OrderFilters
-from orderctl.parsing import parse_amount, parse_when
+from orderctl.parsing import parse_amount
 from orderctl.schemas import (
     EventRead,
     ExternalRef,
@@ -48,16 +48,6 @@ class _Key(BaseModel):
     """An `Idempotency-Key` header: the rules of `external_ref`."""
 
     key: ExternalRef
-
-
-def _when(value: str | None, *, name: str, end_of_day: bool) -> datetime | None:
-    """An ISO date (a whole UTC day) or datetime (UTC when it has no zone), as in the CLI."""
-    if value is None:
-        return None
-    try:
-        return parse_when(value, end_of_day=end_of_day)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name}: {exc}") from None
 
 
 def _amount(value: str | None, *, name: str) -> Decimal | None:
@@ -103,8 +93,8 @@ def list_orders(
     filters = OrderFilters(
         statuses=tuple(status or ()),
         customer_email=customer,
-        since=_when(since, name="since", end_of_day=False),
-        until=_when(until, name="until", end_of_day=True),
+        since=when_param(since, name="since", end_of_day=False),
+        until=when_param(until, name="until", end_of_day=True),
         min_total=_amount(min_total, name="min_total"),
         max_total=_amount(max_total, name="max_total"),
     )
