@@ -95,9 +95,12 @@ def sales(
     Example: orderctl report sales --by week --since 2026-09-01 -o csv
     """
     from orderctl.cli.charts import charts, on_terminal, render_report, series_of
+    from orderctl.errors import UsageError
     from orderctl.report_schemas import SalesRow
     from orderctl.services import reports
 
+    if chart and output is not OutputFormat.TABLE:
+        raise UsageError(f"--chart draws on a terminal; it does not combine with -o {output.value}")
     since_at = parse_when_option(since, end_of_day=False, flag="--since")
     until_at = parse_when_option(until, end_of_day=True, flag="--until")
     state = get_state(ctx)
