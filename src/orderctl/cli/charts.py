@@ -70,26 +70,65 @@ def render_report(
         console.print(renderable)
 
 
-def bar_table(docs: Sequence[dict[str, Any]], columns: Columns, bar: str) -> Any:
-    """A Rich table of `docs` with a last column holding a bar of each row's `bar` value,
-    relative to the largest in the row's currency."""
-    from rich.bar import Bar
-    from rich.table import Table
+#: Text columns that give up width first (cut with `…`) when a report is wider than the
+#: terminal; numbers are never cut.
+_FLEXIBLE = {"name", "email", "sku"}
+_BAR_MIN = 8
 
-    largest: dict[str, float] = {}
-    for doc in docs:
-        key = doc.get("currency", "")
-        largest[key] = max(largest.get(key, 0.0), float(doc[bar] or 0))
-    table = Table(show_edge=False, header_style="bold")
-    for header, key in columns:
-        numeric = isinstance(docs[0].get(key), int | Decimal) if docs else False
-        table.add_column(header, justify="right" if numeric else "left", no_wrap=True)
-    table.add_column("", ratio=1, min_width=4)
-    for doc in docs:
-        size = largest[doc.get("currency", "")] or 1.0
-        cells = [cell_text(_shown(doc[key])) for _, key in columns]
-        table.add_row(*cells, Bar(size, 0, float(doc[bar] or 0), color="cyan"))
-    return table
+
+class BarTable:
+    """A table of `docs` with a last column holding a bar of each row's `bar` value, relative
+    to the largest in the row's currency; laid out for the width Rich offers."""
+
+    def __init__(self, docs: Sequence[dict[str, Any]], columns: Columns, bar: str) -> None:
+        self.docs, self.columns, self.bar = docs, columns, bar
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.table(options.max_width)
+
+    def table(self, width: int) -> Any:
+        from rich.bar import Bar
+        from rich.table import Table
+
+        docs, bar = self.docs, self.bar
+        largest: dict[str, float] = {}
+        for doc in docs:
+            key = doc.get("currency", "")
+            largest[key] = max(largest.get(key, 0.0), float(doc[bar] or 0))
+        cells = [[cell_text(_shown(doc[key])) for _, key in self.columns] for doc in docs]
+        widths = [
+            max([len(header), *(len(row[n]) for row in cells)])
+            for n, (header, _) in enumerate(self.columns)
+        ]
+        # Each column costs its padding and rule: 3 characters (the bar column too).
+        excess = sum(widths) + 3 * (len(widths) + 1) + _BAR_MIN - width
+        for n in sorted(range(len(widths)), key=lambda n: -widths[n]):
+            if excess > 0 and self.columns[n][1] in _FLEXIBLE:
+                cut = min(excess, widths[n] - 5)
+                if cut > 0:
+                    widths[n] -= cut
+                    excess -= cut
+        table = Table(show_edge=False, header_style="bold")
+        for n, (header, key) in enumerate(self.columns):
+            numeric = bool(docs) and isinstance(docs[0].get(key), int | Decimal)
+            table.add_column(
+                header,
+                justify="right" if numeric else "left",
+                no_wrap=True,
+                overflow="ellipsis",
+                min_width=widths[n] if key not in _FLEXIBLE else None,
+                max_width=widths[n],
+            )
+        table.add_column("", min_width=4)
+        for doc, row in zip(docs, cells, strict=True):
+            size = largest[doc.get("currency", "")] or 1.0
+            table.add_row(*row, Bar(size, 0, float(doc[bar] or 0), color="cyan"))
+        return table
+
+
+def bar_table(docs: Sequence[dict[str, Any]], columns: Columns, bar: str) -> BarTable:
+    """`BarTable(docs, columns, bar)`: a report's rows with a bar each."""
+    return BarTable(docs, columns, bar)
 
 
 def _shown(value: Any) -> Any:
