@@ -57,6 +57,8 @@ def test_chart_draws_larger_and_squeezes_a_long_series(sold: Cli) -> None:
     assert "periods per column" in lines[title]  # 304 days on ~70 columns
     assert set(lines[title + 1 : title + 21][-1]) & BLOCKS  # 20 rows, the lowest one drawn
     assert "└" in lines[title + 21]
+    # The whole series is drawn: the axis ends with the last period, not cut at the edge.
+    assert lines[title + 22].split() == ["2025-06-01", "2026-03-31"]
 
 
 @pytest.mark.parametrize("args", [["products"], ["customers"], ["status"]])
