@@ -4,6 +4,7 @@ that are gap-free; --since is inclusive, --until (a date) takes in that whole da
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -173,3 +174,15 @@ def test_sales_csv_and_jsonl_carry_the_same_rows(shop: Cli) -> None:
     ]
     jsonl = [json.loads(line) for line in shop(*args, "-o", "jsonl").stdout.splitlines()]
     assert jsonl == report(shop, *args[1:])
+
+
+def test_periods_are_utc_whatever_the_server_time_zone(shop: Cli, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("a session time zone is PostgreSQL's")
+    # UTC+14: every order of the shop would move to the next day in local time.
+    far = dataclasses.replace(
+        shop, db_url=shop.db_url + "?options=-c%20TimeZone%3DPacific/Kiritimati"
+    )
+    for by in ("day", "week", "month"):
+        args = ("sales", "--by", by, "--since", "2026-02-23", "--until", "2026-03-31")
+        assert report(far, *args) == report(shop, *args)
