@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from orderctl.errors import ValidationFailed
-from orderctl.parsing import parse_when
+from orderctl.parsing import parse_when_or
 
 
-def when_param(value: str | None, *, name: str, end_of_day: bool) -> datetime | None:
-    """An ISO date (a whole UTC day) or datetime (UTC when it has no zone), as in the CLI;
-    `ValidationFailed` (422) naming the parameter when it cannot be parsed."""
-    if value is None:
-        return None
-    try:
-        return parse_when(value, end_of_day=end_of_day)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name}: {exc}") from None
+def time_range(since: str | None, until: str | None) -> dict[str, datetime | None]:
+    """`since` (inclusive) and `until` (exclusive; a date takes in that whole day) as UTC
+    datetimes, as the CLI reads `--since`/`--until`; `ValidationFailed` (422) names the
+    parameter that cannot be parsed."""
+    return {
+        "since": parse_when_or(since, end_of_day=False, name="since", error=ValidationFailed),
+        "until": parse_when_or(until, end_of_day=True, name="until", error=ValidationFailed),
+    }

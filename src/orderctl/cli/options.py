@@ -24,14 +24,9 @@ def parse_when_option(value: str | None, *, end_of_day: bool, flag: str) -> date
     """A `--since`/`--until` value (`parsing.parse_when`; with `end_of_day` a date means up to
     the end of that day); `UsageError` (exit 2) naming `flag` when it cannot be parsed."""
     from orderctl.errors import UsageError
-    from orderctl.parsing import parse_when
+    from orderctl.parsing import parse_when_or
 
-    if value is None:
-        return None
-    try:
-        return parse_when(value, end_of_day=end_of_day)
-    except ValueError as exc:
-        raise UsageError(f"{flag}: {exc}") from None
+    return parse_when_or(value, end_of_day=end_of_day, name=flag, error=UsageError)
 
 
 def read_password(*, from_stdin: bool, confirm: bool, prompt: str = "Password") -> str:

@@ -177,70 +177,65 @@ class ReportRepository:
         self, when: TimeRange, statuses: tuple[OrderStatus, ...], top: int
     ) -> list[RankedRow]:
         """The `top` products of each currency by revenue (Σ line totals) of the orders in
-        `statuses` created in `when`, with their units sold; ties by SKU."""
-        sql = self._sql
-        revenue = sql.money_sum(order_items.c.line_total)
-        ranked = (
-            select(
-                orders.c.currency,
-                products.c.sku,
-                products.c.name,
-                func.count().label("orders"),
-                func.sum(order_items.c.quantity).label("units"),
-                revenue.label("revenue"),
-                func.row_number()
-                .over(partition_by=orders.c.currency, order_by=(revenue.desc(), products.c.sku))
-                .label("rank"),
-            )
-            .select_from(order_items)
-            .join(orders, orders.c.id == order_items.c.order_id)
-            .join(products, products.c.id == order_items.c.product_id)
-            .where(orders.c.status.in_([s.value for s in statuses]), *when.where())
-            .group_by(orders.c.currency, products.c.id, products.c.sku, products.c.name)
-            .subquery()
+        `statuses` created in `when`, with their orders and units sold; ties by SKU."""
+        source = order_items.join(orders, orders.c.id == order_items.c.order_id).join(
+            products, products.c.id == order_items.c.product_id
         )
-        return self._ranked(ranked, ranked.c.sku, ranked.c.units, top)
+        return self._top(
+            source,
+            products,
+            products.c.sku,
+            line_totals=True,
+            where=[orders.c.status.in_([s.value for s in statuses]), *when.where()],
+            top=top,
+        )
 
     def customers(self, statuses: tuple[OrderStatus, ...], top: int) -> list[RankedRow]:
         """The `top` customers of each currency by spend (Σ totals of their orders in
         `statuses`), with their number of such orders; ties by email."""
+        source = orders.join(customers, customers.c.id == orders.c.customer_id)
+        return self._top(
+            source,
+            customers,
+            customers.c.email,
+            line_totals=False,
+            where=[orders.c.status.in_([s.value for s in statuses])],
+            top=top,
+        )
+
+    def _top(
+        self, source: Any, entity: Any, key: Any, *, line_totals: bool, where: list[Any], top: int
+    ) -> list[RankedRow]:
+        """The `top` rows of each currency of `entity` (products or customers, named by `key`)
+        ranked by revenue: Σ line totals and units of its lines, or Σ order totals."""
         sql = self._sql
-        spent = sql.money_sum(orders.c.total)
+        units: Any
+        if line_totals:
+            revenue = sql.money_sum(order_items.c.line_total)
+            units = func.sum(order_items.c.quantity)
+        else:
+            revenue, units = sql.money_sum(orders.c.total), literal_column("0")
+        rank = func.row_number().over(
+            partition_by=orders.c.currency, order_by=(revenue.desc(), key)
+        )
         ranked = (
             select(
                 orders.c.currency,
-                customers.c.email,
-                customers.c.name,
+                rank.label("rank"),
+                key.label("key"),
+                entity.c.name,
                 func.count().label("orders"),
-                spent.label("revenue"),
-                func.row_number()
-                .over(partition_by=orders.c.currency, order_by=(spent.desc(), customers.c.email))
-                .label("rank"),
+                units.label("units"),
+                revenue.label("revenue"),
             )
-            .select_from(orders)
-            .join(customers, customers.c.id == orders.c.customer_id)
-            .where(orders.c.status.in_([s.value for s in statuses]))
-            .group_by(orders.c.currency, customers.c.id, customers.c.email, customers.c.name)
+            .select_from(source)
+            .where(*where)
+            .group_by(orders.c.currency, entity.c.id, key, entity.c.name)
             .subquery()
         )
-        return self._ranked(ranked, ranked.c.email, None, top)
-
-    def _ranked(self, ranked: Any, key: Any, units: Any, top: int) -> list[RankedRow]:
-        stmt = (
-            select(
-                ranked.c.currency,
-                ranked.c.rank,
-                key,
-                ranked.c.name,
-                ranked.c.orders,
-                units if units is not None else literal_column("0"),
-                ranked.c.revenue,
-            )
-            .where(ranked.c.rank <= top)
-            .order_by(ranked.c.currency, ranked.c.rank)
-        )
+        stmt = select(ranked).where(ranked.c.rank <= top).order_by(ranked.c.currency, ranked.c.rank)
         return [
-            RankedRow(cur, rank, k, name, count, int(n or 0), self._sql.money(revenue))
+            RankedRow(cur, rank, k, name, count, int(n or 0), sql.money(revenue))
             for cur, rank, k, name, count, n, revenue in self.session.execute(stmt)
         ]
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
 from orderctl.api.jsonbody import JsonRoute
-from orderctl.api.params import when_param
+from orderctl.api.params import time_range
 from orderctl.enums import OrderSort, OrderStatus
 from orderctl.errors import ValidationFailed
 from orderctl.order_filters import OrderFilters
@@ -93,8 +93,7 @@ def list_orders(
     filters = OrderFilters(
         statuses=tuple(status or ()),
         customer_email=customer,
-        since=when_param(since, name="since", end_of_day=False),
-        until=when_param(until, name="until", end_of_day=True),
+        **time_range(since, until),
         min_total=_amount(min_total, name="min_total"),
         max_total=_amount(max_total, name="max_total"),
     )

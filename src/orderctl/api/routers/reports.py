@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from orderctl.api.deps import ReadUow, role_of
 from orderctl.api.jsonbody import JsonRoute
-from orderctl.api.params import when_param
+from orderctl.api.params import time_range
 from orderctl.enums import OrderStatus, ReportPeriod
 from orderctl.report_schemas import CustomerSpendRow, ProductSalesRow, SalesRow, StatusRow
 from orderctl.services import reports
@@ -48,8 +48,7 @@ def sales(
         uow,
         actor,
         by=by,
-        since=when_param(since, name="since", end_of_day=False),
-        until=when_param(until, name="until", end_of_day=True),
+        **time_range(since, until),
         statuses=tuple(status or ()),
     )
 
@@ -68,8 +67,7 @@ def products(
         uow,
         actor,
         top=top,
-        since=when_param(since, name="since", end_of_day=False),
-        until=when_param(until, name="until", end_of_day=True),
+        **time_range(since, until),
     )
 
 
