@@ -115,3 +115,12 @@ class LookupKind(StrEnum):
     REF = "ref"
     EMAIL = "email"
     USERNAME = "username"
+
+
+class ReportPeriod(StrEnum):
+    """`report sales --by`: the length of one period of the series (UTC; weeks start on
+    Monday, as ISO 8601's do)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"

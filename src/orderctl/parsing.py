@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -67,6 +68,19 @@ def parse_when(text: str, *, end_of_day: bool, now: datetime | None = None) -> d
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         raise ValueError(f"expected {WHEN_FORMS}; got {text[:40]!r}") from None
+
+
+def parse_when_or(
+    value: str | None, *, end_of_day: bool, name: str, error: Callable[[str], Exception]
+) -> datetime | None:
+    """`parse_when` of an optional value (`--since`, `until=`); a value that cannot be parsed
+    raises `error("NAME: reason")`, the face's own error class."""
+    if value is None:
+        return None
+    try:
+        return parse_when(value, end_of_day=end_of_day)
+    except ValueError as exc:
+        raise error(f"{name}: {exc}") from None
 
 
 def parse_amount(text: str) -> Decimal:

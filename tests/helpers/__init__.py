@@ -63,6 +63,7 @@ from helpers.orders import (
     stock_of,
 )
 from helpers.replica import replay_paused, same_database_on, wait_for_replay
+from helpers.reports import Sold, add_sales
 from helpers.terminal import ORDERCTL, PipeRun, TerminalRun, run_in_pipe, run_on_terminal
 
 __all__ = [
@@ -84,10 +85,12 @@ __all__ = [
     "HeldCommitUow",
     "PipeRun",
     "Shop",
+    "Sold",
     "StoredToken",
     "TerminalRun",
     "add_product",
     "add_products",
+    "add_sales",
     "ago",
     "auth_status",
     "bash_env",

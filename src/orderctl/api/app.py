@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from orderctl import __version__
 from orderctl.api import errors
 from orderctl.api.limits import BodyLimit
-from orderctl.api.routers import auth, customers, events, health, orders, products, users
+from orderctl.api.routers import auth, customers, events, health, orders, products, reports, users
 from orderctl.config import Settings, load_settings
 from orderctl.db import Database
 
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     errors.install(app)
     app.add_middleware(BodyLimit)
     app.include_router(health.router)
-    for module in (auth, orders, products, customers, users, events):
+    for module in (auth, orders, products, customers, users, events, reports):
         app.include_router(module.router, prefix="/api")
     _quiet_alias_warning()
     return app

@@ -25,6 +25,7 @@ from orderctl.cli import (
     maintenance,
     orders,
     products,
+    reports,
     serve,
     topics,
     users,
@@ -291,6 +292,7 @@ for _name, _module in (
     ("customers", customers),
     ("orders", orders),
     ("import", imports),
+    ("report", reports),
     ("maintenance", maintenance),
     ("events", events),
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import IO, Annotated, Any
 
 import typer
@@ -55,6 +56,15 @@ NoHeaders = Annotated[
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
 ]
+
+
+def parse_when_option(value: str | None, *, end_of_day: bool, flag: str) -> datetime | None:
+    """A `--since`/`--until` value (`parsing.parse_when`; with `end_of_day` a date means up to
+    the end of that day); `UsageError` (exit 2) naming `flag` when it cannot be parsed."""
+    from orderctl.errors import UsageError
+    from orderctl.parsing import parse_when_or
+
+    return parse_when_or(value, end_of_day=end_of_day, name=flag, error=UsageError)
 
 
 def read_password(*, from_stdin: bool, confirm: bool, prompt: str = "Password") -> str:

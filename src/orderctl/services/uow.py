@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from orderctl.repositories.maintenance import MaintenanceRepository
     from orderctl.repositories.orders import OrderRepository
     from orderctl.repositories.products import ProductRepository
+    from orderctl.repositories.reports import ReportRepository
     from orderctl.repositories.stock import StockRepository
     from orderctl.repositories.tokens import TokenRepository
     from orderctl.repositories.users import UserRepository
@@ -29,6 +30,7 @@ _REPOSITORIES = (
     "access", "users", "tokens", "customers", "products", "stock", "orders", "maintenance",
     "events",
     "lookups",
+    "reports",
 )  # fmt: skip
 
 
@@ -118,6 +120,12 @@ class UnitOfWork:
         from orderctl.repositories.lookups import LookupRepository
 
         return LookupRepository(self.session)
+
+    @cached_property
+    def reports(self) -> ReportRepository:
+        from orderctl.repositories.reports import ReportRepository
+
+        return ReportRepository(self.session)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
