@@ -143,6 +143,12 @@ def _lines(stream: IO[str]) -> queue.Queue[str]:
     return lines
 
 
+def _default_sigint() -> None:
+    # A run started in the background by a non-interactive shell (`... &`) ignores SIGINT, and
+    # an ignored signal stays ignored across exec: the follower would never see the Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _follow(cli: Cli, *args: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
     proc = subprocess.Popen(
         [ORDERCTL, "events", "tail", "--follow", "-o", "jsonl", *args],
@@ -150,6 +156,7 @@ def _follow(cli: Cli, *args: str) -> tuple[subprocess.Popen[str], queue.Queue[st
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
     assert proc.stdout is not None
     return proc, _lines(proc.stdout)
