@@ -128,7 +128,7 @@ def test_customers(api: Api) -> None:
         api.post("/api/customers", json={"email": f"c{i}@example.com"})
     r = api.get("/api/customers/ANA@example.com", role=Role.VIEWER)
     assert r.status_code == 200
-    assert r.json()["order_count"] == 0 and r.json()["total_spent"] == "0.00"
+    assert r.json()["order_count"] == 0 and r.json()["total_spent"] == {}
     seen: list[str] = []
     cursor: str | None = None
     while True:

@@ -92,12 +92,17 @@ def test_unicode_and_hostile_values_are_stored_and_shown_exactly(
     assert r.exit_code == 0 and name in r.stdout and email in r.stdout
 
 
-def _order(database: Database, email: str, status: OrderStatus, total: str) -> None:
+def _order(
+    database: Database, email: str, status: OrderStatus, total: str, currency: str = "EUR"
+) -> None:
     with UnitOfWork(database) as u:
         customer = u.customers.get_or_create(email, None, created_by="test")
         u.orders.add(
             Order(
-                customer_id=customer.id, status=status.value, currency="EUR", total=Decimal(total)
+                customer_id=customer.id,
+                status=status.value,
+                currency=currency,
+                total=Decimal(total),
             )
         )
         u.commit()
@@ -118,26 +123,27 @@ def test_show_counts_orders_and_spending_in_one_query(
         (OrderStatus.PAID, "0.10"),
     ]:
         _order(database, "ada@example.com", status, total)
+    # Another currency is its own total, never added to the euros (DESIGN.md §5); a currency
+    # with nothing paid has none.
+    _order(database, "ada@example.com", OrderStatus.PAID, "3.00", currency="USD")
+    _order(database, "ada@example.com", OrderStatus.PENDING, "9.00", currency="GBP")
     _order(database, "bob@example.com", OrderStatus.PAID, "5000.00")
 
     r = cli("customers", "show", "ADA@example.com", "-o", "json", role=Role.VIEWER)
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
     assert list(doc) == ["id", "email", "name", "created_at", "order_count", "total_spent"]
-    assert (doc["order_count"], doc["total_spent"]) == (7, "60.85")
+    assert (doc["order_count"], doc["total_spent"]) == (9, {"EUR": "60.85", "USD": "3.00"})
 
     cli("customers", "add", "new@example.com")
     r = cli("customers", "show", "new@example.com", "-o", "json")
-    assert (json.loads(r.stdout)["order_count"], json.loads(r.stdout)["total_spent"]) == (
-        0,
-        "0.00",
-    )
+    assert (json.loads(r.stdout)["order_count"], json.loads(r.stdout)["total_spent"]) == (0, {})
     r = cli("customers", "show", "ada@example.com")
     assert r.exit_code == 0 and "60.85" in r.stdout and "order_count" in r.stdout
 
     with statements_on_every_engine() as seen, UnitOfWork(database, write=False) as u:
         detail = customer_service.get_customer(u, viewer, "ada@example.com")
-    assert detail.total_spent == Decimal("60.85")
+    assert detail.total_spent == {"EUR": Decimal("60.85"), "USD": Decimal("3.00")}
     assert len(seen) == 1, seen
 
     one_error(cli("customers", "show", "nobody@example.com"), 5, "not found")

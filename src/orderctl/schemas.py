@@ -149,7 +149,8 @@ class CustomerRead(ReadModel):
 
 class CustomerDetail(CustomerRead):
     order_count: int
-    total_spent: Money
+    #: Per currency (`{"EUR": "60.85"}`); a currency with nothing paid is left out.
+    total_spent: dict[str, Money]
 
 
 class OrderItemRead(ReadModel):

@@ -70,20 +70,27 @@ class CustomerRepository:
 
     def get_with_stats(
         self, email: str, spending: Iterable[str]
-    ) -> tuple[Customer, int, Decimal] | None:
-        """The customer with this email, its number of orders and the sum of the totals of its
-        orders in `spending` statuses: one query (outer join + GROUP BY the primary key)."""
+    ) -> tuple[Customer, int, dict[str, Decimal]] | None:
+        """The customer with this email, its number of orders and, per currency, the sum of
+        the totals of its orders in `spending` statuses (amounts of two currencies are never
+        added: DESIGN.md §5): one query (outer join, GROUP BY the customer and the currency)."""
         statuses = list(spending)
         spent = func.sum(case((Order.status.in_(statuses), Order.total)), type_=Order.total.type)
         stmt = (
-            select(Customer, func.count(Order.id), spent)
+            select(Customer, Order.currency, func.count(Order.id), spent)
             .outerjoin(Order, Order.customer_id == Customer.id)
             .where(Customer.email == email.strip().lower())
-            .group_by(Customer.id)
+            .group_by(Customer.id, Order.currency)
+            .order_by(Order.currency)
         )
-        row = self.session.execute(stmt).one_or_none()
-        if row is None:
+        rows = self.session.execute(stmt).all()
+        if not rows:
             return None
-        customer, count, total = row
+        count = sum(int(row[2]) for row in rows)
         # SQLite sums NUMERIC as float; two places is what the column holds.
-        return customer, int(count), Decimal(str(total or 0)).quantize(Decimal("0.01"))
+        totals = {
+            currency: Decimal(str(total)).quantize(Decimal("0.01"))
+            for _, currency, _, total in rows
+            if currency is not None and total is not None
+        }
+        return rows[0][0], count, totals

@@ -88,8 +88,8 @@ def _iter_customers(
 
 @requires(Role.VIEWER)
 def get_customer(uow: UnitOfWork, actor: Actor, email: str) -> CustomerDetail:
-    """A customer with `order_count` (all orders) and `total_spent` (orders that are paid,
-    shipped or delivered), from one aggregate query. Raises `NotFound` (exit 5)."""
+    """A customer with `order_count` (all orders) and `total_spent` per currency (orders that
+    are paid, shipped or delivered), from one aggregate query. Raises `NotFound` (exit 5)."""
     found = uow.customers.get_with_stats(email, [s.value for s in SPENDING_STATUSES])
     if found is None:
         raise NotFound(f"customer {email.strip()!r} not found")
