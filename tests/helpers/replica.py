@@ -23,10 +23,14 @@ def same_database_on(server_url: str, database_url: str) -> str:
 
 def wait_for_replay(primary_url: str, standby_url: str, timeout: float = 60) -> None:
     """Return once the standby has replayed everything the primary has written so far: its
-    `pg_last_wal_replay_lsn()` reached the primary's `pg_current_wal_lsn()` taken now. A
-    bounded wait on that condition (AssertionError after `timeout` seconds)."""
+    `pg_last_wal_replay_lsn()` reached the primary's WAL insert position taken now. A
+    bounded wait on that condition (AssertionError after `timeout` seconds).
+
+    The insert position, not `pg_current_wal_lsn()` (what is written out): with
+    `synchronous_commit=off`, as the test server runs, a commit that has returned may still
+    be in WAL buffers past the written position, and the standby would "catch up" without it."""
     with psycopg.connect(plain_url(primary_url), autocommit=True) as primary:
-        target = primary.execute("SELECT pg_current_wal_lsn()").fetchone()
+        target = primary.execute("SELECT pg_current_wal_insert_lsn()").fetchone()
     assert target is not None
     deadline = time.monotonic() + timeout
     with psycopg.connect(plain_url(standby_url), autocommit=True) as standby:
