@@ -3,7 +3,6 @@ committed (DESIGN.md §16, docs/events.md)."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 import typer
@@ -24,7 +23,6 @@ _ID_COLUMNS = [Column("ID", "id", rank=7), Column("ORDER", "order_id", rank=8),
 EventJson = Annotated[str | None, json_option("orderctl.schemas:OrderEventRead")]
 #: `--follow -o table`: one line per event under one header, these widths (the last is free).
 _WIDTHS = (8, 8, 16, 20, 16, 19, 10, 10, 0)
-_DIGITS = re.compile(r"[0-9]+")
 
 
 @app.command("tail")
@@ -82,10 +80,8 @@ def tail(
     elif follow and output is OutputFormat.JSON:
         raise UsageError("--follow prints a stream: use -o jsonl, csv or table, not json")
     shown = printed_format(output, json_fields, jq)
-    key: int | str | None = order
-    if order is not None and _DIGITS.fullmatch(order):
-        key = int(order)
-    filters = EventFilters(order=key, actions=tuple(action or ()))
+    # The id-or-ref rule is the service's (`services.orders`): the text goes through as typed.
+    filters = EventFilters(order=order, actions=tuple(action or ()))
     state = get_state(ctx)
     try:
         actor = state.actor()

@@ -53,8 +53,6 @@ def list_events(
     """Order events after `after`, oldest first, each committed event exactly once across
     successive calls with `after=next_after`. When there is none yet, waits up to `wait`
     seconds for one to be committed, then answers an empty `items`."""
-    key: int | str | None = (
-        int(order) if order is not None and order.isascii() and order.isdigit() else order
-    )
-    filters = events.EventFilters(order=key, actions=tuple(action or ()))
+    # The id-or-ref rule is the service's (`services.orders`): the text goes through as given.
+    filters = events.EventFilters(order=order, actions=tuple(action or ()))
     return events.wait_for_events(uow, actor, filters, after=after, limit=limit, wait=wait)
