@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from helpers import ORDER_CSV_HEADER as HEADER
 from helpers import ORDER_CSV_ROW as ROW
@@ -71,6 +71,24 @@ def test_same_file_twice_imports_nothing_the_second_time(
     summary = json.loads(result.stdout)
     assert (summary["imported"], summary["skipped"], summary["skipped_lines"]) == (0, 3, 4)
     assert counts(database) == (3, 4, 3, 3)
+
+
+def test_a_stored_order_is_skipped_even_when_the_catalog_would_now_refuse_it(
+    import_shop: Cli, database: Database, tmp_path: Path
+) -> None:
+    """Whether a ref is stored decides first: a re-run after a product was deactivated skips
+    the orders already in (the import prices a batch before it knows which refs are stored)."""
+    path = write(tmp_path, "o.csv", HEADER + ROW + ROW.replace("W-1", "W-2").replace("12.50", ""))
+    assert run(import_shop, path).exit_code == 0
+    with UnitOfWork(database) as u:
+        u.session.execute(update(Product).where(Product.sku == "MUG-01").values(active=False))
+        u.commit()
+    result = run(import_shop, path, "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["imported"], summary["skipped"], summary["rejected"]) == (0, 2, 0)
+    more = write(tmp_path, "more.csv", HEADER + ROW.replace("W-1", "W-3"))
+    assert "product 'MUG-01' is inactive" in run(import_shop, more).stderr
 
 
 def test_sample_jsonl_imports_with_json_summary(

@@ -29,6 +29,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -167,6 +168,36 @@ def _checked_batches(
         yield lines, checked
 
 
+def _new_order(
+    order: RawOrder,
+    wanted: Valid,
+    catalog: dict[str, CatalogEntry],
+    *,
+    is_csv: bool,
+    now: datetime,
+    default_currency: str,
+) -> NewOrder | str:
+    """The order priced and ready to be written, or why the catalog refuses it."""
+    ref, email, name, status, currency, texts, created, lines = wanted
+    lines_priced = priced(order, lines, catalog, is_csv=is_csv)
+    if isinstance(lines_priced, str):
+        return lines_priced
+    items, total = lines_priced
+    created = created or now
+    return NewOrder(
+        external_ref=ref,
+        customer_email=email,
+        customer_name=name,
+        status=status,
+        currency=currency or default_currency,
+        total=total,
+        texts=texts,
+        created_at=created,
+        updated_at=created,
+        items=items,
+    )
+
+
 @requires(Role.OPERATOR)
 def import_orders(
     uow: UnitOfWork,
@@ -274,39 +305,34 @@ def import_orders(
                             reject(order, result)
                         else:
                             valid.append((order, result))
+                    unknown = {sku for _, v in valid for sku, _, _ in v[7] if sku not in catalog}
+                    if unknown:  # the writer's connection is busy until the previous batch is in
+                        settle(writer)
+                        catalog.update(writer.catalog(sorted(unknown)))
+                    # Priced while the previous batch is still being written (PostgreSQL writes
+                    # behind); whether a ref is already stored is known only after that write.
+                    new_order = partial(
+                        _new_order,
+                        catalog=catalog,
+                        is_csv=is_csv,
+                        now=now,
+                        default_currency=default_currency,
+                    )
+                    prepared = [(order, v, new_order(order, v)) for order, v in valid]
                     settle(writer)  # the previous batch must be in before its refs are looked up
                     existing = writer.existing_orders([v[0] for _, v in valid], marker)
-                    unknown = {sku for _, v in valid for sku, _, _ in v[7] if sku not in catalog}
-                    catalog.update(writer.catalog(sorted(unknown)))
                     new_orders: list[NewOrder] = []
-                    for order, wanted in valid:
-                        ref, email, name, status, currency, texts, created, lines = wanted
+                    for order, wanted, new in prepared:
+                        ref = wanted[0]
                         if ref in existing:
                             already_stored(order, wanted, existing[ref])
-                            continue
-                        lines_priced = priced(order, lines, catalog, is_csv=is_csv)
-                        if isinstance(lines_priced, str):
-                            reject(order, lines_priced)
-                            continue
-                        items, total = lines_priced
-                        created = created or now
-                        new_orders.append(
-                            NewOrder(
-                                external_ref=ref,
-                                customer_email=email,
-                                customer_name=name,
-                                status=status,
-                                currency=currency or default_currency,
-                                total=total,
-                                texts=texts,
-                                created_at=created,
-                                updated_at=created,
-                                items=items,
-                            )
-                        )
-                        in_flight[ref] = (order, wanted)
-                        counts["imported"] += 1
-                        counts["il"] += order.line_count
+                        elif isinstance(new, str):
+                            reject(order, new)
+                        else:
+                            new_orders.append(new)
+                            in_flight[ref] = (order, wanted)
+                            counts["imported"] += 1
+                            counts["il"] += order.line_count
                     writer.write(
                         new_orders,
                         actor=actor.username,

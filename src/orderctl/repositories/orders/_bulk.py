@@ -41,6 +41,14 @@ _ATTEMPTS = 5
 _REF_CONSTRAINT = "uq_orders_external_ref"
 _TEXT_COLUMNS = ", ".join(TEXT_FIELDS)
 _TEXTS = ", ".join(f"o.{name}" for name in TEXT_FIELDS)
+# Binary COPY types of the columns `_add_orders_pg` writes, in its order (varchar columns take
+# text's binary form).
+_ORDER_TYPES = [
+    "int8", "text", "int4", "text", "text", "numeric", *("text" for _ in TEXT_FIELDS),
+    "timestamptz", "timestamptz", "text",
+]  # fmt: skip
+_ITEM_TYPES = ["int8", "int4", "text", "text", "int4", "numeric", "numeric"]
+_EVENT_TYPES = ["int8", "timestamptz", "text", "text", "text", "text", "text"]
 
 
 def _money(value: Any) -> Decimal:
@@ -53,6 +61,8 @@ class OrderBatchWriter:
         self.session = session
         #: Statements sent so far (an `executemany` or a COPY counts as one).
         self.statements = 0
+        #: The transaction whose planner settings are made (`_raw`).
+        self._tuned: Any = None
 
     @property
     def server_side(self) -> bool:
@@ -60,9 +70,33 @@ class OrderBatchWriter:
         return self.session.get_bind().dialect.name == "postgresql"
 
     def _raw(self) -> tuple[bool, Any]:
-        """(is_postgresql, the DBAPI connection of the unit of work's current transaction)."""
+        """(is_postgresql, the DBAPI connection of the unit of work's current transaction).
+
+        PostgreSQL: once per transaction, two planner settings for it. While an import fills
+        the tables their statistics lag (in a one-transaction import they never catch up: nobody
+        can analyze uncommitted rows), so the planner misjudges the look-ups:
+        - it answered `external_ref = ANY(...)` and `email = ANY(...)` from the trigram GIN
+          indexes (pg_trgm serves equality too), whose pending list of fresh entries each of
+          the batch's values rescans: 25-27 s a look-up at 50,000 orders instead of ~2 ms
+          from the unique B-tree. GIN serves only bitmap scans, so no bitmap scans;
+        - the inflated estimates passed `jit_above_cost`, and compiling took ~0.5 s a look-up.
+        All statements of the transaction are this writer's look-ups by key and writes, which
+        need neither (docs/performance.md, *Import*).
+        """
         conn = self.session.connection()
-        return conn.dialect.name == "postgresql", conn.connection.dbapi_connection
+        raw: Any = conn.connection.dbapi_connection
+        if conn.dialect.name != "postgresql":
+            return False, raw
+        transaction = conn.get_transaction()
+        if transaction is not self._tuned:
+            self._tuned = transaction
+            self.statements += 1
+            with raw.cursor() as cur:
+                cur.execute(
+                    "SELECT set_config('jit', 'off', true), "
+                    "set_config('enable_bitmapscan', 'off', true)"
+                )
+        return True, raw
 
     @contextmanager
     def _driver_errors(self) -> Iterator[None]:
@@ -292,6 +326,7 @@ class OrderBatchWriter:
             cur,
             f"orders (id, external_ref, customer_id, status, currency, total, {_TEXT_COLUMNS}, "
             "created_at, updated_at, created_by)",
+            _ORDER_TYPES,
             (
                 (oid, o.external_ref, o.customer_id, o.status, o.currency, o.total, *o.texts,
                  o.created_at, o.updated_at, actor)
@@ -301,21 +336,28 @@ class OrderBatchWriter:
         self._copy(
             cur,
             "order_items (order_id, product_id, sku, name, quantity, unit_price, line_total)",
+            _ITEM_TYPES,
             ((oid, *item) for oid, o in zip(ids, orders, strict=True) for item in o.items),
         )
         self._copy(
             cur,
             "order_events (order_id, at, actor, action, from_status, to_status, reason)",
+            _EVENT_TYPES,
             (
                 (oid, now, actor, action, None, o.status, reason)
                 for oid, o in zip(ids, orders, strict=True)
             ),
         )
 
-    def _copy(self, cur: Any, target: str, rows: Iterable[tuple[Any, ...]]) -> None:
-        """`COPY target FROM STDIN` with these rows: one statement."""
+    def _copy(
+        self, cur: Any, target: str, types: list[str], rows: Iterable[tuple[Any, ...]]
+    ) -> None:
+        """Binary `COPY target FROM STDIN` with these rows, each column's type given: one
+        statement. Binary needs no text formatting of numbers and times, and with the types
+        set psycopg picks each column's dumper once instead of once per value."""
         self.statements += 1
-        with cur.copy(f"COPY {target} FROM STDIN") as copy:
+        with cur.copy(f"COPY {target} FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
             write = copy.write_row
             for row in rows:
                 write(row)
