@@ -110,13 +110,30 @@ class OrderRepository:
         return self.documents.with_items(docs)
 
     def stream(
-        self, filters: OrderFilters, *, sort: str, batch_size: int, fork: bool = True
+        self,
+        filters: OrderFilters,
+        *,
+        sort: str,
+        batch_size: int,
+        fork: bool = True,
+        shape: str = "listing",
     ) -> Iterator[str]:
-        """Every matching order as one line of JSON text, in keyset batches; on SQLite a forked
-        reader pages while this process adds the items (`fork=False`: one process)."""
+        """Every matching order as its text, in keyset batches; on SQLite a forked reader
+        pages while this process adds the items (`fork=False`: one process). `shape`: the
+        listing's §6 JSON document (no line end), or the import format's `import-jsonl` line
+        or `import-csv` rows (line ends included; `_shapes.py`)."""
+        from orderctl.repositories.orders._shapes import SHAPES
         from orderctl.repositories.orders._stream import stream
 
-        return stream(self.db, self.documents, filters, sort=sort, size=batch_size, fork=fork)
+        return stream(
+            self.db,
+            self.documents,
+            filters,
+            sort=sort,
+            size=batch_size,
+            fork=fork,
+            shape=SHAPES[shape],
+        )
 
     # ---- bulk (batch imports) ----
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Text,
     any_,
     bindparam,
-    cast,
     func,
     literal,
     literal_column,
@@ -31,9 +30,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from orderctl.order_content import TEXT_FIELDS
 from orderctl.order_filters import OrderFilters
 from orderctl.repositories import search
+from orderctl.repositories.orders._shapes import LISTING, JsonSql, Shape
 from orderctl.tables import customers, order_items, orders, products
 
 #: Sort name -> (column, descending). Every sort ends in `id`, so a (key, id) pair is a keyset.
@@ -47,69 +46,6 @@ SORT_COLUMNS: dict[str, tuple[Any, bool]] = {
 
 #: Below this many orders in a total range, list them by the total index and sort them.
 FEW = 5000
-
-
-class _Kind:
-    """How a value goes into a PostgreSQL JSON text: as a number, an already quoted or
-    JSON text, or (default) a string or null."""
-
-    def __init__(self, value: Any, kind: str) -> None:
-        self.value, self.kind = value, kind
-
-
-class _JsonSql:
-    """SQL that formats values as orderctl's JSON does (money "12.50", "…T…Z" timestamps) and
-    builds JSON objects: SQLite's `json_object`; on PostgreSQL plain text concatenation with
-    `to_json` for strings (keys in order, and ~40 % cheaper than `json_build_object`)."""
-
-    def __init__(self, dialect: str) -> None:
-        self.sqlite = dialect == "sqlite"
-
-    def num(self, column: Any) -> Any:
-        return column if self.sqlite else _Kind(column, "num")
-
-    def money(self, column: Any) -> Any:
-        if self.sqlite:  # stored as REAL with two decimals; %.2f as Python's format_money
-            return func.printf(literal_column("'%.2f'"), column)
-        return _Kind(cast(column, Text), "quoted")  # numeric(12, 2) prints two decimals
-
-    def timestamp(self, column: Any) -> Any:
-        if self.sqlite:
-            # Stored as UTC text, `YYYY-MM-DD HH:MM:SS.ffffff` (SQLAlchemy's format, and the
-            # bulk import's): cutting it is ~15 % cheaper per order than strftime's parse.
-            return func.substr(column, 1, 10) + "T" + func.substr(column, 12, 8) + "Z"
-        text = func.to_char(
-            func.timezone(literal_column("'UTC'"), column),
-            literal_column('\'YYYY-MM-DD"T"HH24:MI:SS"Z"\''),
-        )
-        return _Kind(text, "quoted")
-
-    def obj(self, *pairs: tuple[str, Any]) -> Any:
-        """A JSON object of (constant key, value) pairs, in this order."""
-        if self.sqlite:
-            args: list[Any] = []
-            for key, value in pairs:
-                args += [literal_column(f"'{key}'"), value]
-            return func.json_object(*args)
-        pieces: list[Any] = []
-        for n, (key, value) in enumerate(pairs):
-            head = ("{" if n == 0 else ",") + f'"{key}":'
-            kind = value.kind if isinstance(value, _Kind) else "str"
-            expr = value.value if isinstance(value, _Kind) else value
-            if kind == "quoted":
-                pieces += [literal_column(f"'{head}\"'"), expr, literal_column("'\"'")]
-            elif kind in ("num", "json"):
-                pieces += [literal_column(f"'{head}'"), expr]
-            else:
-                json_text = cast(func.to_json(expr), Text)
-                pieces += [
-                    literal_column(f"'{head}'"),
-                    func.coalesce(json_text, literal_column("'null'")),
-                ]
-        return _Kind(func.concat(*pieces, literal_column("'}'")), "json")
-
-    def text(self, document: Any) -> Any:
-        return document.value if isinstance(document, _Kind) else document
 
 
 @dataclass(slots=True)
@@ -239,6 +175,7 @@ class OrderDocuments:
         after: tuple[Any, int] | None = None,
         limit: int = 1000,
         peek: bool = False,
+        shape: Shape = LISTING,
     ) -> OrderRows:
         """One keyset page of `(order id, JSON document without its items)`, and the keyset
         of the last order. `peek` reads one row more to tell whether another page follows.
@@ -246,30 +183,13 @@ class OrderDocuments:
         The database writes each document (DESIGN.md §6, the keys and values of
         `OrderRead.model_dump(mode="json")`), and rows are fetched straight from the driver's
         cursor: no ORM object, SQLAlchemy row, Decimal or datetime is made per row (only the
-        last sort key is converted).
+        last sort key is converted). `shape` picks the text (default: the listing's §6
+        document; `_shapes.py`).
         """
-        sql = _JsonSql(self.session.get_bind().dialect.name)
+        sql = JsonSql(self.session.get_bind().dialect.name)
         column, _ = SORT_COLUMNS[sort]
-        order_doc = sql.obj(
-            ("id", sql.num(orders.c.id)),
-            ("external_ref", orders.c.external_ref),
-            ("status", orders.c.status),
-            ("currency", orders.c.currency),
-            ("total", sql.money(orders.c.total)),
-            *((name, orders.c[name]) for name in TEXT_FIELDS),
-            ("created_at", sql.timestamp(orders.c.created_at)),
-            ("updated_at", sql.timestamp(orders.c.updated_at)),
-            (
-                "customer",
-                sql.obj(
-                    ("id", sql.num(customers.c.id)),
-                    ("email", customers.c.email),
-                    ("name", customers.c.name),
-                ),
-            ),
-        )
         stmt = self._filtered(
-            select(column, orders.c.id, sql.text(order_doc)).join(
+            select(column, orders.c.id, shape.order_text(sql)).join(
                 customers, customers.c.id == orders.c.customer_id
             ),
             filters,
@@ -290,20 +210,14 @@ class OrderDocuments:
             more,
         )
 
-    def with_items(self, docs: list[tuple[int, str]]) -> list[str]:
-        """The documents of `order_rows` with their `"items":[…]`, from one IN query."""
+    def with_items(self, docs: list[tuple[int, str]], shape: Shape = LISTING) -> list[str]:
+        """The texts of `order_rows` (in `shape`) with their lines, from one IN query."""
         if not docs:
             return []
-        sql = _JsonSql(self.session.get_bind().dialect.name)
+        sql = JsonSql(self.session.get_bind().dialect.name)
         connection = self.session.connection()
         ids = [order_id for order_id, _ in docs]
-        item_doc = sql.obj(
-            ("sku", order_items.c.sku),
-            ("name", order_items.c.name),
-            ("quantity", sql.num(order_items.c.quantity)),
-            ("unit_price", sql.money(order_items.c.unit_price)),
-            ("line_total", sql.money(order_items.c.line_total)),
-        )
+        item_doc = shape.item_text(sql)
         # Each order's lines as one text `{…},{…}`, in line order.
         items: dict[int, str] = {}
         if sql.sqlite:
@@ -319,23 +233,22 @@ class OrderDocuments:
             lines: dict[int, list[str]] = {order_id: [] for order_id in ids}
             for order_id, doc in _driver_rows(connection, item_stmt):
                 lines[order_id].append(doc)
-            items = {order_id: ",".join(docs) for order_id, docs in lines.items()}
+            separator = shape.separator
+            items = {order_id: separator.join(docs) for order_id, docs in lines.items()}
         else:
             from sqlalchemy.dialects.postgresql import aggregate_order_by
 
             # One row per order (string_agg in line order), the ids as one array parameter:
             # a quarter of the rows to fetch, and no thousand bound parameters to render.
-            joined = func.string_agg(
-                sql.text(item_doc), aggregate_order_by(literal_column("','"), order_items.c.id)
-            )
+            between = literal_column(f"'{shape.separator}'", Text)
+            joined = func.string_agg(item_doc, aggregate_order_by(between, order_items.c.id))
             item_stmt = (
                 select(order_items.c.order_id, joined)
                 .where(order_items.c.order_id == any_(bindparam("ids", ids, ARRAY(BigInteger))))
                 .group_by(order_items.c.order_id)
             )
             items = dict(_driver_rows(connection, item_stmt))
-        # `{...}` + `"items":[...]` spliced as text: the order object ends in its customer.
-        return [f'{doc[:-1]},"items":[{items.get(order_id, "")}]}}' for order_id, doc in docs]
+        return shape.assemble(docs, items)
 
     def start_snapshot(self) -> None:
         """Begin this session's read transaction now (one cheap read): on SQLite its view of

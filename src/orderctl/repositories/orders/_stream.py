@@ -1,4 +1,5 @@
-"""Every matching order streamed as JSON text (`orders list --all`), in keyset batches.
+"""Every matching order streamed as text (`orders list --all`, `orders export`), in keyset
+batches.
 
 On SQLite a forked child pages through the orders while this process adds each page's items
 and writes, so the two queries run on two cores (~25 % faster, docs/performance.md,
@@ -20,6 +21,7 @@ from orderctl.errors import DatabaseUnavailable
 from orderctl.forked import iterate_in_child
 from orderctl.order_filters import OrderFilters
 from orderctl.repositories.orders._documents import OrderDocuments, OrderRows
+from orderctl.repositories.orders._shapes import Shape
 
 
 def stream(
@@ -30,24 +32,25 @@ def stream(
     sort: str,
     size: int,
     fork: bool,
+    shape: Shape,
 ) -> Iterator[str]:
-    """Every matching order as one line of JSON text, `size` orders per keyset batch."""
+    """Every matching order as its text in `shape`, `size` orders per keyset batch."""
     if db.is_sqlite and fork and hasattr(os, "fork"):
-        parallel = _sqlite_stream_in_two(db, documents, filters, sort, size)
+        parallel = _sqlite_stream_in_two(db, documents, filters, sort, size, shape)
         if parallel is not None:
             yield from parallel
             return
     after: tuple[Any, int] | None = None
     while True:
-        rows = documents.order_rows(filters, sort=sort, after=after, limit=size)
-        yield from documents.with_items(rows.docs)
+        rows = documents.order_rows(filters, sort=sort, after=after, limit=size, shape=shape)
+        yield from documents.with_items(rows.docs, shape)
         if len(rows.docs) < size:
             return
         after = rows.last
 
 
 def _order_pages(
-    url: str, filters: OrderFilters, sort: str, size: int
+    url: str, filters: OrderFilters, sort: str, size: int, shape: Shape
 ) -> Iterator[OrderRows | None]:
     """Runs in the forked child of `_sqlite_stream_in_two`, on a connection of its own: first
     None once its read snapshot is taken, then each page of `order_rows`."""
@@ -59,7 +62,7 @@ def _order_pages(
             yield None
             after: tuple[Any, int] | None = None
             while True:
-                rows = child.order_rows(filters, sort=sort, after=after, limit=size)
+                rows = child.order_rows(filters, sort=sort, after=after, limit=size, shape=shape)
                 yield rows
                 if len(rows.docs) < size:
                     return
@@ -69,7 +72,12 @@ def _order_pages(
 
 
 def _sqlite_stream_in_two(
-    db: Database, documents: OrderDocuments, filters: OrderFilters, sort: str, size: int
+    db: Database,
+    documents: OrderDocuments,
+    filters: OrderFilters,
+    sort: str,
+    size: int,
+    shape: Shape,
 ) -> Iterator[str] | None:
     """The two-process stream, or None when the write lock is busy (stream in one process)."""
     if db.engine.url.database in (None, "", ":memory:"):
@@ -80,7 +88,7 @@ def _sqlite_stream_in_two(
         with translate_errors(db):
             lock.connection()  # BEGIN IMMEDIATE, or DatabaseBusy at once
             documents.start_snapshot()
-            pages = iterate_in_child(lambda: _order_pages(db.url, filters, sort, size))
+            pages = iterate_in_child(lambda: _order_pages(db.url, filters, sort, size, shape))
             next(pages)  # the child's snapshot is taken too
     except DatabaseUnavailable:  # busy, or a read-only database file
         if pages is not None:
@@ -94,6 +102,6 @@ def _sqlite_stream_in_two(
         with closing(pages):
             for rows in pages:
                 assert rows is not None  # only the first item, taken above, is None
-                yield from documents.with_items(rows.docs)
+                yield from documents.with_items(rows.docs, shape)
 
     return batches()
