@@ -227,17 +227,18 @@ def test_the_database_url_flag_is_read_while_completing(cli: Cli, tmp_path: Path
 
 
 def test_context_names_from_the_config_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    import orderctl.contexts
     from orderctl import config
     from orderctl.cli import completion
 
     contexts = {"prod": {}, "staging": {}, "prod-eu": {}}
-    monkeypatch.setattr(config, "read_config_file", lambda: {"contexts": contexts})
+    monkeypatch.setattr(orderctl.contexts, "read_config_file", lambda: {"contexts": contexts})
     assert completion.contexts(None, "pr") == ["prod", "prod-eu"]  # type: ignore[arg-type]
-    monkeypatch.setattr(config, "read_config_file", lambda: {})
+    monkeypatch.setattr(orderctl.contexts, "read_config_file", lambda: {})
     assert completion.contexts(None, "") == []  # type: ignore[arg-type]
 
     def broken() -> dict[str, object]:
         raise config.ConfigError("cannot read config file")
 
-    monkeypatch.setattr(config, "read_config_file", broken)
+    monkeypatch.setattr(orderctl.contexts, "read_config_file", broken)
     assert completion.contexts(None, "") == []  # type: ignore[arg-type]

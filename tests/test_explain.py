@@ -252,3 +252,33 @@ def test_no_orders_query_uses_offset(cli: Cli, database: Database) -> None:
     assert len(order_statements) >= 15
     for statement, params in order_statements:
         assert all(offset == 0 for offset in _offsets(statement, params)), statement
+
+
+@pytest.mark.parametrize("sort", ["-created", "total"])
+def test_many_sku_matches_walk_the_sort_index_on_sqlite(
+    seeded: Database, sort: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With many orders of a SKU, SQLite walks the sort's index and tests each order, rather
+    than read every match by rowid and sort them all (docs/performance.md, *Finding orders*);
+    the page is the same either way. `FEW` is lowered so that 60 orders count as many."""
+    if not seeded.is_sqlite:
+        pytest.skip("PostgreSQL's plans: test_every_list_query_shape_uses_an_index")
+    from orderctl.repositories.orders import _documents
+
+    where = _filters({"sku": "CAP-01"})
+
+    def page(u: UnitOfWork) -> list[int]:
+        return [key for key, _ in u.orders.page(where, sort=sort, limit=10).docs]
+
+    with UnitOfWork(seeded, write=False) as u:
+        few = page(u)
+    monkeypatch.setattr(_documents, "FEW", 2)
+    with UnitOfWork(seeded, write=False) as u:
+        assert page(u) == few
+    statements = _statements(seeded, page)
+    sql, params = next((s, p) for s, p in statements if "ORDER BY" in s)
+    with seeded.engine.connect() as conn:
+        plan = " | ".join(
+            str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+        )
+    assert "SCAN orders USING INDEX" in plan and "TEMP B-TREE" not in plan, plan

@@ -1,3 +1,3 @@
-from orderctl.cli.main import run
+from orderctl.cli.quick_complete import run
 
 run()

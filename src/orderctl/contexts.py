@@ -125,3 +125,15 @@ def _document(name: str, table: dict[str, Any], *, current: bool) -> dict[str, A
         "currency": table.get("currency"),
         "protect": bool(table.get("protect", False)),
     }
+
+
+def context_names(prefix: str, limit: int) -> list[str]:
+    """Up to `limit` context names starting with `prefix`, sorted: shell completion's
+    candidates, so a config file that cannot be read offers none."""
+    try:
+        names = read_config_file().get("contexts", {})
+    except ConfigError:  # the command itself will say why
+        return []
+    if not isinstance(names, dict):
+        return []
+    return sorted(name for name in names if name.startswith(prefix))[:limit]

@@ -56,64 +56,48 @@ def completion(
 
 
 # ---- completers: `autocompletion=` of an option or argument ----
+# Their candidates come from `lookup_rules.candidates`, as those of the lean path that answers
+# a real Tab press (cli/quick_complete.py); these answer in-process and where it gives way.
 
 
 def skus(ctx: typer.Context, incomplete: str) -> list[str]:
     """Product SKUs starting with what is typed."""
-    from orderctl.enums import LookupKind
-
-    return _stored(ctx, LookupKind.SKU, incomplete)
+    return _stored(ctx, "skus", incomplete)
 
 
 def item_lines(ctx: typer.Context, incomplete: str) -> list[str]:
     """`--item SKU:QTY`: the SKUs, each followed by `:` for the quantity to be typed."""
-    from orderctl.enums import LookupKind
-
-    if ":" in incomplete:  # the quantity is being typed: nothing to offer
-        return []
-    return [f"{sku}:" for sku in _stored(ctx, LookupKind.SKU, incomplete)]
+    return _stored(ctx, "item_lines", incomplete)
 
 
 def order_refs(ctx: typer.Context, incomplete: str) -> list[str]:
     """External refs of orders starting with what is typed (ids are not offered)."""
-    from orderctl.enums import LookupKind
-
-    return _stored(ctx, LookupKind.REF, incomplete)
+    return _stored(ctx, "order_refs", incomplete)
 
 
 def emails(ctx: typer.Context, incomplete: str) -> list[str]:
     """Customer emails starting with what is typed (in any case)."""
-    from orderctl.enums import LookupKind
-
-    return _stored(ctx, LookupKind.EMAIL, incomplete)
+    return _stored(ctx, "emails", incomplete)
 
 
 def usernames(ctx: typer.Context, incomplete: str) -> list[str]:
     """Usernames starting with what is typed (for admins: only they may list users)."""
-    from orderctl.enums import LookupKind
-
-    return _stored(ctx, LookupKind.USERNAME, incomplete)
+    return _stored(ctx, "usernames", incomplete)
 
 
 def contexts(ctx: typer.Context, incomplete: str) -> list[str]:
     """Context names (`[contexts.NAME]` tables of config.toml) starting with what is typed."""
+    from orderctl.contexts import context_names
+    from orderctl.lookup_rules import MAX_CANDIDATES
+
+    return context_names(incomplete, MAX_CANDIDATES)
+
+
+def _stored(ctx: typer.Context, completer: str, incomplete: str) -> list[str]:
+    from orderctl.lookup_rules import candidates
+
     try:
-        from orderctl.config import read_config_file
-
-        names = read_config_file().get("contexts", {})
-        if not isinstance(names, dict):
-            return []
-        found = sorted(name for name in names if name.startswith(incomplete))
-    except Exception:  # a broken config file offers nothing; the command will say why
-        return []
-    from orderctl.services.lookups import MAX_CANDIDATES
-
-    return found[:MAX_CANDIDATES]
-
-
-def _stored(ctx: typer.Context, kind: LookupKind, incomplete: str) -> list[str]:
-    try:
-        return _lookup(ctx, kind, incomplete)
+        return candidates(completer, incomplete, lambda kind, prefix: _lookup(ctx, kind, prefix))
     except Exception:  # not logged in, expired, offline, not migrated: offer nothing
         return []
 
@@ -126,9 +110,10 @@ def _lookup(ctx: typer.Context, kind: LookupKind, incomplete: str) -> list[str]:
     from orderctl.services.lookups import values_starting_with
     from orderctl.services.uow import UnitOfWork
 
-    # The root callback does not run while completing: read `--database-url` as parsed.
-    flag = ctx.find_root().params.get("database_url")
-    url = AppState(database_url_flag=flag).settings().database_url
+    # The root callback does not run while completing: read the root's flags as parsed.
+    root = ctx.find_root().params
+    state = AppState(database_url_flag=root.get("database_url"), context_flag=root.get("context"))
+    url = state.settings().database_url
     cached = load_token(url)
     path = sqlite_path(url)
     if cached is None or (path is not None and not path.is_file()):

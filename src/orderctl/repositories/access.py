@@ -6,27 +6,15 @@ docs/performance.md). Tokens are created and listed by `TokenRepository`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from orderctl.tables import api_tokens, users
+from orderctl.token_check import TOKEN_CHECK_COLUMNS, TokenCheck
 
-
-@dataclass(frozen=True, slots=True)
-class TokenCheck:
-    """What a token check needs of a token and its user."""
-
-    token_id: int
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-    user_id: int
-    username: str
-    role: str
-    active: bool
+_TABLES = {"api_tokens": api_tokens, "users": users}
 
 
 class AccessRepository:
@@ -37,8 +25,7 @@ class AccessRepository:
         """The token with this hash and its user (one query), or None."""
         t, u = api_tokens.c, users.c
         stmt = (
-            select(t.id, t.expires_at, t.revoked_at, t.last_used_at)
-            .add_columns(u.id, u.username, u.role, u.active)
+            select(*(_TABLES[table].c[name] for table, name in TOKEN_CHECK_COLUMNS))
             .join_from(api_tokens, users, u.id == t.user_id)
             .where(t.token_hash == token_hash)
         )

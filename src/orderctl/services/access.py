@@ -7,46 +7,34 @@ A leaf of the start-up path: no ORM models and no Pydantic (docs/performance.md)
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from orderctl import clock
 from orderctl.enums import Role
-from orderctl.errors import (
-    DatabaseUnavailable,
-    NotAuthenticated,
-    PermissionDenied,
-    TokenRefused,
-)
+from orderctl.errors import DatabaseUnavailable
 from orderctl.services.uow import UnitOfWork
+from orderctl.token_check import (
+    TOKEN_PREFIX,
+    Actor,
+    actor_of,
+    check_role,
+    checked_secret,
+    hash_token,
+)
 
 if TYPE_CHECKING:
     from orderctl.db import Database
 
-TOKEN_PREFIX = "oct_"
 #: A token check writes `last_used_at` only when it is older than this, so commands run in a
 #: loop do not write at all (docs/auth.md).
 TOUCH_INTERVAL = timedelta(minutes=1)
 
+__all__ = ["TOKEN_PREFIX", "Actor", "authenticate", "check_role", "hash_token", "requires"]
+
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is acting: the user behind a verified token (or a system job)."""
-
-    user_id: int | None
-    username: str
-    role: Role
-    token_id: int | None = None
-
-
-def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def authenticate(db: Database, secret: str, *, record_use: bool = True) -> Actor:
@@ -58,26 +46,12 @@ def authenticate(db: Database, secret: str, *, record_use: bool = True) -> Actor
     skipped write is made by the next command. `record_use=False` only reads (shell
     completion, which must write nothing).
     """
-    secret = secret.strip()
-    if not secret.startswith(TOKEN_PREFIX) or not secret.isascii() or len(secret) > 200:
-        raise TokenRefused("is not a valid orderctl token")
+    secret = checked_secret(secret)
     with UnitOfWork(db, write=False) as uow:
         token = uow.access.token(hash_token(secret))
-    if token is None:
-        raise TokenRefused("is not known to this database")
     now = clock.utcnow()
-    if token.revoked_at is not None:
-        raise TokenRefused("has been revoked")
-    if token.expires_at is not None and token.expires_at <= now:
-        raise TokenRefused(f"expired at {token.expires_at:%Y-%m-%dT%H:%M:%SZ}")
-    if not token.active:
-        raise NotAuthenticated(f"user {token.username!r} is disabled")
-    actor = Actor(
-        user_id=token.user_id,
-        username=token.username,
-        role=Role(token.role),
-        token_id=token.token_id,
-    )
+    actor = actor_of(token, now)
+    assert token is not None  # actor_of refuses an unknown token
     if record_use and (token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL):
         try:
             with UnitOfWork(db, wait=False) as touch:
@@ -107,12 +81,3 @@ def requires(
         return wrapper
 
     return decorate
-
-
-def check_role(actor: Actor, role: Role) -> None:
-    """Raise `PermissionDenied` (exit 4) unless the actor has at least `role`."""
-    if actor.role.rank < role.rank:
-        raise PermissionDenied(
-            f"permission denied: this needs the {role.value} role "
-            f"({actor.username} is {actor.role.value})"
-        )

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from orderctl.enums import LookupKind, Role
+from orderctl.enums import LookupKind
+from orderctl.lookup_rules import MAX_CANDIDATES, READ_ROLE, typed_prefix
 from orderctl.services.access import Actor, check_role
 from orderctl.services.uow import UnitOfWork
 
-#: At most this many candidates per completion (DESIGN.md §20).
-MAX_CANDIDATES = 50
-
-#: The least role that may read each kind: the role of the command that lists such values.
-READ_ROLE = {
-    LookupKind.SKU: Role.VIEWER,
-    LookupKind.REF: Role.VIEWER,
-    LookupKind.EMAIL: Role.VIEWER,
-    LookupKind.USERNAME: Role.ADMIN,
-}
+__all__ = ["MAX_CANDIDATES", "values_starting_with"]
 
 
 def values_starting_with(uow: UnitOfWork, actor: Actor, kind: LookupKind, prefix: str) -> list[str]:
@@ -25,6 +17,4 @@ def values_starting_with(uow: UnitOfWork, actor: Actor, kind: LookupKind, prefix
     Raises `PermissionDenied` (exit 4) when the actor's role may not list that kind.
     """
     check_role(actor, READ_ROLE[kind])
-    if kind is LookupKind.EMAIL:
-        prefix = prefix.lower()
-    return uow.lookups.starting_with(kind, prefix, MAX_CANDIDATES)
+    return uow.lookups.starting_with(kind, typed_prefix(kind, prefix), MAX_CANDIDATES)
