@@ -26,7 +26,7 @@ def allowed_methods(routes: Iterable[MountedRoute]) -> dict[str, set[str]]:
     """Every path template (with its converters) and the methods it serves, in route order."""
     table: dict[str, set[str]] = {}
     for prefix, route in routes:
-        table.setdefault(prefix + route.path, set()).update(route.methods)
+        table.setdefault(prefix + route.path, set()).update(route.methods or ())
     return table
 
 

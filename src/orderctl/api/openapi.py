@@ -57,6 +57,46 @@ _RETRY_AFTER = {
 }
 
 
+#: OpenAPI links: what a client can do next with what a creation answered (the stateful
+#: phase of schemathesis follows them). (path, method, status) -> {name: (path, method,
+#: {parameter: expression})}.
+LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] = {
+    ("/api/orders", "post", "201"): {
+        "GetOrder": ("/api/orders/{id_or_ref}", "get", {"id_or_ref": "$response.body#/id"}),
+        "OrderHistory": (
+            "/api/orders/{id_or_ref}/history",
+            "get",
+            {"id_or_ref": "$response.body#/id"},
+        ),
+        "SetOrderStatus": (
+            "/api/orders/{id_or_ref}/status",
+            "post",
+            {"id_or_ref": "$response.body#/id"},
+        ),
+    },
+    ("/api/products", "post", "201"): {
+        "GetProduct": ("/api/products/{sku}", "get", {"sku": "$response.body#/sku"}),
+        "UpdateProduct": ("/api/products/{sku}", "patch", {"sku": "$response.body#/sku"}),
+        "ProductHistory": ("/api/products/{sku}/history", "get", {"sku": "$response.body#/sku"}),
+    },
+    ("/api/customers", "post", "201"): {
+        "GetCustomer": ("/api/customers/{email}", "get", {"email": "$response.body#/email"}),
+    },
+}
+
+
+def _add_links(doc: dict[str, Any]) -> None:
+    for (path, method, status), links in LINKS.items():
+        response = doc["paths"][path][method]["responses"][status]
+        response["links"] = {
+            name: {
+                "operationId": doc["paths"][target][verb]["operationId"],
+                "parameters": parameters,
+            }
+            for name, (target, verb, parameters) in links.items()
+        }
+
+
 def _calls(dependant: Dependant) -> Iterator[Any]:
     for sub in dependant.dependencies:
         yield sub.call
@@ -94,6 +134,17 @@ def statuses_of(route: APIRoute) -> set[int]:
     return found
 
 
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without FastAPI's `null` alternative of an optional parameter:
+    a query string, path or header has no null, only a parameter left out."""
+    options = schema.get("anyOf")
+    if not options or {"type": "null"} not in options:
+        return schema
+    rest = [option for option in options if option != {"type": "null"}]
+    plain = {key: value for key, value in schema.items() if key != "anyOf"}
+    return {**rest[0], **plain} if len(rest) == 1 else {**plain, "anyOf": rest}
+
+
 def _headers(route: APIRoute) -> dict[int, dict[str, Any]]:
     """The headers of `route`'s errors: every 401 names the scheme; a 503 of a route that
     takes a pooled connection may say when to retry (healthz's never does)."""
@@ -121,8 +172,10 @@ def document(app: FastAPI, routes: Iterable[MountedRoute]) -> dict[str, Any]:
     for prefix, route in routes:
         if not route.include_in_schema:
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             operation = doc["paths"][prefix + route.path_format][method.lower()]
+            for parameter in operation.get("parameters", ()):
+                parameter["schema"] = _without_null(parameter["schema"])
             responses = operation.setdefault("responses", {})
             for status in statuses_of(route):
                 if str(status) not in responses or status == 422:  # 422: FastAPI's words
@@ -134,5 +187,6 @@ def document(app: FastAPI, routes: Iterable[MountedRoute]) -> dict[str, Any]:
                     if int(status) in headers:
                         response.setdefault("headers", {}).update(headers[int(status)])
             operation["responses"] = dict(sorted(responses.items()))
+    _add_links(doc)
     app.openapi_schema = doc
     return doc
