@@ -143,5 +143,8 @@ def test_parameter_schemas_carry_the_rules(api: Api) -> None:
     assert {"type": "string", "enum": ["today", "yesterday"]} in forms
     assert "null" not in str(params["customer"])  # a query parameter is left out, never null
     assert params["search"]["maxLength"] == 254
+    # an empty `since=` fits none of the forms: refused, as the document says
+    r = api.get("/api/orders?since=")
+    assert r.status_code == 422 and detail(r).startswith("since: ")
     update = doc["components"]["schemas"]["ProductUpdate"]
     assert update["minProperties"] == 1

@@ -132,12 +132,8 @@ ExternalRef = Annotated[
     AfterValidator(single_line),
     NON_BLANK,
 ]
-TokenName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(single_line),
-    NON_BLANK,
-]
+#: A token's name: the rule of a ref (one line, 1-100 characters once stripped).
+TokenName = ExternalRef
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.@+-]+$"),
