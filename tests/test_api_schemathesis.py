@@ -46,7 +46,7 @@ SEED = 18
 #: Examples per operation and phase. PostgreSQL gets fewer: each request costs a server round
 #: trip or more, and the whole run must stay within two minutes on a shared 2-core machine.
 #: ORDERCTL_SCHEMATHESIS_EXAMPLES=200 sets both for a deeper run.
-EXAMPLES = {"sqlite": 25, "postgresql": 10}
+EXAMPLES = {"sqlite": 20, "postgresql": 8}
 DEEPER = os.environ.get("ORDERCTL_SCHEMATHESIS_EXAMPLES")
 
 
