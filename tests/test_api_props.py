@@ -1,9 +1,8 @@
 """Property-based: generated bodies and parameters never cause a 500, and every 2xx answer
 validates against its response model (and serialises back to the same JSON).
 
-Hypothesis instead of schemathesis (see docs/api.md): one dependency fewer, and strategies
-aimed at what breaks this app (NUL, RTL, SQL-looking text, huge numbers) rather than at the
-OpenAPI document alone.
+Beside the schemathesis run (test_api_schemathesis.py, driven by the OpenAPI document):
+strategies aimed at what breaks this app (NUL, RTL, SQL-looking text, huge numbers).
 """
 
 from __future__ import annotations

@@ -100,10 +100,14 @@ def parse_amount(text: str) -> Decimal:
 #: newline included), DEL, C1 controls, the bidirectional formatting controls (which reorder
 #: what follows them), the Unicode line and paragraph separators, and lone surrogates (what
 #: undecodable bytes or a `\ud800` JSON escape leave in a string; no database stores them).
-_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
-CONTROL_CHARACTERS = re.compile(f"[\x00-\x1f{_BEYOND_C0}]")
+#: As regex class text, so that the OpenAPI patterns below are made of the same characters.
+_C0 = r"\x00-\x1f"
+_C0_TEXT = r"\x00-\x08\x0b-\x1f"
+_BEYOND_C0 = r"\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_SURROGATES = r"\ud800-\udfff"
+CONTROL_CHARACTERS = re.compile(f"[{_C0}{_BEYOND_C0}{_SURROGATES}]")
 #: The same, less newline and tab: what free text (notes, reasons) may not hold.
-TEXT_CONTROL_CHARACTERS = re.compile(f"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")
+TEXT_CONTROL_CHARACTERS = re.compile(f"[{_C0_TEXT}{_BEYOND_C0}{_SURROGATES}]")
 
 
 def _refuse_controls(value: str, pattern: re.Pattern[str]) -> str:
@@ -133,12 +137,40 @@ def free_text(value: str) -> str:
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
+# ---- the same rules as JSON Schema patterns, for the API's OpenAPI document ----
+# Without the lone surrogates: JSON text in UTF-8 cannot carry them (a `\ud800` escape is
+# refused like any control character), and other regex engines refuse them in a class.
+
+#: Whitespace that `str.strip()` removes and that is not a control character.
+_SPACES = r" \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_LINE = f"[^{_C0}{_BEYOND_C0}]"
+#: `single_line`: no control character at all.
+SINGLE_LINE_PATTERN = f"^{_LINE}*$"
+#: `free_text`: newline and tab allowed.
+FREE_TEXT_PATTERN = f"^[^{_C0_TEXT}{_BEYOND_C0}]*$"
+_SOLID = f"[^{_C0}{_BEYOND_C0}{_SPACES}]"
+
+
+def stripped_pattern(min_length: int) -> str:
+    """`single_line` with at least `min_length` characters once stripped (1 or more)."""
+    if min_length <= 1:
+        return f"^{_LINE}*{_SOLID}{_LINE}*$"
+    return f"^[{_SPACES}]*{_SOLID}{_LINE}{{{min_length - 2},}}{_SOLID}[{_SPACES}]*$"
+
+
+#: A value with `min_length=1` and `strip_whitespace`: not blank, one line.
+NON_BLANK_PATTERN = stripped_pattern(1)
+#: `normalize_email`, before stripping (its length limit is the schema's `maxLength`).
+_NOT_EMAIL = rf"@\s{_C0}{_BEYOND_C0}"
+EMAIL_PATTERN = rf"^[{_SPACES}]*[^{_NOT_EMAIL}]+@[^{_NOT_EMAIL}]+\.[^.{_NOT_EMAIL}]+[{_SPACES}]*$"
+EMAIL_MAX = 254
+
 
 def normalize_email(value: str) -> str:
     """An email address stripped and in lower case (how orderctl stores and compares them).
     Raises ValueError."""
     value = single_line(value.strip().lower())
-    if len(value) > 254 or not _EMAIL.fullmatch(value):
+    if len(value) > EMAIL_MAX or not _EMAIL.fullmatch(value):
         raise ValueError("is not a valid email address")
     return value
 

@@ -13,9 +13,11 @@ from typing import Annotated, Any, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -24,7 +26,17 @@ from pydantic import (
 
 from orderctl.enums import OrderStatus, Role, TokenState
 from orderctl.errors import ValidationFailed, without_internals
-from orderctl.parsing import free_text, normalize_email, single_line, to_utc
+from orderctl.parsing import (
+    EMAIL_MAX,
+    EMAIL_PATTERN,
+    FREE_TEXT_PATTERN,
+    NON_BLANK_PATTERN,
+    SINGLE_LINE_PATTERN,
+    free_text,
+    normalize_email,
+    single_line,
+    to_utc,
+)
 from orderctl.tables import MONEY_MAX
 
 NOTES_MAX = 2000
@@ -60,9 +72,16 @@ def format_timestamp(value: datetime) -> str:
 
 
 #: Money in and out: Decimal with two places, a string with two decimals in JSON.
+#: What `_money` takes, for the OpenAPI document: a number, or a string of digits.
+MONEY_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": float(MONEY_MAX), "multipleOf": 0.01},
+        {"type": "string", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$"},
+    ]
+}
 Money = Annotated[
     Decimal,
-    Field(allow_inf_nan=False),
+    Field(allow_inf_nan=False, json_schema_extra=MONEY_SCHEMA),
     AfterValidator(_money),
     PlainSerializer(format_money, return_type=str, when_used="json"),
 ]
@@ -71,35 +90,50 @@ Timestamp = Annotated[
     AfterValidator(to_utc),
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
 ]
-Email = Annotated[str, AfterValidator(normalize_email)]
+Email = Annotated[
+    str,
+    AfterValidator(normalize_email),
+    Field(json_schema_extra={"pattern": EMAIL_PATTERN, "maxLength": EMAIL_MAX}),
+]
 # Names, SKUs and refs are shown in tables and typed back on command lines: no control
 # characters at all (`parsing.single_line`). Notes keep newline and tab (`parsing.free_text`).
+# Each rule is also written into the JSON schema as a pattern (the API's OpenAPI document).
+NON_BLANK = Field(json_schema_extra={"pattern": NON_BLANK_PATTERN})
 
 
 Sku = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
     AfterValidator(single_line),
+    NON_BLANK,
 ]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(single_line),
+    NON_BLANK,
 ]
 OptionalName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=200),
     AfterValidator(single_line),
+    Field(json_schema_extra={"pattern": SINGLE_LINE_PATTERN}),
 ]
-Notes = Annotated[str, StringConstraints(max_length=NOTES_MAX), AfterValidator(free_text)]
+FREE_TEXT = Field(json_schema_extra={"pattern": FREE_TEXT_PATTERN})
+Notes = Annotated[
+    str, StringConstraints(max_length=NOTES_MAX), AfterValidator(free_text), FREE_TEXT
+]
 ShippingAddress = Annotated[
-    str, StringConstraints(max_length=SHIPPING_ADDRESS_MAX), AfterValidator(free_text)
+    str, StringConstraints(max_length=SHIPPING_ADDRESS_MAX), AfterValidator(free_text), FREE_TEXT
 ]
 ExternalRef = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     AfterValidator(single_line),
+    NON_BLANK,
 ]
+#: A token's name: the rule of a ref (one line, 1-100 characters once stripped).
+TokenName = ExternalRef
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.@+-]+$"),
@@ -107,10 +141,21 @@ Username = Annotated[
 Currency = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")
 ]
-Quantity = Annotated[int, Field(ge=1, le=QUANTITY_MAX)]
+
+
+def _not_bool(value: Any) -> Any:
+    # Pydantic's lax mode reads `true` as 1; a count is never a yes/no.
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+#: Last in each `Annotated`, so that it runs first and the bounds stay in the JSON schema.
+NOT_BOOL = BeforeValidator(_not_bool)
+Quantity = Annotated[int, Field(ge=1, le=QUANTITY_MAX), NOT_BOOL]
 STOCK_MAX = 2_000_000_000
-Stock = Annotated[int, Field(ge=0, le=STOCK_MAX)]
-StockDelta = Annotated[int, Field(ge=-STOCK_MAX, le=STOCK_MAX)]
+Stock = Annotated[int, Field(ge=0, le=STOCK_MAX), NOT_BOOL]
+StockDelta = Annotated[int, Field(ge=-STOCK_MAX, le=STOCK_MAX), NOT_BOOL]
 
 
 # defer_build: a model's validator is built on its first use, not at import; a command uses
@@ -281,17 +326,28 @@ class ProductCreate(InputModel):
     name: Name
     unit_price: Money
     stock: Stock | None = None
-    active: bool = True
+    active: StrictBool = True
 
 
 class ProductUpdate(InputModel):
+    # The rules of `_something`, for the OpenAPI document.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "minProperties": 1,
+            "not": {
+                "required": ["stock", "add_stock"],
+                "properties": {"add_stock": {"not": {"type": "null"}}},
+            },
+        }
+    )
+
     name: Name | None = None
     unit_price: Money | None = None
     stock: Stock | None = None
     #: Added to the stock atomically (negative takes away): returns and corrections that
     #: must not race orders reserving stock at the same moment.
     add_stock: StockDelta | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
     @model_validator(mode="after")
     def _something(self) -> ProductUpdate:
@@ -324,11 +380,7 @@ class PasswordSet(InputModel):
 class TokenCreate(InputModel):
     """The name of a token made by `auth token create`."""
 
-    name: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-        AfterValidator(single_line),
-    ]
+    name: TokenName
 
 
 M = TypeVar("M", bound=BaseModel)

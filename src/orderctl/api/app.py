@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from orderctl import __version__
-from orderctl.api import errors
+from orderctl.api import errors, openapi
 from orderctl.api.limits import BodyLimit
+from orderctl.api.methods import AllowedMethods
 from orderctl.api.routers import auth, customers, events, health, orders, products, reports, users
 from orderctl.config import Settings, load_settings
 from orderctl.db import Database
@@ -48,9 +50,21 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.default_currency = currency
     errors.install(app)
     app.add_middleware(BodyLimit)
-    app.include_router(health.router)
-    for module in (auth, orders, products, customers, users, events, reports):
-        app.include_router(module.router, prefix="/api")
+    mounted = [("", health.router)] + [
+        ("/api", module.router)
+        for module in (auth, orders, products, customers, users, events, reports)
+    ]
+    for prefix, router in mounted:
+        app.include_router(router, prefix=prefix)
+    routes = [
+        (prefix, route)
+        for prefix, router in mounted
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
+    # Outermost: a method the path does not serve is refused before anything else runs.
+    app.add_middleware(AllowedMethods, routes=routes)
+    app.openapi = lambda: openapi.document(app, routes)  # type: ignore[method-assign]
     _quiet_alias_warning()
     return app
 

@@ -86,4 +86,5 @@ def role_of(service: Callable[..., Any]) -> Any:
         check_role(actor, role)
         return actor
 
+    check.checks_role = True  # type: ignore[attr-defined]  # read by api.openapi: 403
     return Depends(check)

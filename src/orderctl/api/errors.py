@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from orderctl.db import UPGRADE_HINT, translate
@@ -52,6 +54,41 @@ STATUS_BY_ERROR: tuple[tuple[type[OrderctlError], int], ...] = (
 )
 
 INTERNAL_ERROR = "internal server error"
+
+
+class ErrorItem(BaseModel):
+    """One problem of a request that does not fit the document: where, what, which kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer: one line of `detail`; `errors` only for a request
+    that does not fit the document (FastAPI's request validation)."""
+
+    detail: str
+    errors: list[ErrorItem] = Field(default_factory=list)
+
+
+def _error_schemas() -> dict[str, Any]:
+    schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {**schema.pop("$defs"), "ErrorBody": schema}
+
+
+#: `ErrorBody` and `ErrorItem` as OpenAPI components, and the reference to the body.
+ERROR_SCHEMAS = _error_schemas()
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def responses(*statuses: int, description: str | None = None) -> dict[int | str, Any]:
+    """`responses=` for statuses only this route answers (the common ones are derived by
+    `api.openapi`); the body is `ErrorBody`."""
+    return {
+        status: {"description": description or HTTPStatus(status).phrase, "model": ErrorBody}
+        for status in statuses
+    }
 
 
 def status_for(error: OrderctlError) -> int:

@@ -15,10 +15,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderctl.api.deps import CurrentActor, ReadUow, WriteUow, bearer, role_of
+from orderctl.api.errors import responses
 from orderctl.api.jsonbody import JsonRoute
 from orderctl.durations import parse_duration
 from orderctl.errors import NotAuthenticated, NotFound, ValidationFailed
-from orderctl.schemas import Timestamp, TokenRead, UserRead
+from orderctl.parsing import NON_BLANK_PATTERN
+from orderctl.schemas import Timestamp, TokenName, TokenRead, UserRead
 from orderctl.services import auth
 from orderctl.services.access import Actor
 from orderctl.services.auth import login, logout
@@ -94,7 +96,13 @@ _FORM_OPENAPI: dict[str, Any] = {
 }
 
 
-@router.post("/token", response_model=TokenResponse, openapi_extra=_FORM_OPENAPI)
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    openapi_extra=_FORM_OPENAPI,
+    # The form is read by `password_form`, not by FastAPI: its answers are listed here.
+    responses=responses(401, 413, 415, 422),
+)
 def create_token(
     form: Annotated[PasswordForm, Depends(password_form)], uow: WriteUow
 ) -> TokenResponse:
@@ -115,7 +123,7 @@ def revoke_token(token: Annotated[str | None, Depends(bearer)], uow: WriteUow) -
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=UserRead)
+@router.get("/me", response_model=UserRead, responses=responses(404))
 def me(actor: CurrentActor, uow: ReadUow) -> UserRead:
     """The user behind the bearer token (the user document of `orderctl users list`)."""
     user = uow.users.get(actor.user_id) if actor.user_id is not None else None
@@ -132,9 +140,14 @@ class TokenRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    expires: str = Field(default="90d", description="A duration such as 90d or 12h, or `never`.")
-    user: str | None = None
+    name: TokenName
+    expires: str = Field(
+        default="90d",
+        description="A duration such as 90d or 12h, or `never`.",
+        # `durations.parse_duration`, documented up to 9999 of a unit (the code: 36500d).
+        json_schema_extra={"pattern": "^(?:[1-9][0-9]{0,3}[smhd]|never)$"},
+    )
+    user: str | None = Field(default=None, json_schema_extra={"pattern": NON_BLANK_PATTERN})
 
 
 class CreatedToken(BaseModel):
@@ -164,7 +177,7 @@ def list_tokens(
     return auth.list_tokens(uow, actor, all_users=all_users)
 
 
-@router.post("/tokens", response_model=CreatedToken, status_code=201)
+@router.post("/tokens", response_model=CreatedToken, status_code=201, responses=responses(404))
 def create_named_token(
     body: TokenRequest, uow: WriteUow, actor: Annotated[Actor, role_of(auth.create_token)]
 ) -> CreatedToken:

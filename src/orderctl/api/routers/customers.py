@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from orderctl.api.deps import ReadUow, WriteUow, role_of
 from orderctl.api.jsonbody import JsonRoute
+from orderctl.api.params import search_query
 from orderctl.schemas import CustomerCreate, CustomerDetail, CustomerRead
 from orderctl.services import customers
 from orderctl.services.access import Actor
@@ -35,10 +36,9 @@ def list_customers(
     ] = None,
     search: Annotated[
         str | None,
-        Query(
-            max_length=1000,
-            description="Only customers whose email or name contains this text (any case; "
-            "3 characters or more).",
+        search_query(
+            "Only customers whose email or name contains this text (any case; "
+            "3 characters or more)."
         ),
     ] = None,
 ) -> CustomerPage:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from orderctl.api.deps import ReadUow, role_of
+from orderctl.api.errors import responses
 from orderctl.api.jsonbody import JsonRoute
 from orderctl.enums import EventAction
 from orderctl.schemas import EventPageRead
@@ -20,7 +21,7 @@ MAX_LIMIT = 1000
 MAX_ID = 2**63 - 1
 
 
-@router.get("", response_model=EventPageRead)
+@router.get("", response_model=EventPageRead, responses=responses(404))
 def list_events(
     uow: ReadUow,
     actor: Annotated[Actor, role_of(events.wait_for_events)],

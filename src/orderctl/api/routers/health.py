@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from orderctl.api.deps import get_database
-from orderctl.api.errors import public_database_message
+from orderctl.api.errors import public_database_message, responses
 from orderctl.api.jsonbody import JsonRoute
 from orderctl.db import SCHEMA_REVISION, Database
 from orderctl.errors import DatabaseUnavailable
@@ -17,17 +17,16 @@ from orderctl.errors import DatabaseUnavailable
 router = APIRouter(route_class=JsonRoute, tags=["health"])
 
 
+UNAVAILABLE = "Database unreachable or not migrated"
+
+
 class Health(BaseModel):
     status: str
     schema_revision: str
 
 
-@router.head("/healthz", include_in_schema=False)
-@router.get(
-    "/healthz",
-    response_model=Health,
-    responses={503: {"description": "database unreachable or not migrated"}},
-)
+@router.head("/healthz", response_model=Health, responses=responses(503, description=UNAVAILABLE))
+@router.get("/healthz", response_model=Health, responses=responses(503, description=UNAVAILABLE))
 def healthz(request: Request, db: Annotated[Database, Depends(get_database)]) -> JSONResponse:
     """Liveness and readiness: checks the database every time (no token needed)."""
     try:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from orderctl.api.deps import ReadUow, StreamUow, WriteUow, role_of
 from orderctl.api.jsonbody import JsonRoute
+from orderctl.api.params import amount_query, email_query, search_query, when_query
 from orderctl.enums import OrderSort, OrderStatus
 from orderctl.errors import ValidationFailed
 from orderctl.order_filters import OrderFilters, parse_filters
@@ -53,31 +54,27 @@ def order_filters(
     status: Annotated[
         list[OrderStatus] | None, Query(description="Only this status; repeat for several.")
     ] = None,
-    customer: Annotated[str | None, Query(description="Only this customer's orders (email).")] = (
-        None
-    ),
+    customer: Annotated[str | None, email_query("Only this customer's orders (email).")] = None,
     since: Annotated[
         str | None,
-        Query(
-            description="Created on or after: an ISO date or datetime (UTC), `90m`, `24h`, `7d` "
-            "ago, `today` or `yesterday`."
+        when_query(
+            "Created on or after: an ISO date or datetime (UTC), `90m`, `24h`, `7d` ago, "
+            "`today` or `yesterday`."
         ),
     ] = None,
     until: Annotated[
         str | None,
-        Query(
-            description="Created before (a date, `today` or `yesterday`: up to the end of that "
-            "UTC day)."
+        when_query(
+            "Created before (a date, `today` or `yesterday`: up to the end of that UTC day)."
         ),
     ] = None,
-    min_total: Annotated[str | None, Query(description="Total at least this amount.")] = None,
-    max_total: Annotated[str | None, Query(description="Total at most this amount.")] = None,
+    min_total: Annotated[str | None, amount_query("Total at least this amount.")] = None,
+    max_total: Annotated[str | None, amount_query("Total at most this amount.")] = None,
     search: Annotated[
         str | None,
-        Query(
-            max_length=1000,
-            description="The customer's email or name, or the external ref, contains this text "
-            "(any case; 3 characters or more).",
+        search_query(
+            "The customer's email or name, or the external ref, contains this text "
+            "(any case; 3 characters or more)."
         ),
     ] = None,
     sku: Annotated[

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from orderctl.api.deps import ReadUow, role_of
 from orderctl.api.jsonbody import JsonRoute
-from orderctl.api.params import time_range
+from orderctl.api.params import time_range, when_query
 from orderctl.enums import OrderStatus, ReportPeriod
 from orderctl.report_schemas import CustomerSpendRow, ProductSalesRow, SalesRow, StatusRow
 from orderctl.services import reports
@@ -17,12 +17,9 @@ from orderctl.services.access import Actor
 
 router = APIRouter(route_class=JsonRoute, prefix="/reports", tags=["reports"])
 
-Since = Annotated[
-    str | None, Query(description="Orders created on or after (ISO date or datetime, UTC).")
-]
+Since = Annotated[str | None, when_query("Orders created on or after (ISO date or datetime, UTC).")]
 Until = Annotated[
-    str | None,
-    Query(description="Orders created before (a date: up to the end of that day; UTC)."),
+    str | None, when_query("Orders created before (a date: up to the end of that day; UTC).")
 ]
 Top = Annotated[int, Query(ge=1, le=reports.TOP_MAX, description="The N first of each currency.")]
 
