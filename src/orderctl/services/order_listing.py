@@ -107,15 +107,44 @@ def list_orders(
 
     Raises `ValidationFailed` for a limit outside 1..1000 or a cursor that is not ours.
     """
+    texts, next_cursor = _page(uow, filters, sort=sort, limit=limit, cursor=cursor)
+    return OrderPage(items=[json.loads(text) for text in texts], next_cursor=next_cursor)
+
+
+@requires(Role.VIEWER)
+def list_orders_json(
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: OrderFilters | None = None,
+    *,
+    sort: OrderSort = OrderSort.CREATED_DESC,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> str:
+    """The page of `list_orders` as the JSON text `{"items": [...], "next_cursor": ...}`,
+    the documents spliced as the database wrote them (`GET /api/orders`: nothing parsed,
+    validated or encoded again per order). Raises as `list_orders`."""
+    texts, next_cursor = _page(uow, filters, sort=sort, limit=limit, cursor=cursor)
+    return f'{{"items":[{",".join(texts)}],"next_cursor":{json.dumps(next_cursor)}}}'
+
+
+def _page(
+    uow: UnitOfWork,
+    filters: OrderFilters | None,
+    *,
+    sort: OrderSort,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[str], str | None]:
+    """The documents of one page (JSON texts) and the next page's cursor."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"limit: must be between 1 and {MAX_LIMIT} (got {limit})")
     after = decode_cursor(sort, cursor) if cursor else None
     rows = uow.orders.page(
         filters or OrderFilters(), sort=sort.value, after=after, limit=limit, peek=True
     )
-    docs = [json.loads(text) for text in uow.orders.with_items(rows.docs)]
     next_cursor = encode_cursor(sort, rows.last) if rows.more and rows.last else None
-    return OrderPage(items=docs, next_cursor=next_cursor)
+    return uow.orders.with_items(rows.docs), next_cursor
 
 
 @requires(Role.VIEWER)

@@ -248,8 +248,31 @@ class OrderDocuments:
         cursor: no ORM object, SQLAlchemy row, Decimal or datetime is made per row (only the
         last sort key is converted).
         """
-        sql = _JsonSql(self.session.get_bind().dialect.name)
         column, _ = SORT_COLUMNS[sort]
+        stmt = self._filtered(
+            self._documents(column, orders.c.id),
+            filters,
+            sort=sort,
+            after=after,
+        ).limit(limit + 1 if peek else limit)
+        connection = self.session.connection()
+        rows = _driver_rows(connection, stmt)
+        more = len(rows) > limit
+        del rows[limit:]
+        if not rows:
+            return OrderRows([], None)
+        key, last_id = rows[-1][0], rows[-1][1]
+        to_python = column.type.result_processor(connection.dialect, None)
+        return OrderRows(
+            [(int(order_id), doc) for _, order_id, doc in rows],
+            (to_python(key) if to_python else key, int(last_id)),
+            more,
+        )
+
+    def _documents(self, *columns: Any) -> Select[Any]:
+        """`SELECT *columns, <the order's JSON document without items>` from orders joined to
+        their customers."""
+        sql = _JsonSql(self.session.get_bind().dialect.name)
         order_doc = sql.obj(
             ("id", sql.num(orders.c.id)),
             ("external_ref", orders.c.external_ref),
@@ -268,27 +291,20 @@ class OrderDocuments:
                 ),
             ),
         )
-        stmt = self._filtered(
-            select(column, orders.c.id, sql.text(order_doc)).join(
-                customers, customers.c.id == orders.c.customer_id
-            ),
-            filters,
-            sort=sort,
-            after=after,
-        ).limit(limit + 1 if peek else limit)
-        connection = self.session.connection()
-        rows = _driver_rows(connection, stmt)
-        more = len(rows) > limit
-        del rows[limit:]
-        if not rows:
-            return OrderRows([], None)
-        key, last_id = rows[-1][0], rows[-1][1]
-        to_python = column.type.result_processor(connection.dialect, None)
-        return OrderRows(
-            [(int(order_id), doc) for _, order_id, doc in rows],
-            (to_python(key) if to_python else key, int(last_id)),
-            more,
+        return select(*columns, sql.text(order_doc)).join(
+            customers, customers.c.id == orders.c.customer_id
         )
+
+    def document(self, *, order_id: int | None = None, ref: str | None = None) -> str | None:
+        """The JSON document of the order with this id (or external_ref), items included, as
+        `order_rows` + `with_items` write it; None when there is no such order. Two indexed
+        queries, no ORM object."""
+        where = orders.c.id == order_id if ref is None else orders.c.external_ref == ref
+        rows = _driver_rows(self.session.connection(), self._documents(orders.c.id).where(where))
+        if not rows:
+            return None
+        (found, doc), *_ = rows
+        return self.with_items([(int(found), doc)])[0]
 
     def with_items(self, docs: list[tuple[int, str]]) -> list[str]:
         """The documents of `order_rows` with their `"items":[…]`, from one IN query."""
