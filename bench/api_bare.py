@@ -113,7 +113,9 @@ def _items(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
 
 def create_app() -> FastAPI:
     """The bare app on BARE_DATABASE_URL (a postgresql+psycopg URL)."""
-    engine: Engine = create_engine(os.environ["BARE_DATABASE_URL"])
+    # orderctl's driver settings (db.make_engine): no server-side prepared statements.
+    connect_args = {"connect_timeout": 5, "prepare_threshold": None}
+    engine: Engine = create_engine(os.environ["BARE_DATABASE_URL"], connect_args=connect_args)
     app = FastAPI()
 
     def actor(minimum: str) -> Any:
