@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from orderctl.tables import api_tokens, users
@@ -29,21 +30,30 @@ class TokenCheck:
     active: bool
 
 
+_t, _u = api_tokens.c, users.c
+#: Built once: the check runs on every command and every API request.
+_TOKEN = (
+    select(_t.id, _t.expires_at, _t.revoked_at, _t.last_used_at)
+    .add_columns(_u.id, _u.username, _u.role, _u.active)
+    .join_from(api_tokens, users, _u.id == _t.user_id)
+    .where(_t.token_hash == bindparam("token_hash"))
+)
+
+
+def find_token(connection: Connection, token_hash: str) -> TokenCheck | None:
+    """The token with this hash and its user (one query on the unique hash index), or None.
+    On a plain connection: a token check needs no ORM session."""
+    row = connection.execute(_TOKEN, {"token_hash": token_hash}).first()
+    return None if row is None else TokenCheck(*row)
+
+
 class AccessRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def token(self, token_hash: str) -> TokenCheck | None:
         """The token with this hash and its user (one query), or None."""
-        t, u = api_tokens.c, users.c
-        stmt = (
-            select(t.id, t.expires_at, t.revoked_at, t.last_used_at)
-            .add_columns(u.id, u.username, u.role, u.active)
-            .join_from(api_tokens, users, u.id == t.user_id)
-            .where(t.token_hash == token_hash)
-        )
-        row = self.session.execute(stmt).first()
-        return None if row is None else TokenCheck(*row)
+        return find_token(self.session.connection(), token_hash)
 
     def touch(self, token_id: int, now: datetime) -> None:
         """Set a token's `last_used_at` (one UPDATE)."""

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from orderctl import clock
+from orderctl.db import translate_errors
 from orderctl.enums import Role
 from orderctl.errors import (
     DatabaseUnavailable,
@@ -61,8 +62,11 @@ def authenticate(db: Database, secret: str, *, record_use: bool = True) -> Actor
     secret = secret.strip()
     if not secret.startswith(TOKEN_PREFIX) or not secret.isascii() or len(secret) > 200:
         raise TokenRefused("is not a valid orderctl token")
-    with UnitOfWork(db, write=False) as uow:
-        token = uow.access.token(hash_token(secret))
+    from orderctl.repositories.access import find_token
+
+    # A plain connection, not a unit of work: one read, no ORM session made for it.
+    with translate_errors(db), db.engine.connect() as connection:
+        token = find_token(connection, hash_token(secret))
     if token is None:
         raise TokenRefused("is not known to this database")
     now = clock.utcnow()
