@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from orderctl.enums import OrderSort, Role
@@ -50,13 +51,24 @@ DOCUMENT_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class OrderPage:
-    """One page of orders as documents (`OrderRead.model_dump(mode="json")`, DESIGN.md §6)
-    and the opaque cursor of the next page (None on the last page)."""
+    """One page of orders: their documents as the JSON texts the database wrote (each the
+    keys and values of `OrderRead.model_dump(mode="json")`, DESIGN.md §6) and the opaque
+    cursor of the next page (None on the last page)."""
 
-    items: list[dict[str, Any]]
+    texts: list[str]
     next_cursor: str | None
+
+    @cached_property
+    def items(self) -> list[dict[str, Any]]:
+        """The documents parsed (`orders list`)."""
+        return [json.loads(text) for text in self.texts]
+
+    def json(self) -> str:
+        """The page as the JSON text `{"items": [...], "next_cursor": ...}`, the documents
+        spliced as written (`GET /api/orders`: nothing parsed, validated or encoded again)."""
+        return f'{{"items":[{",".join(self.texts)}],"next_cursor":{json.dumps(self.next_cursor)}}}'
 
 
 def encode_cursor(sort: OrderSort, last: tuple[Any, int]) -> str:
@@ -107,36 +119,6 @@ def list_orders(
 
     Raises `ValidationFailed` for a limit outside 1..1000 or a cursor that is not ours.
     """
-    texts, next_cursor = _page(uow, filters, sort=sort, limit=limit, cursor=cursor)
-    return OrderPage(items=[json.loads(text) for text in texts], next_cursor=next_cursor)
-
-
-@requires(Role.VIEWER)
-def list_orders_json(
-    uow: UnitOfWork,
-    actor: Actor,
-    filters: OrderFilters | None = None,
-    *,
-    sort: OrderSort = OrderSort.CREATED_DESC,
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> str:
-    """The page of `list_orders` as the JSON text `{"items": [...], "next_cursor": ...}`,
-    the documents spliced as the database wrote them (`GET /api/orders`: nothing parsed,
-    validated or encoded again per order). Raises as `list_orders`."""
-    texts, next_cursor = _page(uow, filters, sort=sort, limit=limit, cursor=cursor)
-    return f'{{"items":[{",".join(texts)}],"next_cursor":{json.dumps(next_cursor)}}}'
-
-
-def _page(
-    uow: UnitOfWork,
-    filters: OrderFilters | None,
-    *,
-    sort: OrderSort,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[str], str | None]:
-    """The documents of one page (JSON texts) and the next page's cursor."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"limit: must be between 1 and {MAX_LIMIT} (got {limit})")
     after = decode_cursor(sort, cursor) if cursor else None
@@ -144,10 +126,9 @@ def _page(
         filters or OrderFilters(), sort=sort.value, after=after, limit=limit, peek=True
     )
     next_cursor = encode_cursor(sort, rows.last) if rows.more and rows.last else None
-    return uow.orders.with_items(rows.docs), next_cursor
+    return OrderPage(uow.orders.with_items(rows.docs), next_cursor)
 
 
-@requires(Role.VIEWER)
 def iter_order_json(
     uow: UnitOfWork,
     actor: Actor,

@@ -110,7 +110,7 @@ Filters = Annotated[OrderFilters, Depends(order_filters)]
 @router.get("", response_model=OrderPageRead)
 def list_orders(
     uow: ReadUow,
-    actor: Annotated[Actor, role_of(order_listing.list_orders_json)],
+    actor: Annotated[Actor, role_of(order_listing.list_orders)],
     filters: Filters,
     sort: Annotated[OrderSort, Query(description="`-` means descending.")] = (
         OrderSort.CREATED_DESC
@@ -124,10 +124,8 @@ def list_orders(
     """Orders, newest first by default; filters combine (AND). Keyset pages: follow
     `next_cursor` until it is null. Rows inserted while paging never cause duplicates or gaps
     among the rows that existed when the first page was read."""
-    page = order_listing.list_orders_json(
-        uow, actor, filters, sort=sort, limit=limit, cursor=cursor
-    )
-    return _json(page)
+    page = order_listing.list_orders(uow, actor, filters, sort=sort, limit=limit, cursor=cursor)
+    return _json(page.json())
 
 
 @router.get(
