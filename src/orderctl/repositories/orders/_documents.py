@@ -9,6 +9,7 @@ never pays for importing the ORM models or Pydantic (start-up, docs/performance.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -122,14 +123,30 @@ class OrderRows:
     more: bool = False
 
 
-def _driver_rows(connection: Connection, stmt: Executable) -> list[Any]:
+def _driver_rows(
+    connection: Connection, stmt: Executable, params: dict[str, Any] | None = None
+) -> list[Any]:
     """The rows of `stmt` as the DBAPI driver returns them (SQLAlchemy compiles and binds,
     but makes no row objects and runs no result type processing)."""
-    result = connection.execute(stmt)
+    result = connection.execute(stmt, params)
     try:
         return list(result.cursor.fetchall())
     finally:
         result.close()
+
+
+#: Statements built once per (dialect, use): the JSON-writing expressions are large, and
+#: SQLAlchemy computes a statement's cache key on every run of a new one, which cost more
+#: than the rest of `GET /api/orders/{id}` (docs/performance.md, *HTTP API*); a statement
+#: kept here computes it once.
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def _built(key: tuple[str, str], build: Callable[[], Any]) -> Any:
+    statement = _BUILT.get(key)
+    if statement is None:
+        statement = _BUILT[key] = build()
+    return statement
 
 
 class OrderDocuments:
@@ -299,8 +316,14 @@ class OrderDocuments:
         """The JSON document of the order with this id (or external_ref), items included, as
         `order_rows` + `with_items` write it; None when there is no such order. Two indexed
         queries, no ORM object."""
-        where = orders.c.id == order_id if ref is None else orders.c.external_ref == ref
-        rows = _driver_rows(self.session.connection(), self._documents(orders.c.id).where(where))
+        dialect = self.session.get_bind().dialect.name
+        column = orders.c.id if ref is None else orders.c.external_ref
+        stmt = _built(
+            (dialect, column.name),
+            lambda: self._documents(orders.c.id).where(column == bindparam("key")),
+        )
+        key = order_id if ref is None else ref
+        rows = _driver_rows(self.session.connection(), stmt, {"key": key})
         if not rows:
             return None
         (found, doc), *_ = rows
@@ -310,9 +333,27 @@ class OrderDocuments:
         """The documents of `order_rows` with their `"items":[…]`, from one IN query."""
         if not docs:
             return []
-        sql = _JsonSql(self.session.get_bind().dialect.name)
+        dialect = self.session.get_bind().dialect.name
         connection = self.session.connection()
         ids = [order_id for order_id, _ in docs]
+        item_stmt = _built((dialect, "items"), lambda: self._items_statement(dialect))
+        # Each order's lines as one text `{…},{…}`, in line order.
+        items: dict[int, str] = {}
+        if dialect == "sqlite":
+            lines: dict[int, list[str]] = {order_id: [] for order_id in ids}
+            for order_id, doc in _driver_rows(connection, item_stmt, {"ids": json.dumps(ids)}):
+                lines[order_id].append(doc)
+            items = {order_id: ",".join(docs) for order_id, docs in lines.items()}
+        else:
+            items = dict(_driver_rows(connection, item_stmt, {"ids": ids}))
+        # `{...}` + `"items":[...]` spliced as text: the order object ends in its customer.
+        return [f'{doc[:-1]},"items":[{items.get(order_id, "")}]}}' for order_id, doc in docs]
+
+    @staticmethod
+    def _items_statement(dialect: str) -> Select[Any]:
+        """`(order id, its lines' JSON objects)` of the orders in the parameter `ids`: on
+        SQLite a row per line (ids as a JSON array), on PostgreSQL a row per order."""
+        sql = _JsonSql(dialect)
         item_doc = sql.obj(
             ("sku", order_items.c.sku),
             ("name", order_items.c.name),
@@ -320,38 +361,28 @@ class OrderDocuments:
             ("unit_price", sql.money(order_items.c.unit_price)),
             ("line_total", sql.money(order_items.c.line_total)),
         )
-        # Each order's lines as one text `{…},{…}`, in line order.
-        items: dict[int, str] = {}
         if sql.sqlite:
             # The ids as one JSON array parameter, not a thousand bound parameters to render.
             page_ids: Select[Any] = select(literal_column("value")).select_from(
-                func.json_each(bindparam("ids", json.dumps(ids)))
+                func.json_each(bindparam("ids"))
             )
-            item_stmt = (
+            return (
                 select(order_items.c.order_id, item_doc)
                 .where(order_items.c.order_id.in_(page_ids))
                 .order_by(order_items.c.order_id, order_items.c.id)
             )
-            lines: dict[int, list[str]] = {order_id: [] for order_id in ids}
-            for order_id, doc in _driver_rows(connection, item_stmt):
-                lines[order_id].append(doc)
-            items = {order_id: ",".join(docs) for order_id, docs in lines.items()}
-        else:
-            from sqlalchemy.dialects.postgresql import aggregate_order_by
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-            # One row per order (string_agg in line order), the ids as one array parameter:
-            # a quarter of the rows to fetch, and no thousand bound parameters to render.
-            joined = func.string_agg(
-                sql.text(item_doc), aggregate_order_by(literal_column("','"), order_items.c.id)
-            )
-            item_stmt = (
-                select(order_items.c.order_id, joined)
-                .where(order_items.c.order_id == any_(bindparam("ids", ids, ARRAY(BigInteger))))
-                .group_by(order_items.c.order_id)
-            )
-            items = dict(_driver_rows(connection, item_stmt))
-        # `{...}` + `"items":[...]` spliced as text: the order object ends in its customer.
-        return [f'{doc[:-1]},"items":[{items.get(order_id, "")}]}}' for order_id, doc in docs]
+        # One row per order (string_agg in line order), the ids as one array parameter:
+        # a quarter of the rows to fetch, and no thousand bound parameters to render.
+        joined = func.string_agg(
+            sql.text(item_doc), aggregate_order_by(literal_column("','"), order_items.c.id)
+        )
+        return (
+            select(order_items.c.order_id, joined)
+            .where(order_items.c.order_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+            .group_by(order_items.c.order_id)
+        )
 
     def start_snapshot(self) -> None:
         """Begin this session's read transaction now (one cheap read): on SQLite its view of
