@@ -33,7 +33,9 @@ def test_serve_runs_the_api(db_url: str, database: Database, config_dir: Path) -
     port = _free_port()
     env = {**os.environ, "ORDERCTL_CONFIG_DIR": str(config_dir)}
     env.pop("ORDERCTL_DATABASE_URL", None)
+    # One worker: a start-up per core would only slow this test (the default is tested below).
     args = ["--database-url", db_url, "serve", "--port", str(port), "--no-access-log"]
+    args += ["--workers", "1"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "orderctl", *args],
         env=env,
@@ -125,3 +127,38 @@ def test_serve_passes_settings_to_uvicorn_and_warns_on_unmigrated_db(
     assert (call["host"], call["port"], call["workers"]) == ("127.0.0.1", port, 3)
     # the workers read the resolved URL (the flag) from the environment
     assert os.environ["ORDERCTL_DATABASE_URL"].split("://")[1] == empty_db_url.split("://")[1]
+
+
+def test_serve_runs_a_worker_per_core_by_default_one_on_sqlite(
+    db_url: str, backend: str, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from orderctl.cli import serve
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append(kw))
+    monkeypatch.setattr(serve, "cpu_cores", lambda: 3)
+    monkeypatch.setenv("ORDERCTL_DATABASE_URL", db_url)  # restored afterwards; serve sets it
+    port = _free_port()
+    args = ["--database-url", db_url, "serve", "--port", str(port)]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    expected = 1 if backend == "sqlite" else 3
+    assert [call["workers"] for call in calls] == [expected]
+    plural = "s" if expected > 1 else ""
+    assert result.stderr.rstrip().endswith(
+        f"on http://127.0.0.1:{port} ({expected} worker{plural})"
+    )
+    result = CliRunner().invoke(app, [*args, "--workers", "2"], catch_exceptions=False)
+    assert result.exit_code == 0 and calls[-1]["workers"] == 2
+
+
+def test_cpu_cores_follows_the_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orderctl.cli import serve
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 5}, raising=False)
+    assert serve.cpu_cores() == 2
+    monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: 7)
+    assert serve.cpu_cores() == 7

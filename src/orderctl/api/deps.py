@@ -3,15 +3,23 @@
 Order matters and matches the CLI (DESIGN.md §3): the database is checked first (503), then the
 token (401). Roles are declared only on the services (`@requires`); `role_of` reads that
 declaration to answer 403 before the body is validated, and the service checks it again.
+
+FastAPI runs a plain `def` dependency in its thread pool, a hand-off to a worker thread and
+back that cost more than the work of most of these (docs/performance.md, *HTTP API*). So the
+dependencies that do no I/O are `async def` and run on the event loop; only the token check,
+the end of a unit of work (ROLLBACK, the connection back to the pool) and the route itself
+go to a thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from orderctl.db import Database
 from orderctl.enums import Role
@@ -24,20 +32,22 @@ from orderctl.services.uow import UnitOfWork
 bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     """The app's database, not checked (for `/healthz`)."""
     db: Database = request.app.state.database
     return db
 
 
-def ready_database(db: Annotated[Database, Depends(get_database)], request: Request) -> Database:
+async def ready_database(
+    db: Annotated[Database, Depends(get_database)], request: Request
+) -> Database:
     """The database, checked reachable and at the latest migration (503 otherwise).
 
     Checked until it first succeeds, then trusted: a database that goes away later fails the
     request's own queries, which map to 503 as well.
     """
     if not request.app.state.schema_ok:
-        db.check_schema()
+        await run_in_threadpool(db.check_schema)
         request.app.state.schema_ok = True
     return db
 
@@ -45,15 +55,30 @@ def ready_database(db: Annotated[Database, Depends(get_database)], request: Requ
 ReadyDatabase = Annotated[Database, Depends(ready_database)]
 
 
-def read_uow(db: ReadyDatabase) -> Iterator[UnitOfWork]:
+@asynccontextmanager
+async def _unit_of_work(db: Database, *, write: bool) -> AsyncIterator[UnitOfWork]:
+    """A unit of work for this request. Opening one makes a `Session` only (its connection is
+    taken at the first query), so it opens on the event loop; its end rolls back and returns
+    the connection, in the thread pool. An error of the route passes through `__exit__` as
+    with `with`, which turns a database error into an orderctl one."""
+    uow = UnitOfWork(db, write=write).__enter__()
+    try:
+        yield uow
+    except BaseException as error:
+        await run_in_threadpool(uow.__exit__, type(error), error, error.__traceback__)
+        raise
+    await run_in_threadpool(uow.__exit__, None, None, None)
+
+
+async def read_uow(db: ReadyDatabase) -> AsyncIterator[UnitOfWork]:
     """A read-only unit of work for this request (rolled back at the end)."""
-    with UnitOfWork(db, write=False) as uow:
+    async with _unit_of_work(db, write=False) as uow:
         yield uow
 
 
-def write_uow(db: ReadyDatabase) -> Iterator[UnitOfWork]:
+async def write_uow(db: ReadyDatabase) -> AsyncIterator[UnitOfWork]:
     """A writing unit of work for this request; the service commits it."""
-    with UnitOfWork(db, write=True) as uow:
+    async with _unit_of_work(db, write=True) as uow:
         yield uow
 
 
@@ -82,7 +107,7 @@ def role_of(service: Callable[..., Any]) -> Any:
     """
     role: Role = service.required_role  # type: ignore[attr-defined]
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         check_role(actor, role)
         return actor
 

@@ -13,7 +13,16 @@ def serve(
         str, typer.Option("--host", help="Address to listen on (loopback by default).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes [default: one per CPU core on PostgreSQL, 1 on SQLite].",
+            show_default=False,
+        ),
+    ] = None,
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request to stderr.")
     ] = True,
@@ -67,9 +76,15 @@ def serve(
     os.environ["ORDERCTL_DATABASE_URL"] = settings.database_url
     if settings.context is not None:
         os.environ["ORDERCTL_CONTEXT"] = settings.context
-    where = state.database().display_url
+    database = state.database()
+    where = database.display_url
+    if workers is None:
+        workers = default_workers(sqlite=database.engine.dialect.name == "sqlite")
     state.close()  # each worker builds its own engine
-    message(f"serving the orderctl API for {where} on http://{host}:{port}")
+    plural = "s" if workers > 1 else ""
+    message(
+        f"serving the orderctl API for {where} on http://{host}:{port} ({workers} worker{plural})"
+    )
     uvicorn.run(
         "orderctl.api.app:app_from_environment",
         factory=True,
@@ -80,6 +95,27 @@ def serve(
         log_level="info",
         log_config=stderr_log_config(),
     )
+
+
+def default_workers(*, sqlite: bool) -> int:
+    """The worker processes `serve` runs without `--workers`: one per CPU core this process may
+    use (its affinity, as a container's cpuset limits it); on SQLite one. A SQLite file has one
+    writer at a time, so more processes add no write throughput, and SQLite serves one user
+    or a handful; `--workers N` is still honoured for a read-heavy SQLite server (docs/api.md).
+    """
+    if sqlite:
+        return 1
+    return max(1, cpu_cores())
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (`os.cpu_count()` where affinity is unknown)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def exposure_warning(host: str, addresses: list[str]) -> str | None:

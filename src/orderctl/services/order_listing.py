@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from orderctl.enums import OrderSort, Role
@@ -50,13 +51,24 @@ DOCUMENT_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class OrderPage:
-    """One page of orders as documents (`OrderRead.model_dump(mode="json")`, DESIGN.md §6)
-    and the opaque cursor of the next page (None on the last page)."""
+    """One page of orders: their documents as the JSON texts the database wrote (each the
+    keys and values of `OrderRead.model_dump(mode="json")`, DESIGN.md §6) and the opaque
+    cursor of the next page (None on the last page)."""
 
-    items: list[dict[str, Any]]
+    texts: list[str]
     next_cursor: str | None
+
+    @cached_property
+    def items(self) -> list[dict[str, Any]]:
+        """The documents parsed (`orders list`)."""
+        return [json.loads(text) for text in self.texts]
+
+    def json(self) -> str:
+        """The page as the JSON text `{"items": [...], "next_cursor": ...}`, the documents
+        spliced as written (`GET /api/orders`: nothing parsed, validated or encoded again)."""
+        return f'{{"items":[{",".join(self.texts)}],"next_cursor":{json.dumps(self.next_cursor)}}}'
 
 
 def encode_cursor(sort: OrderSort, last: tuple[Any, int]) -> str:
@@ -113,12 +125,10 @@ def list_orders(
     rows = uow.orders.page(
         filters or OrderFilters(), sort=sort.value, after=after, limit=limit, peek=True
     )
-    docs = [json.loads(text) for text in uow.orders.with_items(rows.docs)]
     next_cursor = encode_cursor(sort, rows.last) if rows.more and rows.last else None
-    return OrderPage(items=docs, next_cursor=next_cursor)
+    return OrderPage(uow.orders.with_items(rows.docs), next_cursor)
 
 
-@requires(Role.VIEWER)
 def iter_order_json(
     uow: UnitOfWork,
     actor: Actor,

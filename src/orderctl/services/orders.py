@@ -217,6 +217,13 @@ def _order_key(key: OrderKey, by_ref: bool) -> OrderKey:
     return key
 
 
+def _missing(key: OrderKey) -> NotFound:
+    """The `NotFound` for an order named by `key` (after `_order_key`)."""
+    if isinstance(key, int):
+        return NotFound(f"order {key} not found")
+    return NotFound(f"order with external_ref {key!r} not found")
+
+
 def _load(
     uow: UnitOfWork, key: OrderKey, *, by_ref: bool = False, with_events: bool = False
 ) -> Order:
@@ -224,12 +231,10 @@ def _load(
     key = _order_key(key, by_ref)
     if isinstance(key, int):
         order = uow.orders.get(key, with_events=with_events) if 0 < key <= ORDER_ID_MAX else None
-        what = f"order {key}"
     else:
         order = uow.orders.get_by_external_ref(key, with_events=with_events)
-        what = f"order with external_ref {key!r}"
     if order is None:
-        raise NotFound(f"{what} not found")
+        raise _missing(key)
     return order
 
 
@@ -238,6 +243,24 @@ def get_order(uow: UnitOfWork, actor: Actor, key: OrderKey, *, by_ref: bool = Fa
     """The order named by `key`: an id (an int, or digits) or an external ref (other text, or
     any text with `by_ref`). Raises `NotFound`."""
     return OrderRead.model_validate(_load(uow, key, by_ref=by_ref))
+
+
+@requires(Role.VIEWER)
+def get_order_document(
+    uow: UnitOfWork, actor: Actor, key: OrderKey, *, by_ref: bool = False
+) -> str:
+    """The order named by `key` (as `get_order`) as JSON text, written by the database: the
+    document of `orders list -o json`, equal to `get_order(...).model_dump(mode="json")`,
+    without an ORM object or a model made on the way (the API's `GET /api/orders/{id}`).
+    Raises `NotFound`."""
+    key = _order_key(key, by_ref)
+    if isinstance(key, int):
+        doc = uow.orders.document(order_id=key) if 0 < key <= ORDER_ID_MAX else None
+    else:
+        doc = uow.orders.document(ref=key)
+    if doc is None:
+        raise _missing(key)
+    return doc
 
 
 @requires(Role.VIEWER)

@@ -35,6 +35,13 @@ from orderctl.services.access import Actor
 router = APIRouter(route_class=JsonRoute, prefix="/orders", tags=["orders"])
 
 
+def _json(text: str, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer sent as written: the documents come as JSON text from the database or
+    from the service's read model, so FastAPI's response validation and encoding are skipped
+    (the route's `response_model` still describes it in the OpenAPI document)."""
+    return Response(text, status_code=status_code, headers=headers, media_type="application/json")
+
+
 class StatusChange(BaseModel):
     """`POST /api/orders/{id_or_ref}/status`: the new status and, optionally, why."""
 
@@ -110,11 +117,12 @@ def list_orders(
         str | None,
         Query(max_length=512, description="`next_cursor` of the previous page (same sort)."),
     ] = None,
-) -> order_listing.OrderPage:
+) -> Response:
     """Orders, newest first by default; filters combine (AND). Keyset pages: follow
     `next_cursor` until it is null. Rows inserted while paging never cause duplicates or gaps
     among the rows that existed when the first page was read."""
-    return order_listing.list_orders(uow, actor, filters, sort=sort, limit=limit, cursor=cursor)
+    page = order_listing.list_orders(uow, actor, filters, sort=sort, limit=limit, cursor=cursor)
+    return _json(page.json())
 
 
 @router.get(
@@ -147,7 +155,6 @@ def export_orders(
 )
 def create_order(
     request: Request,
-    response: Response,
     body: OrderCreate,
     uow: WriteUow,
     actor: Annotated[Actor, role_of(orders.create_order)],
@@ -158,7 +165,7 @@ def create_order(
             description="Becomes the order's external_ref (must equal it when both are given).",
         ),
     ] = None,
-) -> OrderRead:
+) -> Response:
     """Create a pending order (201); a retry with the same key and content returns it (200)."""
     data = body
     if idempotency_key is not None:
@@ -171,11 +178,10 @@ def create_order(
             )
     currency: str = request.app.state.default_currency
     order, created = orders.create_order(uow, actor, data, default_currency=currency)
-    response.headers["Location"] = f"/api/orders/{order.id}"
+    headers = {"Location": f"/api/orders/{order.id}"}
     if not created:
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
-    return order
+        headers["Idempotent-Replayed"] = "true"
+    return _json(order.model_dump_json(), status_code=201 if created else 200, headers=headers)
 
 
 #: `/{id_or_ref}`: one path segment, digits only = an id, else an external ref
@@ -218,18 +224,18 @@ def set_status_by_ref(
 def get_order_by_ref(
     external_ref: ExternalRefPath,
     uow: ReadUow,
-    actor: Annotated[Actor, role_of(orders.get_order)],
-) -> OrderRead:
+    actor: Annotated[Actor, role_of(orders.get_order_document)],
+) -> Response:
     """The order with this `external_ref` (or `Idempotency-Key`); slashes are allowed."""
-    return orders.get_order(uow, actor, external_ref, by_ref=True)
+    return _json(orders.get_order_document(uow, actor, external_ref, by_ref=True))
 
 
 @router.get("/{id_or_ref}", response_model=OrderRead)
 def get_order(
-    id_or_ref: IdOrRef, uow: ReadUow, actor: Annotated[Actor, role_of(orders.get_order)]
-) -> OrderRead:
+    id_or_ref: IdOrRef, uow: ReadUow, actor: Annotated[Actor, role_of(orders.get_order_document)]
+) -> Response:
     """One order with its customer and lines (`orderctl orders show ID_OR_EXTERNAL_REF -o json`)."""
-    return orders.get_order(uow, actor, id_or_ref)
+    return _json(orders.get_order_document(uow, actor, id_or_ref))
 
 
 @router.post("/{id_or_ref}/status", response_model=OrderRead)

@@ -105,6 +105,11 @@ class OrderRepository:
         its last order; `peek` reads one more row to tell whether another page follows."""
         return self.documents.order_rows(filters, sort=sort, after=after, limit=limit, peek=peek)
 
+    def document(self, *, order_id: int | None = None, ref: str | None = None) -> str | None:
+        """The JSON document of the order with this id or external_ref (as `page` +
+        `with_items` write it), or None."""
+        return self.documents.document(order_id=order_id, ref=ref)
+
     def with_items(self, docs: list[tuple[int, str]]) -> list[str]:
         """The documents of a `page` with their `"items":[…]`, from one query."""
         return self.documents.with_items(docs)

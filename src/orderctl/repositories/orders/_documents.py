@@ -9,6 +9,7 @@ never pays for importing the ORM models or Pydantic (start-up, docs/performance.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -58,14 +59,30 @@ class OrderRows:
     more: bool = False
 
 
-def _driver_rows(connection: Connection, stmt: Executable) -> list[Any]:
+def _driver_rows(
+    connection: Connection, stmt: Executable, params: dict[str, Any] | None = None
+) -> list[Any]:
     """The rows of `stmt` as the DBAPI driver returns them (SQLAlchemy compiles and binds,
     but makes no row objects and runs no result type processing)."""
-    result = connection.execute(stmt)
+    result = connection.execute(stmt, params)
     try:
         return list(result.cursor.fetchall())
     finally:
         result.close()
+
+
+#: Statements built once per (dialect, use): the JSON-writing expressions are large, and
+#: SQLAlchemy computes a statement's cache key on every run of a new one, which cost more
+#: than the rest of `GET /api/orders/{id}` (docs/performance.md, *HTTP API*); a statement
+#: kept here computes it once.
+_BUILT: dict[tuple[str, ...], Any] = {}
+
+
+def _built(key: tuple[str, ...], build: Callable[[], Any]) -> Any:
+    statement = _BUILT.get(key)
+    if statement is None:
+        statement = _BUILT[key] = build()
+    return statement
 
 
 class OrderDocuments:
@@ -196,12 +213,9 @@ class OrderDocuments:
         last sort key is converted). `shape` picks the text (default: the listing's §6
         document; `_shapes.py`).
         """
-        sql = JsonSql(self.session.get_bind().dialect.name)
         column, _ = SORT_COLUMNS[sort]
         stmt = self._filtered(
-            select(column, orders.c.id, shape.order_text(sql)).join(
-                customers, customers.c.id == orders.c.customer_id
-            ),
+            self._documents(shape, column, orders.c.id),
             filters,
             sort=sort,
             after=after,
@@ -220,45 +234,81 @@ class OrderDocuments:
             more,
         )
 
+    def _documents(self, shape: Shape, *columns: Any) -> Select[Any]:
+        """`SELECT *columns, <the order's text in shape, without items>` from orders joined to
+        their customers."""
+        sql = JsonSql(self.session.get_bind().dialect.name)
+        return select(*columns, shape.order_text(sql)).join(
+            customers, customers.c.id == orders.c.customer_id
+        )
+
+    def document(self, *, order_id: int | None = None, ref: str | None = None) -> str | None:
+        """The JSON document of the order with this id (or external_ref), items included, as
+        `order_rows` + `with_items` write it; None when there is no such order. Two indexed
+        queries, no ORM object."""
+        dialect = self.session.get_bind().dialect.name
+        column = orders.c.id if ref is None else orders.c.external_ref
+        stmt = _built(
+            (dialect, column.name),
+            lambda: self._documents(LISTING, orders.c.id).where(column == bindparam("key")),
+        )
+        key = order_id if ref is None else ref
+        rows = _driver_rows(self.session.connection(), stmt, {"key": key})
+        if not rows:
+            return None
+        (found, doc), *_ = rows
+        return self.with_items([(int(found), doc)])[0]
+
     def with_items(self, docs: list[tuple[int, str]], shape: Shape = LISTING) -> list[str]:
         """The texts of `order_rows` (in `shape`) with their lines, from one IN query."""
         if not docs:
             return []
-        sql = JsonSql(self.session.get_bind().dialect.name)
+        dialect = self.session.get_bind().dialect.name
         connection = self.session.connection()
         ids = [order_id for order_id, _ in docs]
-        item_doc = shape.item_text(sql)
+        item_stmt = _built(
+            (dialect, "items", type(shape).__name__),
+            lambda: self._items_statement(dialect, shape),
+        )
         # Each order's lines as one text `{…},{…}`, in line order.
         items: dict[int, str] = {}
-        if sql.sqlite:
-            # The ids as one JSON array parameter, not a thousand bound parameters to render.
-            page_ids: Select[Any] = select(literal_column("value")).select_from(
-                func.json_each(bindparam("ids", json.dumps(ids)))
-            )
-            item_stmt = (
-                select(order_items.c.order_id, item_doc)
-                .where(order_items.c.order_id.in_(page_ids))
-                .order_by(order_items.c.order_id, order_items.c.id)
-            )
+        if dialect == "sqlite":
             lines: dict[int, list[str]] = {order_id: [] for order_id in ids}
-            for order_id, doc in _driver_rows(connection, item_stmt):
+            for order_id, doc in _driver_rows(connection, item_stmt, {"ids": json.dumps(ids)}):
                 lines[order_id].append(doc)
             separator = shape.separator
             items = {order_id: separator.join(docs) for order_id, docs in lines.items()}
         else:
-            from sqlalchemy.dialects.postgresql import aggregate_order_by
-
-            # One row per order (string_agg in line order), the ids as one array parameter:
-            # a quarter of the rows to fetch, and no thousand bound parameters to render.
-            between = literal_column(f"'{shape.separator}'", Text)
-            joined = func.string_agg(item_doc, aggregate_order_by(between, order_items.c.id))
-            item_stmt = (
-                select(order_items.c.order_id, joined)
-                .where(order_items.c.order_id == any_(bindparam("ids", ids, ARRAY(BigInteger))))
-                .group_by(order_items.c.order_id)
-            )
-            items = dict(_driver_rows(connection, item_stmt))
+            items = dict(_driver_rows(connection, item_stmt, {"ids": ids}))
         return shape.assemble(docs, items)
+
+    @staticmethod
+    def _items_statement(dialect: str, shape: Shape) -> Select[Any]:
+        """`(order id, its lines' texts in shape)` of the orders in the parameter `ids`: on
+        SQLite a row per line (ids as a JSON array), on PostgreSQL a row per order."""
+        sql = JsonSql(dialect)
+        item_doc = shape.item_text(sql)
+        if sql.sqlite:
+            # The ids as one JSON array parameter, not a thousand bound parameters to render.
+            page_ids: Select[Any] = select(literal_column("value")).select_from(
+                func.json_each(bindparam("ids"))
+            )
+            return (
+                select(order_items.c.order_id, item_doc)
+                .where(order_items.c.order_id.in_(page_ids))
+                .order_by(order_items.c.order_id, order_items.c.id)
+            )
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        # One row per order (string_agg in line order), the ids as one array parameter:
+        # a quarter of the rows to fetch, and no thousand bound parameters to render.
+        between = literal_column(f"'{shape.separator}'", Text)
+        joined = func.string_agg(item_doc, aggregate_order_by(between, order_items.c.id))
+        return (
+            select(order_items.c.order_id, joined)
+            .where(order_items.c.order_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+            .group_by(order_items.c.order_id)
+        )
 
     def start_snapshot(self) -> None:
         """Begin this session's read transaction now (one cheap read): on SQLite its view of
