@@ -45,10 +45,6 @@ class AccessRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def token(self, token_hash: str) -> TokenCheck | None:
-        """The token with this hash and its user (one query), or None."""
-        return find_token(self.session.connection(), token_hash)
-
     def touch(self, token_id: int, now: datetime) -> None:
         """Set a token's `last_used_at` (one UPDATE)."""
         self.session.execute(
