@@ -43,6 +43,43 @@ PG_REQUIRED = IN_CI or os.environ.get("ORDERCTL_TEST_POSTGRES_REQUIRED") == "1"
 PGBOUNCER_REQUIRED = IN_CI or os.environ.get("ORDERCTL_TEST_PGBOUNCER_REQUIRED") == "1"
 
 
+#: Fixtures that reach PostgreSQL whatever the test's own backend.
+_POSTGRESQL_FIXTURES = frozenset({"new_db_url", "pg_admin_url", "pg_db_url"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--half",
+        choices=("postgresql", "rest"),
+        help="run only the tests that use PostgreSQL, or only the rest: scripts/run-tests "
+        "runs the two halves at once, the rest without any server named",
+    )
+
+
+def uses_postgresql(item: pytest.Item) -> bool:
+    """A case on PostgreSQL (or PgBouncer), one with a fixture that reaches it, or one marked
+    `postgresql` (a test that reads ORDERCTL_TEST_POSTGRES_URL itself)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("backend") in ("postgresql", "pgbouncer"):
+        return True
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return (
+        bool(fixtures & _POSTGRESQL_FIXTURES) or item.get_closest_marker("postgresql") is not None
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--half`: keep one side of the split (uses_postgresql) and deselect the other."""
+    half = config.getoption("half")
+    if half is None:
+        return
+    keep = [item for item in items if uses_postgresql(item) == (half == "postgresql")]
+    if len(keep) != len(items):
+        kept = set(map(id, keep))
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+        items[:] = keep
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every database test runs on each backend; tests marked `pgbouncer` on three."""
     chosen = any(

@@ -45,7 +45,9 @@ def test_serve_runs_the_api(db_url: str, database: Database, config_dir: Path) -
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        # Generous: a server that fails exits and is seen at once; a slow one (a loaded CI
+        # machine running two halves of the suite) is only waited for.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 r = httpx.get(f"{base}/healthz", timeout=2)

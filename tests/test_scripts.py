@@ -36,8 +36,9 @@ def checkout(tmp_path: Path) -> Path:
         _executable(bin_dir / tool, f'echo {tool} >> "{log}"\n')
     _executable(
         bin_dir / "python",
-        f'if [ "$1" = -m ]; then echo "pytest PG_REQUIRED=$ORDERCTL_TEST_POSTGRES_REQUIRED" '
-        f'>> "{log}"; exit 0; fi\nexec "{sys.executable}" "$@"\n',
+        f'if [ "$1" = -m ]; then echo "pytest $3 PG_REQUIRED=$ORDERCTL_TEST_POSTGRES_REQUIRED'
+        f' server=${{ORDERCTL_TEST_POSTGRES_URL:+named}}" >> "{log}"; exit 0; fi\n'
+        f'exec "{sys.executable}" "$@"\n',
     )
     # PgBouncer in front of the server: a stand-in that only logs and names itself.
     _executable(
@@ -96,6 +97,7 @@ def test_a_server_that_cannot_be_reached_stops_the_run(checkout: Path) -> None:
     assert _calls(checkout) == []
 
 
+@pytest.mark.postgresql
 def test_a_server_that_started_runs_everything_and_requires_postgresql(checkout: Path) -> None:
     url = os.environ.get("ORDERCTL_TEST_POSTGRES_URL")
     if not url:
@@ -103,14 +105,19 @@ def test_a_server_that_started_runs_everything_and_requires_postgresql(checkout:
     _fake_test_postgres(checkout, f'echo "export ORDERCTL_TEST_POSTGRES_URL={url}"')
     result = _run_tests(checkout)
     assert result.returncode == 0, result.stderr
-    assert _calls(checkout) == [
+    calls = _calls(checkout)
+    assert calls[:4] + calls[6:] == [
         "pgbouncer start",
         "ruff",
         "ruff",
         "mypy",
-        "pytest PG_REQUIRED=1",
         "pgbouncer stop",
         "stop",
+    ]
+    # The two halves at once (in either order), the rest without a server to reach.
+    assert sorted(calls[4:6]) == [
+        "pytest --half=postgresql PG_REQUIRED=1 server=named",
+        "pytest --half=rest PG_REQUIRED=1 server=",
     ]
 
 
