@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,16 +12,16 @@ from orderctl import clock
 from orderctl.enums import TRANSITIONS, EventAction, OrderStatus, Role, StockReason
 from orderctl.errors import (
     Conflict,
-    DuplicateKey,
     InsufficientStock,
     InvalidTransition,
     NotFound,
     ValidationFailed,
 )
-from orderctl.models import Order, OrderEvent, OrderItem, Product
+from orderctl.models import Order, OrderEvent
 from orderctl.order_content import TEXT_FIELDS, OrderContent, same_content
 from orderctl.parsing import free_text
 from orderctl.pricing import PricedLine, PricingProblem, price_lines
+from orderctl.repositories.products import CatalogProduct
 from orderctl.repositories.stock import movement
 from orderctl.schemas import (
     NOTES_MAX,
@@ -57,7 +58,18 @@ def _same_content(order: Order, data: OrderCreate, currency: str) -> bool:
 def create_order(
     uow: UnitOfWork, actor: Actor, data: OrderCreate, *, default_currency: str = "EUR"
 ) -> tuple[OrderRead, bool]:
-    """Create a pending order; returns it and whether it was created.
+    """Create a pending order; returns it and whether it was created (as
+    `create_order_document`, whose rules it follows)."""
+    document, created = create_order_document(uow, actor, data, default_currency=default_currency)
+    return OrderRead.model_validate_json(document), created
+
+
+@requires(Role.OPERATOR)
+def create_order_document(
+    uow: UnitOfWork, actor: Actor, data: OrderCreate, *, default_currency: str = "EUR"
+) -> tuple[str, bool]:
+    """Create a pending order; returns its JSON document (written by the database, as
+    `get_order_document`) and whether it was created (`POST /api/orders`).
 
     Prices come from the catalog (a line's `unit_price` overrides). A customer that does not
     exist is created. Tracked stock is reserved atomically, in ascending product id order.
@@ -69,7 +81,8 @@ def create_order(
 
     Raises `ValidationFailed` (unknown or inactive SKU, amounts beyond Numeric(12, 2), a
     status other than pending; `pricing.price_lines`), `Conflict`, `InsufficientStock`
-    (naming the SKU); on any error nothing is written.
+    (naming the SKU); on any error nothing is committed (the caller's unit of work rolls
+    the whole transaction back).
     """
     currency = data.currency or default_currency
     replay = _replay(uow, data, currency)
@@ -81,30 +94,33 @@ def create_order(
             "with `orderctl orders set-status`"
         )
 
-    products = uow.products.get_many_by_sku(item.sku for item in data.items)
+    products = uow.products.catalog(item.sku for item in data.items)
     priced = price_lines([(i.sku, i.quantity, i.unit_price) for i in data.items], products)
     if isinstance(priced, PricingProblem):
         where = "" if priced.index is None else f"items.{priced.index}"
         raise ValidationFailed(priced.at(where))
     lines, total = priced
-    try:
-        order = _insert(uow, actor, data, currency, lines, total, products)
-    except DuplicateKey:
-        # A concurrent create committed a unique key first (PostgreSQL: our INSERT waited for
-        # it, then failed): the same external_ref, or the first order of the same new
-        # customer. Only this attempt was undone; look again, now seeing the winner: the same
-        # ref and content is a replay, other content a conflict, a new customer is reused.
+    order_id = _insert(uow, actor, data, currency, total)
+    if order_id is None:
+        # A concurrent create committed the same external_ref first (PostgreSQL: our INSERT
+        # waited for it, then skipped the row; nothing else was written yet). Look again,
+        # now seeing the winner: the same content is a replay, other content a conflict.
         replay = _replay(uow, data, currency)
         if replay is not None:
             return replay, False
-        order = _insert(uow, actor, data, currency, lines, total, products)
-    read = OrderRead.model_validate(order)
+        order_id = _insert(uow, actor, data, currency, total)  # the winner is gone again
+        if order_id is None:
+            raise Conflict(f"external_ref {data.external_ref!r} is being used; retry")
+    _add_lines(uow, actor, order_id, lines, products)
+    document = uow.orders.document(order_id=order_id)
+    assert document is not None  # written above, in this transaction
     uow.commit()
-    return read, True
+    return document, True
 
 
-def _replay(uow: UnitOfWork, data: OrderCreate, currency: str) -> OrderRead | None:
-    """The stored order when `data` repeats its external_ref with the same content.
+def _replay(uow: UnitOfWork, data: OrderCreate, currency: str) -> str | None:
+    """The stored order's document when `data` repeats its external_ref with the same
+    content.
 
     Raises `Conflict` when the ref is taken by an order with other content.
     """
@@ -118,87 +134,102 @@ def _replay(uow: UnitOfWork, data: OrderCreate, currency: str) -> OrderRead | No
             f"external_ref {data.external_ref!r} is already used by order {existing.id} "
             "with different content"
         )
-    return OrderRead.model_validate(existing)
+    return uow.orders.document(order_id=existing.id)
 
 
 def _insert(
+    uow: UnitOfWork, actor: Actor, data: OrderCreate, currency: str, total: Decimal
+) -> int | None:
+    """Write the order row (and its customer when new) and its `created` event; the order's
+    id, or None when a concurrent create holds its external_ref (no order written).
+
+    First in the transaction, before any stock row is locked: a create that waits here (for
+    a concurrent create of the same ref or new customer) holds no product another waits for.
+    """
+    now = clock.utcnow()
+    created_at = data.created_at or now
+    customer_id = uow.customers.id_for(
+        data.customer_email, data.customer_name, created_by=actor.username, at=now
+    )
+    order_id = uow.orders.insert(
+        {
+            "external_ref": data.external_ref,
+            "customer_id": customer_id,
+            "status": OrderStatus.PENDING.value,
+            "currency": currency,
+            "total": total,
+            **{name: getattr(data, name) or None for name in TEXT_FIELDS},
+            "created_at": created_at,
+            "updated_at": created_at,
+            "created_by": actor.username,
+        }
+    )
+    if order_id is not None:
+        uow.orders.add_event_row(
+            {
+                "order_id": order_id,
+                "at": created_at,
+                "actor": actor.username,
+                "action": EventAction.CREATED.value,
+                "to_status": OrderStatus.PENDING.value,
+            }
+        )
+    return order_id
+
+
+def _add_lines(
     uow: UnitOfWork,
     actor: Actor,
-    data: OrderCreate,
-    currency: str,
+    order_id: int,
     priced: list[PricedLine],
-    total: Decimal,
-    products: dict[str, Product],
-) -> Order:
-    """Reserve stock and write the order, its lines, its `created` event and a `reserve`
-    movement per line that took stock; each line remembers what it reserved. In a savepoint:
-    a `DuplicateKey` (a concurrent create won) undoes only this attempt."""
-    with uow.savepoint():
-        lines = [
-            OrderItem(
-                product_id=product_id,
-                sku=sku,
-                name=name,
-                quantity=quantity,
-                unit_price=price,
-                line_total=line_total,
-            )
+    products: Mapping[str, CatalogProduct],
+) -> None:
+    """Reserve stock and write the order's lines and a `reserve` movement per line that took
+    stock; each line remembers what it reserved. Raises `InsufficientStock` (the caller's
+    transaction is then rolled back whole, the order row with it)."""
+    reserved: dict[str, int] = {}
+    # Ascending product id: two orders sharing products lock them in the same order.
+    # Products read as untracked (stock NULL) need no reservation.
+    for product_id, sku, _, quantity, _, _ in sorted(priced, key=lambda line: line[0]):
+        taken = 0
+        if products[sku].stock is not None:
+            got = uow.products.reserve_stock(product_id, quantity)
+            if got is None:
+                left = uow.products.stock_left(product_id)
+                raise InsufficientStock(
+                    f"insufficient stock for {sku}: {left} left, {quantity} requested"
+                )
+            taken = got
+        reserved[sku] = taken
+    uow.orders.add_lines(
+        [
+            {
+                "order_id": order_id,
+                "product_id": product_id,
+                "sku": sku,
+                "name": name,
+                "quantity": quantity,
+                "unit_price": price,
+                "line_total": line_total,
+                "reserved": reserved[sku],
+            }
             for product_id, sku, name, quantity, price, line_total in priced
         ]
-        # Ascending product id: two orders sharing products lock them in the same order.
-        # Products read as untracked (stock NULL) need no reservation.
-        for line in sorted(lines, key=lambda item: item.product_id):
-            taken = 0
-            if products[line.sku].stock is not None:
-                reserved = uow.products.reserve_stock(line.product_id, line.quantity)
-                if reserved is None:
-                    left = uow.products.stock_left(line.product_id)
-                    raise InsufficientStock(
-                        f"insufficient stock for {line.sku}: {left} left, {line.quantity} requested"
-                    )
-                taken = reserved
-            line.reserved = taken
-
-        now = clock.utcnow()
-        created_at = data.created_at or now
-        customer = uow.customers.get_or_create(
-            data.customer_email, data.customer_name, created_by=actor.username
-        )
-        order = Order(
-            external_ref=data.external_ref,
-            customer=customer,
-            status=OrderStatus.PENDING.value,
-            currency=currency,
-            total=total,
-            **{name: getattr(data, name) or None for name in TEXT_FIELDS},
-            created_at=created_at,
-            updated_at=created_at,
-            created_by=actor.username,
-            items=lines,
-        )
-        order.events.append(
-            OrderEvent(
-                at=created_at,
-                actor=actor.username,
-                action=EventAction.CREATED.value,
-                to_status=OrderStatus.PENDING.value,
+    )
+    now = clock.utcnow()
+    uow.stock.add_movements(
+        [
+            movement(
+                product_id,
+                -reserved[sku],
+                StockReason.RESERVE,
+                actor.username,
+                order_id=order_id,
+                at=now,
             )
-        )
-        uow.orders.add(order)
-        uow.stock.add_movements(
-            [
-                movement(
-                    line.product_id,
-                    -line.reserved,
-                    StockReason.RESERVE,
-                    actor.username,
-                    order_id=order.id,
-                    at=now,
-                )
-                for line in sorted(lines, key=lambda item: item.product_id)
-            ]
-        )
-        return order
+            for product_id, sku, *_ in sorted(priced, key=lambda line: line[0])
+        ]
+    )
 
 
 # ---- read ----
