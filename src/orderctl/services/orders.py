@@ -60,16 +60,18 @@ def create_order(
 ) -> tuple[OrderRead, bool]:
     """Create a pending order; returns it and whether it was created (as
     `create_order_document`, whose rules it follows)."""
-    document, created = create_order_document(uow, actor, data, default_currency=default_currency)
+    document, _, created = create_order_document(
+        uow, actor, data, default_currency=default_currency
+    )
     return OrderRead.model_validate_json(document), created
 
 
 @requires(Role.OPERATOR)
 def create_order_document(
     uow: UnitOfWork, actor: Actor, data: OrderCreate, *, default_currency: str = "EUR"
-) -> tuple[str, bool]:
+) -> tuple[str, int, bool]:
     """Create a pending order; returns its JSON document (written by the database, as
-    `get_order_document`) and whether it was created (`POST /api/orders`).
+    `get_order_document`), its id and whether it was created (`POST /api/orders`).
 
     Prices come from the catalog (a line's `unit_price` overrides). A customer that does not
     exist is created. Tracked stock is reserved atomically, in ascending product id order.
@@ -87,7 +89,7 @@ def create_order_document(
     currency = data.currency or default_currency
     replay = _replay(uow, data, currency)
     if replay is not None:
-        return replay, False
+        return *replay, False
     if data.status is not OrderStatus.PENDING:
         raise ValidationFailed(
             f"status: a new order is pending (got {data.status.value!r}); change it afterwards "
@@ -107,7 +109,7 @@ def create_order_document(
         # now seeing the winner: the same content is a replay, other content a conflict.
         replay = _replay(uow, data, currency)
         if replay is not None:
-            return replay, False
+            return *replay, False
         order_id = _insert(uow, actor, data, currency, total)  # the winner is gone again
         if order_id is None:
             raise Conflict(f"external_ref {data.external_ref!r} is being used; retry")
@@ -115,11 +117,11 @@ def create_order_document(
     document = uow.orders.document(order_id=order_id)
     assert document is not None  # written above, in this transaction
     uow.commit()
-    return document, True
+    return document, order_id, True
 
 
-def _replay(uow: UnitOfWork, data: OrderCreate, currency: str) -> str | None:
-    """The stored order's document when `data` repeats its external_ref with the same
+def _replay(uow: UnitOfWork, data: OrderCreate, currency: str) -> tuple[str, int] | None:
+    """The stored order's document and id when `data` repeats its external_ref with the same
     content.
 
     Raises `Conflict` when the ref is taken by an order with other content.
@@ -134,7 +136,9 @@ def _replay(uow: UnitOfWork, data: OrderCreate, currency: str) -> str | None:
             f"external_ref {data.external_ref!r} is already used by order {existing.id} "
             "with different content"
         )
-    return uow.orders.document(order_id=existing.id)
+    document = uow.orders.document(order_id=existing.id)
+    assert document is not None  # read above, in this transaction
+    return document, existing.id
 
 
 def _insert(
