@@ -113,9 +113,7 @@ def create_order_document(
         order_id = _insert(uow, actor, data, currency, total)  # the winner is gone again
         if order_id is None:
             raise Conflict(f"external_ref {data.external_ref!r} is being used; retry")
-    _add_lines(uow, actor, order_id, lines, products)
-    document = uow.orders.document(order_id=order_id)
-    assert document is not None  # written above, in this transaction
+    document = _add_lines(uow, actor, order_id, lines, products)
     uow.commit()
     return document, order_id, True
 
@@ -187,24 +185,19 @@ def _add_lines(
     order_id: int,
     priced: list[PricedLine],
     products: Mapping[str, CatalogProduct],
-) -> None:
-    """Reserve stock and write the order's lines and a `reserve` movement per line that took
-    stock; each line remembers what it reserved. Raises `InsufficientStock` (the caller's
-    transaction is then rolled back whole, the order row with it)."""
-    reserved: dict[str, int] = {}
-    # Ascending product id: two orders sharing products lock them in the same order.
-    # Products read as untracked (stock NULL) need no reservation.
-    for product_id, sku, _, quantity, _, _ in sorted(priced, key=lambda line: line[0]):
-        taken = 0
-        if products[sku].stock is not None:
-            got = uow.products.reserve_stock(product_id, quantity)
-            if got is None:
-                left = uow.products.stock_left(product_id)
-                raise InsufficientStock(
-                    f"insufficient stock for {sku}: {left} left, {quantity} requested"
-                )
-            taken = got
-        reserved[sku] = taken
+) -> str:
+    """Write the order's lines, reserve stock and write a `reserve` movement per line that
+    took stock; each line remembers what it reserved. Returns the order's document. Raises
+    `InsufficientStock` (the caller's transaction is then rolled back whole, the order row
+    with it).
+
+    The lines and the document come before the reservations: a reservation locks its
+    product's row until the commit, and every other create of that product waits for it,
+    so only the reservations, the ledger rows and the commit run while it is held. A line
+    of a tracked product is written as reserving its quantity, and put right in the rare
+    case that the product stopped tracking stock meanwhile.
+    """
+    tracked = {sku for sku, product in products.items() if product.stock is not None}
     uow.orders.add_lines(
         [
             {
@@ -215,25 +208,42 @@ def _add_lines(
                 "quantity": quantity,
                 "unit_price": price,
                 "line_total": line_total,
-                "reserved": reserved[sku],
+                "reserved": quantity if sku in tracked else 0,
             }
             for product_id, sku, name, quantity, price, line_total in priced
         ]
     )
+    document = uow.orders.document(order_id=order_id)
+    assert document is not None  # written above, in this transaction
+    reserved: list[tuple[int, int]] = []
+    untracked: list[int] = []
+    # Ascending product id: two orders sharing products lock them in the same order.
+    # Products read as untracked (stock NULL) need no reservation.
+    for product_id, sku, _, quantity, _, _ in sorted(priced, key=lambda line: line[0]):
+        if sku not in tracked:
+            continue
+        taken = uow.products.reserve_stock(product_id, quantity)
+        if taken is None:
+            left = uow.products.stock_left(product_id)
+            raise InsufficientStock(
+                f"insufficient stock for {sku}: {left} left, {quantity} requested"
+            )
+        if taken:
+            reserved.append((product_id, taken))
+        else:
+            untracked.append(product_id)
+    if untracked:
+        uow.orders.clear_reserved(order_id, untracked)
     now = clock.utcnow()
     uow.stock.add_movements(
         [
             movement(
-                product_id,
-                -reserved[sku],
-                StockReason.RESERVE,
-                actor.username,
-                order_id=order_id,
-                at=now,
+                product_id, -taken, StockReason.RESERVE, actor.username, order_id=order_id, at=now
             )
-            for product_id, sku, *_ in sorted(priced, key=lambda line: line[0])
+            for product_id, taken in reserved
         ]
     )
+    return document
 
 
 # ---- read ----

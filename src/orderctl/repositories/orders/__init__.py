@@ -79,6 +79,10 @@ class OrderRepository:
         """Insert an order's lines (one executemany)."""
         self.writes.add_lines(rows)
 
+    def clear_reserved(self, order_id: int, product_ids: Sequence[int]) -> None:
+        """Set the lines of these products in this order to reserve nothing."""
+        self.writes.clear_reserved(order_id, product_ids)
+
     def add_event_row(self, values: dict[str, Any]) -> None:
         """Insert an event row (its `txid` is the database's: migration 0005)."""
         self.writes.add_event(values)

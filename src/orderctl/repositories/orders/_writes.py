@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from orderctl.repositories.orders._documents import _built
@@ -41,6 +41,15 @@ class OrderWrites:
         """Insert an order's lines (every column but `id`) with one executemany."""
         if rows:
             self.session.connection().execute(_built(("insert-lines",), _lines), list(rows))
+
+    def clear_reserved(self, order_id: int, product_ids: Sequence[int]) -> None:
+        """Set the lines of these products in this order to reserve nothing."""
+        stmt = (
+            update(order_items)
+            .where(order_items.c.order_id == order_id, order_items.c.product_id.in_(product_ids))
+            .values(reserved=0)
+        )
+        self.session.connection().execute(stmt)
 
     def add_event(self, values: dict[str, Any]) -> None:
         """Insert one event row (every column but `id` and `txid`)."""
