@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from types import TracebackType
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -78,15 +77,14 @@ class RequestUnitOfWork(UnitOfWork):
         self.ends_with_route = ends_with_route
         self.ended = False
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def end(self, error: BaseException | None = None) -> None:
+        """Leave the unit of work (once) as `with` would, with the route's `error` if any."""
         if not self.ended:
             self.ended = True
-            super().__exit__(exc_type, exc_value, tb)
+            if error is None:
+                self.__exit__(None, None, None)
+            else:
+                self.__exit__(type(error), error, error.__traceback__)
 
 
 @asynccontextmanager
@@ -105,10 +103,10 @@ async def _unit_of_work(
         yield uow
     except BaseException as error:
         if not uow.ended:
-            await run_in_threadpool(uow.__exit__, type(error), error, error.__traceback__)
+            await run_in_threadpool(uow.end, error)
         raise
     if not uow.ended:
-        await run_in_threadpool(uow.__exit__, None, None, None)
+        await run_in_threadpool(uow.end)
 
 
 def end_with_route(route: Callable[..., Any]) -> Callable[..., Any]:
@@ -127,10 +125,10 @@ def end_with_route(route: Callable[..., Any]) -> Callable[..., Any]:
             result = route(**values)
         except BaseException as error:
             for uow in uows:
-                uow.__exit__(type(error), error, error.__traceback__)
+                uow.end(error)
             raise
         for uow in uows:
-            uow.__exit__(None, None, None)
+            uow.end()
         return result
 
     return call
