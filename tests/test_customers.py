@@ -14,6 +14,7 @@ from helpers import (
     snapshot_column,
     statements_on_every_engine,
 )
+from orderctl import clock
 from orderctl.db import Database
 from orderctl.enums import OrderStatus, Role
 from orderctl.models import Order
@@ -96,10 +97,10 @@ def _order(
     database: Database, email: str, status: OrderStatus, total: str, currency: str = "EUR"
 ) -> None:
     with UnitOfWork(database) as u:
-        customer = u.customers.get_or_create(email, None, created_by="test")
+        customer_id = u.customers.id_for(email, None, created_by="test", at=clock.utcnow())
         u.orders.add(
             Order(
-                customer_id=customer.id,
+                customer_id=customer_id,
                 status=status.value,
                 currency=currency,
                 total=Decimal(total),

@@ -191,17 +191,15 @@ def test_show_uses_indexes(seeded: Database) -> None:
 def test_list_sql_has_no_offset_on_postgresql(database: Database) -> None:
     """The compiled statement has no OFFSET on PostgreSQL at all (SQLite renders a literal
     `OFFSET 0` with every LIMIT, which skips nothing)."""
-    from sqlalchemy import select
-
-    from orderctl.tables import orders
+    from orderctl.repositories.orders._shapes import LISTING
 
     with UnitOfWork(database, write=False) as u:
-        stmt = u.orders.documents._filtered(
-            select(orders.c.id),
+        stmt, _ = u.orders.documents._page(
+            LISTING,
             OrderFilters(statuses=(OrderStatus.PAID,), since=SINCE),
             sort="-created",
             after=AFTER["created"],
-        ).limit(30)
+        )
     sql = str(stmt.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
     assert "OFFSET" not in sql.upper() and "LIMIT" in sql.upper()
 

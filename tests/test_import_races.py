@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from helpers import ORDER_CSV_HEADER as HEADER
 from helpers import ORDERCTL, Cli, HeldCommitUow, child_pids, seed_products
+from orderctl import clock
 from orderctl.db import Database
 from orderctl.enums import Role
 from orderctl.schemas import OrderCreate
@@ -115,7 +116,7 @@ def _held_create(cli: Cli, database: Database, ref: str, quantity: int) -> Itera
     the held transaction holds the ref only (and MUG-01's stock, which imports never touch)."""
     n = int(ref.split("-")[1])
     with UnitOfWork(database) as u:
-        u.customers.get_or_create(f"c{n % 7}@example.com", None, created_by="test")
+        u.customers.id_for(f"c{n % 7}@example.com", None, created_by="test", at=clock.utcnow())
         u.commit()
     data = OrderCreate.model_validate(
         {

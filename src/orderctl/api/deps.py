@@ -6,9 +6,9 @@ declaration to answer 403 before the body is validated, and the service checks i
 
 FastAPI runs a plain `def` dependency in its thread pool, a hand-off to a worker thread and
 back that cost more than the work of most of these (docs/performance.md, *HTTP API*). So the
-dependencies that do no I/O are `async def` and run on the event loop; only the token check,
-the end of a unit of work (ROLLBACK, the connection back to the pool) and the route itself
-go to a thread.
+dependencies that do no I/O are `async def` and run on the event loop; only the checks of
+`role_of` (schema, token, role: one hand-off), the end of a unit of work (ROLLBACK, the
+connection back to the pool) and the route itself go to a thread.
 """
 
 from __future__ import annotations
@@ -38,55 +38,134 @@ async def get_database(request: Request) -> Database:
     return db
 
 
-async def ready_database(
-    db: Annotated[Database, Depends(get_database)], request: Request
-) -> Database:
-    """The database, checked reachable and at the latest migration (503 otherwise).
-
-    Checked until it first succeeds, then trusted: a database that goes away later fails the
-    request's own queries, which map to 503 as well.
-    """
+def _check_schema(request: Request) -> Database:
+    """The app's database, checked reachable and at the latest migration until the first
+    check succeeds, then trusted: a database that goes away later fails the request's own
+    queries, which map to 503 as well. (In a worker thread: the check is I/O.)"""
+    db: Database = request.app.state.database
     if not request.app.state.schema_ok:
-        await run_in_threadpool(db.check_schema)
+        db.check_schema()
         request.app.state.schema_ok = True
     return db
+
+
+async def _ready(request: Request) -> Database:
+    db: Database = request.app.state.database
+    if not request.app.state.schema_ok:
+        await run_in_threadpool(_check_schema, request)
+    return db
+
+
+async def ready_database(request: Request) -> Database:
+    """The database, checked reachable and at the latest migration (503 otherwise)."""
+    return await _ready(request)
+
+
+#: Read by api.openapi: a dependency marked so can answer 503 (the database is checked).
+ready_database.checks_database = True  # type: ignore[attr-defined]
 
 
 ReadyDatabase = Annotated[Database, Depends(ready_database)]
 
 
+class RequestUnitOfWork(UnitOfWork):
+    """A request's unit of work; `ends_with_route`: the route's own worker thread ends it
+    (`end_with_route`), so its end costs no second hand-off to the thread pool."""
+
+    def __init__(self, db: Database, *, write: bool, ends_with_route: bool) -> None:
+        super().__init__(db, write=write)
+        self.ends_with_route = ends_with_route
+        self.ended = False
+
+    def end(self, error: BaseException | None = None) -> None:
+        """Leave the unit of work (once) as `with` would, with the route's `error` if any."""
+        if not self.ended:
+            self.ended = True
+            if error is None:
+                self.__exit__(None, None, None)
+            else:
+                self.__exit__(type(error), error, error.__traceback__)
+
+
 @asynccontextmanager
-async def _unit_of_work(db: Database, *, write: bool) -> AsyncIterator[UnitOfWork]:
+async def _unit_of_work(
+    db: Database, *, write: bool, ends_with_route: bool
+) -> AsyncIterator[UnitOfWork]:
     """A unit of work for this request. Opening one makes a `Session` only (its connection is
     taken at the first query), so it opens on the event loop; its end rolls back and returns
-    the connection, in the thread pool. An error of the route passes through `__exit__` as
-    with `with`, which turns a database error into an orderctl one."""
-    uow = UnitOfWork(db, write=write).__enter__()
+    the connection: in the route's worker thread right after the route (`end_with_route`),
+    else (a streamed answer, a request refused before its route ran) in the thread pool here.
+    An error of the route passes through `__exit__` as with `with`, which turns a database
+    error into an orderctl one."""
+    uow = RequestUnitOfWork(db, write=write, ends_with_route=ends_with_route)
+    uow.__enter__()
     try:
         yield uow
     except BaseException as error:
-        await run_in_threadpool(uow.__exit__, type(error), error, error.__traceback__)
+        if not uow.ended:
+            await run_in_threadpool(uow.end, error)
         raise
-    await run_in_threadpool(uow.__exit__, None, None, None)
+    if not uow.ended:
+        await run_in_threadpool(uow.end)
 
 
-async def read_uow(db: ReadyDatabase) -> AsyncIterator[UnitOfWork]:
+def end_with_route(route: Callable[..., Any]) -> Callable[..., Any]:
+    """`route` (a plain `def`, run in a worker thread) ending the request's unit of work in
+    that thread when it returns or raises, as `with` would."""
+
+    def call(**values: Any) -> Any:
+        uows = [
+            value
+            for value in values.values()
+            if isinstance(value, RequestUnitOfWork) and value.ends_with_route
+        ]
+        if not uows:
+            return route(**values)
+        try:
+            result = route(**values)
+        except BaseException as error:
+            for uow in uows:
+                uow.end(error)
+            raise
+        for uow in uows:
+            uow.end()
+        return result
+
+    return call
+
+
+async def read_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """A read-only unit of work for this request (rolled back at the end)."""
-    async with _unit_of_work(db, write=False) as uow:
+    async with _unit_of_work(await _ready(request), write=False, ends_with_route=True) as uow:
         yield uow
 
 
-async def write_uow(db: ReadyDatabase) -> AsyncIterator[UnitOfWork]:
+async def write_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """A writing unit of work for this request; the service commits it."""
-    async with _unit_of_work(db, write=True) as uow:
+    async with _unit_of_work(await _ready(request), write=True, ends_with_route=True) as uow:
         yield uow
+
+
+async def stream_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """A read-only unit of work that lives while a streamed answer is sent."""
+    async with _unit_of_work(await _ready(request), write=False, ends_with_route=False) as uow:
+        yield uow
+
+
+stream_uow.checks_database = True  # type: ignore[attr-defined]
+read_uow.checks_database = True  # type: ignore[attr-defined]
+write_uow.checks_database = True  # type: ignore[attr-defined]
+
+
+def _authenticated(db: Database, token: str | None) -> Actor:
+    if not token:
+        raise NotAuthenticated("not authenticated: send `Authorization: Bearer <token>`")
+    return authenticate(db, token)
 
 
 def current_actor(db: ReadyDatabase, token: Annotated[str | None, Depends(bearer)]) -> Actor:
     """The user behind `Authorization: Bearer <token>` (401 when missing or not valid)."""
-    if not token:
-        raise NotAuthenticated("not authenticated: send `Authorization: Bearer <token>`")
-    return authenticate(db, token)
+    return _authenticated(db, token)
 
 
 # `scope="function"`: the unit of work ends (rolls back, returns its connection) before the
@@ -94,7 +173,7 @@ def current_actor(db: ReadyDatabase, token: Annotated[str | None, Depends(bearer
 ReadUow = Annotated[UnitOfWork, Depends(read_uow, scope="function")]
 WriteUow = Annotated[UnitOfWork, Depends(write_uow, scope="function")]
 # `scope="request"`: a streamed answer reads while it is sent, so its unit of work ends after.
-StreamUow = Annotated[UnitOfWork, Depends(read_uow, scope="request")]
+StreamUow = Annotated[UnitOfWork, Depends(stream_uow, scope="request")]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
@@ -104,12 +183,22 @@ def role_of(service: Callable[..., Any]) -> Any:
     Not a second rule book: the role is read from the service, which checks it again. It
     only moves the check before body validation, so a viewer gets 403 for a write however
     malformed the body is, and the order of answers is 503, 401, 403, 422.
+
+    One dependency (and one trip to a worker thread) for the database check, the token check
+    and the role: each dependency and each hand-off to the thread pool costs FastAPI more
+    than the work of most of them (docs/performance.md, *HTTP API*).
     """
     role: Role = service.required_role  # type: ignore[attr-defined]
 
-    async def check(actor: CurrentActor) -> Actor:
+    def authorised(request: Request, token: str | None) -> Actor:
+        db = _check_schema(request)
+        actor = _authenticated(db, token)
         check_role(actor, role)
         return actor
 
+    async def check(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Actor:
+        return await run_in_threadpool(authorised, request, token)
+
     check.checks_role = True  # type: ignore[attr-defined]  # read by api.openapi: 403
+    check.checks_database = True  # type: ignore[attr-defined]  # 503
     return Depends(check)

@@ -11,6 +11,7 @@ Every router is built with `route_class=JsonRoute`; a test checks that no route 
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -35,9 +36,15 @@ class StrictJsonRequest(Request):
 
 
 class JsonRoute(APIRoute):
-    """The route class of every router: its handler sees a `StrictJsonRequest`."""
+    """The route class of every router: its handler sees a `StrictJsonRequest`, and a plain
+    `def` route ends its unit of work in its own worker thread (`deps.end_with_route`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        call = self.dependant.call
+        if call is not None and not inspect.iscoroutinefunction(call):
+            from orderctl.api.deps import end_with_route
+
+            self.dependant.call = end_with_route(call)
         handler = super().get_route_handler()
 
         async def strict_handler(request: Request) -> Response:

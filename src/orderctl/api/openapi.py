@@ -7,7 +7,7 @@ what the route depends on, in one place, so a new route is documented by the sam
 
 | the route depends on | it can answer |
 |---|---|
-| the database, checked (`deps.ready_database`) | 503 (`Retry-After` when the pool is busy) |
+| the database checked (marked `checks_database`) | 503 (`Retry-After` when the pool is busy) |
 | a bearer token (`deps.bearer`) | 401 with `WWW-Authenticate: Bearer` |
 | a role (`deps.role_of`) | 403 |
 | a path parameter (a lookup) | 404 |
@@ -113,11 +113,17 @@ def _has_parameters(dependant: Dependant) -> bool:
     return bool(own) or any(_has_parameters(sub) for sub in dependant.dependencies)
 
 
+def _checks_database(calls: set[Any]) -> bool:
+    """Whether one of `calls` checks the database (`deps.ready_database` and the
+    dependencies that check it themselves)."""
+    return any(getattr(call, "checks_database", False) for call in calls)
+
+
 def statuses_of(route: APIRoute) -> set[int]:
     """The error statuses `route` can answer, from what it depends on (the table above)."""
     calls = set(_calls(route.dependant))
     found = {500}
-    if deps.ready_database in calls:
+    if _checks_database(calls):
         found.add(503)
     if deps.bearer in calls:
         found.add(401)
@@ -149,7 +155,7 @@ def _headers(route: APIRoute) -> dict[int, dict[str, Any]]:
     """The headers of `route`'s errors: every 401 names the scheme; a 503 of a route that
     takes a pooled connection may say when to retry (healthz's never does)."""
     headers = {401: _WWW_AUTHENTICATE}
-    if deps.ready_database in set(_calls(route.dependant)):
+    if _checks_database(set(_calls(route.dependant))):
         headers[503] = _RETRY_AFTER
     return headers
 

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
+from orderctl import tables
+from orderctl.errors import DuplicateKey
 from orderctl.models import Customer, Order
 from orderctl.repositories.search import customer_ids
+from orderctl.repositories.skip_conflict import insert_or_skip
+
+_c = tables.customers
+_BY_EMAIL = select(_c.c.id, _c.c.name).where(_c.c.email == bindparam("email"))
+_NAME = (
+    update(_c)
+    .where(_c.c.id == bindparam("cid"), _c.c.name.is_(None))
+    .values(name=bindparam("new_name"))
+)
 
 
 class CustomerRepository:
@@ -26,26 +37,31 @@ class CustomerRepository:
         stmt = select(Customer).where(Customer.email == email.strip().lower())
         return self.session.scalars(stmt).one_or_none()
 
-    def get_or_create(self, email: str, name: str | None, *, created_by: str) -> Customer:
-        """The customer with this (normalised) email, created when new.
+    def id_for(self, email: str, name: str | None, *, created_by: str, at: datetime) -> int:
+        """The id of the customer with this (normalised) email, created when new (Core: one
+        read, and an insert for a new customer).
 
         Callers pass a validated, lower-cased email. A name given for an existing customer
-        that has none fills it in; an existing name is never overwritten by an order.
+        that has none fills it in; an existing name is never overwritten by an order. When
+        a concurrent transaction creates the same customer first, the insert skips the row
+        (`ON CONFLICT DO NOTHING`; PostgreSQL waits for that transaction) and theirs is
+        read again: no savepoint, nothing undone.
         """
-        customer = self.get_by_email(email)
-        if customer is None:
-            try:
-                # A savepoint: when a concurrent transaction creates the same customer first
-                # (PostgreSQL), only this insert is undone and theirs is used.
-                with self.session.begin_nested():
-                    return self.add(Customer(email=email, name=name or None, created_by=created_by))
-            except IntegrityError:
-                customer = self.get_by_email(email)
-                if customer is None:
-                    raise
-        if name and not customer.name:
-            customer.name = name
-        return customer
+        connection = self.session.connection()
+        found = connection.execute(_BY_EMAIL, {"email": email}).first()
+        if found is None:
+            insert = insert_or_skip(connection.dialect.name, _c, _c.c.email, _c.c.id)
+            new = {"email": email, "name": name or None, "created_at": at, "created_by": created_by}
+            new_id = connection.execute(insert, new).scalar()
+            if new_id is not None:
+                return int(new_id)
+            found = connection.execute(_BY_EMAIL, {"email": email}).first()
+            if found is None:  # the row that conflicted is gone again: a real error to show
+                raise DuplicateKey(f"customer {email!r} was created and deleted meanwhile; retry")
+        customer_id, stored_name = found
+        if name and not stored_name:
+            connection.execute(_NAME, {"cid": customer_id, "new_name": name})
+        return int(customer_id)
 
     def page(
         self, *, after: str | None = None, limit: int = 30, search: str | None = None

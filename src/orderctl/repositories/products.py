@@ -3,15 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from orderctl import tables
 from orderctl.enums import StockReason
 from orderctl.errors import NotFound
 from orderctl.models import Product
 from orderctl.repositories.stock import StockRepository, movement
+
+#: The catalog's columns that an order reads (Core: `ProductRepository.catalog`).
+_p = tables.products
+_CATALOG = select(_p.c.id, _p.c.sku, _p.c.name, _p.c.unit_price, _p.c.stock, _p.c.active).where(
+    _p.c.sku.in_(bindparam("skus", expanding=True))
+)
+#: Take `n` from a tracked product's stock if enough is left: atomic on both backends, and
+#: the CHECK (stock >= 0) never has to refuse it. `RETURNING` tells taken from not taken.
+_RESERVE = (
+    update(_p)
+    .where(_p.c.id == bindparam("pid"), _p.c.stock.is_not(None), _p.c.stock >= bindparam("n"))
+    .values(stock=_p.c.stock - bindparam("n"))
+    .returning(_p.c.id)
+)
+_STOCK = select(_p.c.stock).where(_p.c.id == bindparam("pid"))
+
+
+class CatalogProduct(NamedTuple):
+    """A product as a new order reads it (pricing's `CatalogItem`, and its stock)."""
+
+    id: int
+    sku: str
+    name: str
+    unit_price: Decimal
+    #: None: stock is not tracked.
+    stock: int | None
+    active: bool
+
 
 #: The actor of an opening movement when the product names no `updated_by` (test set-ups).
 UNNAMED_ACTOR = "system"
@@ -70,6 +100,15 @@ class ProductRepository:
         rows = self.session.scalars(self._by_sku(stmt, for_update=for_update))
         return {product.sku: product for product in rows}
 
+    def catalog(self, skus: Iterable[str]) -> dict[str, CatalogProduct]:
+        """The products with these SKUs (one Core query, no ORM object), keyed by SKU;
+        missing ones are absent."""
+        wanted = list(set(skus))
+        if not wanted:
+            return {}
+        rows = self.session.connection().execute(_CATALOG, {"skus": wanted})
+        return {row.sku: CatalogProduct(*row) for row in rows}
+
     def list(self, *, active: bool | None = True) -> Sequence[Product]:
         """Products ordered by SKU; `active=None` gives every product, True/False filter."""
         stmt = select(Product).order_by(Product.sku)
@@ -86,20 +125,16 @@ class ProductRepository:
         when too little is left (nothing changed). The conditional UPDATE is atomic on both
         backends.
         """
-        stmt = (
-            update(Product)
-            .where(Product.id == product_id, Product.stock.is_not(None))
-            .where(Product.stock >= quantity)
-            .values(stock=Product.stock - quantity)
-            .execution_options(synchronize_session=False)
-        )
-        if self.session.execute(stmt).rowcount == 1:  # type: ignore[attr-defined]
+        connection = self.session.connection()
+        taken = connection.execute(_RESERVE, {"pid": product_id, "n": quantity}).first()
+        if taken is not None:
             return quantity
         return 0 if self.stock_left(product_id) is None else None
 
     def stock_left(self, product_id: int) -> int | None:
         """A product's stock now (None: it does not track stock)."""
-        return self.session.scalar(select(Product.stock).where(Product.id == product_id))
+        stock: int | None = self.session.connection().execute(_STOCK, {"pid": product_id}).scalar()
+        return stock
 
     def adjust_stock(self, product_id: int, delta: int, maximum: int) -> bool:
         """Add `delta` (negative takes away) to a tracked product's stock in one conditional

@@ -1,205 +1,32 @@
-"""Orders: create, show, change status, history (DESIGN.md §5). Listing is in
-`services.order_listing`."""
+"""Orders: create, show, change status, history (DESIGN.md §5). Creating is in
+`services.order_create` (re-exported here), listing in `services.order_listing`."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
 
 from orderctl import clock
-from orderctl.enums import TRANSITIONS, EventAction, OrderStatus, Role, StockReason
+from orderctl.enums import TRANSITIONS, EventAction, OrderStatus, Role
 from orderctl.errors import (
     Conflict,
-    DuplicateKey,
-    InsufficientStock,
     InvalidTransition,
     NotFound,
     ValidationFailed,
 )
-from orderctl.models import Order, OrderEvent, OrderItem, Product
-from orderctl.order_content import TEXT_FIELDS, OrderContent, same_content
+from orderctl.models import Order, OrderEvent
 from orderctl.parsing import free_text
-from orderctl.pricing import PricedLine, PricingProblem, price_lines
-from orderctl.repositories.stock import movement
 from orderctl.schemas import (
     NOTES_MAX,
     EventRead,
-    OrderCreate,
     OrderRead,
 )
 from orderctl.services.access import Actor, requires
+from orderctl.services.order_create import create_order as create_order
+from orderctl.services.order_create import create_order_document as create_order_document
 from orderctl.services.stock import release_reservations
 from orderctl.services.uow import UnitOfWork
 from orderctl.tables import ORDER_ID_MAX
-
-# ---- create ----
-
-
-def _same_content(order: Order, data: OrderCreate, currency: str) -> bool:
-    """Whether a stored order is what `data` asks for (a retry of the same create)."""
-    stored = OrderContent(
-        customer_email=order.customer.email,
-        currency=order.currency,
-        texts=tuple(getattr(order, name) for name in TEXT_FIELDS),
-        items={item.sku: (item.quantity, item.unit_price) for item in order.items},
-    )
-    wanted = OrderContent(
-        customer_email=data.customer_email,
-        currency=currency,
-        texts=tuple(getattr(data, name) for name in TEXT_FIELDS),
-        items={item.sku: (item.quantity, item.unit_price) for item in data.items},
-    )
-    return same_content(stored, wanted)
-
-
-@requires(Role.OPERATOR)
-def create_order(
-    uow: UnitOfWork, actor: Actor, data: OrderCreate, *, default_currency: str = "EUR"
-) -> tuple[OrderRead, bool]:
-    """Create a pending order; returns it and whether it was created.
-
-    Prices come from the catalog (a line's `unit_price` overrides). A customer that does not
-    exist is created. Tracked stock is reserved atomically, in ascending product id order.
-    When `external_ref` exists already: the same content returns the stored order with
-    created=False (idempotent retry); other content raises `Conflict`.
-
-    A create that races another of the same external_ref (or of the same new customer) and
-    loses at the unique index looks again and answers as above: callers need no retry.
-
-    Raises `ValidationFailed` (unknown or inactive SKU, amounts beyond Numeric(12, 2), a
-    status other than pending; `pricing.price_lines`), `Conflict`, `InsufficientStock`
-    (naming the SKU); on any error nothing is written.
-    """
-    currency = data.currency or default_currency
-    replay = _replay(uow, data, currency)
-    if replay is not None:
-        return replay, False
-    if data.status is not OrderStatus.PENDING:
-        raise ValidationFailed(
-            f"status: a new order is pending (got {data.status.value!r}); change it afterwards "
-            "with `orderctl orders set-status`"
-        )
-
-    products = uow.products.get_many_by_sku(item.sku for item in data.items)
-    priced = price_lines([(i.sku, i.quantity, i.unit_price) for i in data.items], products)
-    if isinstance(priced, PricingProblem):
-        where = "" if priced.index is None else f"items.{priced.index}"
-        raise ValidationFailed(priced.at(where))
-    lines, total = priced
-    try:
-        order = _insert(uow, actor, data, currency, lines, total, products)
-    except DuplicateKey:
-        # A concurrent create committed a unique key first (PostgreSQL: our INSERT waited for
-        # it, then failed): the same external_ref, or the first order of the same new
-        # customer. Only this attempt was undone; look again, now seeing the winner: the same
-        # ref and content is a replay, other content a conflict, a new customer is reused.
-        replay = _replay(uow, data, currency)
-        if replay is not None:
-            return replay, False
-        order = _insert(uow, actor, data, currency, lines, total, products)
-    read = OrderRead.model_validate(order)
-    uow.commit()
-    return read, True
-
-
-def _replay(uow: UnitOfWork, data: OrderCreate, currency: str) -> OrderRead | None:
-    """The stored order when `data` repeats its external_ref with the same content.
-
-    Raises `Conflict` when the ref is taken by an order with other content.
-    """
-    if data.external_ref is None:
-        return None
-    existing = uow.orders.get_by_external_ref(data.external_ref)
-    if existing is None:
-        return None
-    if not _same_content(existing, data, currency):
-        raise Conflict(
-            f"external_ref {data.external_ref!r} is already used by order {existing.id} "
-            "with different content"
-        )
-    return OrderRead.model_validate(existing)
-
-
-def _insert(
-    uow: UnitOfWork,
-    actor: Actor,
-    data: OrderCreate,
-    currency: str,
-    priced: list[PricedLine],
-    total: Decimal,
-    products: dict[str, Product],
-) -> Order:
-    """Reserve stock and write the order, its lines, its `created` event and a `reserve`
-    movement per line that took stock; each line remembers what it reserved. In a savepoint:
-    a `DuplicateKey` (a concurrent create won) undoes only this attempt."""
-    with uow.savepoint():
-        lines = [
-            OrderItem(
-                product_id=product_id,
-                sku=sku,
-                name=name,
-                quantity=quantity,
-                unit_price=price,
-                line_total=line_total,
-            )
-            for product_id, sku, name, quantity, price, line_total in priced
-        ]
-        # Ascending product id: two orders sharing products lock them in the same order.
-        # Products read as untracked (stock NULL) need no reservation.
-        for line in sorted(lines, key=lambda item: item.product_id):
-            taken = 0
-            if products[line.sku].stock is not None:
-                reserved = uow.products.reserve_stock(line.product_id, line.quantity)
-                if reserved is None:
-                    left = uow.products.stock_left(line.product_id)
-                    raise InsufficientStock(
-                        f"insufficient stock for {line.sku}: {left} left, {line.quantity} requested"
-                    )
-                taken = reserved
-            line.reserved = taken
-
-        now = clock.utcnow()
-        created_at = data.created_at or now
-        customer = uow.customers.get_or_create(
-            data.customer_email, data.customer_name, created_by=actor.username
-        )
-        order = Order(
-            external_ref=data.external_ref,
-            customer=customer,
-            status=OrderStatus.PENDING.value,
-            currency=currency,
-            total=total,
-            **{name: getattr(data, name) or None for name in TEXT_FIELDS},
-            created_at=created_at,
-            updated_at=created_at,
-            created_by=actor.username,
-            items=lines,
-        )
-        order.events.append(
-            OrderEvent(
-                at=created_at,
-                actor=actor.username,
-                action=EventAction.CREATED.value,
-                to_status=OrderStatus.PENDING.value,
-            )
-        )
-        uow.orders.add(order)
-        uow.stock.add_movements(
-            [
-                movement(
-                    line.product_id,
-                    -line.reserved,
-                    StockReason.RESERVE,
-                    actor.username,
-                    order_id=order.id,
-                    at=now,
-                )
-                for line in sorted(lines, key=lambda item: item.product_id)
-            ]
-        )
-        return order
-
 
 # ---- read ----
 

@@ -157,7 +157,7 @@ def create_order(
     request: Request,
     body: OrderCreate,
     uow: WriteUow,
-    actor: Annotated[Actor, role_of(orders.create_order)],
+    actor: Annotated[Actor, role_of(orders.create_order_document)],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -177,11 +177,13 @@ def create_order(
                 "Idempotency-Key: differs from the body's external_ref (give one, or both equal)"
             )
     currency: str = request.app.state.default_currency
-    order, created = orders.create_order(uow, actor, data, default_currency=currency)
-    headers = {"Location": f"/api/orders/{order.id}"}
+    document, order_id, created = orders.create_order_document(
+        uow, actor, data, default_currency=currency
+    )
+    headers = {"Location": f"/api/orders/{order_id}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"
-    return _json(order.model_dump_json(), status_code=201 if created else 200, headers=headers)
+    return _json(document, status_code=201 if created else 200, headers=headers)
 
 
 #: `/{id_or_ref}`: one path segment, digits only = an id, else an external ref

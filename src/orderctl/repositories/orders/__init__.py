@@ -2,7 +2,8 @@
 
 Services call use cases; how each is stored is decided underneath, in private modules:
 
-- `_entities`: the ORM queries (create, load one with its items, events, compare-and-set);
+- `_entities`: the ORM queries (load one with its items, events, compare-and-set);
+- `_writes`: one new order's rows (Core inserts, `orders create` and `POST /api/orders`);
 - `_documents`: keyset pages of the JSON documents the database writes (Core only);
 - `_stream`: every match streamed, on SQLite by a forked reader with its snapshot lock;
 - `_bulk` + `_sqlite_bulk`: the import's raw driver writer (COPY, `executemany`), and
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from orderctl.repositories.orders._documents import OrderDocuments, OrderRows
     from orderctl.repositories.orders._entities import OrderEntities
     from orderctl.repositories.orders._write_behind import OrderBulkWriter
+    from orderctl.repositories.orders._writes import OrderWrites
 
 __all__ = ["OrderFilters", "OrderRepository"]
 
@@ -40,6 +42,7 @@ class OrderRepository:
         self.db = db
         self._entities: OrderEntities | None = None
         self._documents: OrderDocuments | None = None
+        self._writes: OrderWrites | None = None
 
     @property
     def entities(self) -> OrderEntities:
@@ -56,6 +59,33 @@ class OrderRepository:
 
             self._documents = OrderDocuments(self.session)
         return self._documents
+
+    @property
+    def writes(self) -> OrderWrites:
+        if self._writes is None:
+            from orderctl.repositories.orders._writes import OrderWrites
+
+            self._writes = OrderWrites(self.session)
+        return self._writes
+
+    # ---- one new order (Core) ----
+
+    def insert(self, values: dict[str, Any]) -> int | None:
+        """Insert an order row; its id, or None when its `external_ref` is taken (a
+        concurrent create committed it first; nothing written, the transaction goes on)."""
+        return self.writes.insert(values)
+
+    def add_lines(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert an order's lines (one executemany)."""
+        self.writes.add_lines(rows)
+
+    def clear_reserved(self, order_id: int, product_ids: Sequence[int]) -> None:
+        """Set the lines of these products in this order to reserve nothing."""
+        self.writes.clear_reserved(order_id, product_ids)
+
+    def add_event_row(self, values: dict[str, Any]) -> None:
+        """Insert an event row (its `txid` is the database's: migration 0005)."""
+        self.writes.add_event(values)
 
     # ---- entities (ORM) ----
 

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Integer,
     Select,
     Text,
     any_,
     bindparam,
     func,
-    literal,
     literal_column,
     select,
     tuple_,
@@ -91,50 +91,84 @@ class OrderDocuments:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def _page(
+        self,
+        shape: Shape,
+        filters: OrderFilters,
+        *,
+        sort: str,
+        after: tuple[Any, int] | None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """The statement of one page (its `LIMIT` the parameter `limit`) and its parameters.
+
+        The filters' values and the keyset are bound parameters, so one statement serves
+        every page of the same shape (which filters are given, the sort, a keyset or not,
+        whether few orders match): it is built once per dialect and shape (`_built`), and
+        SQLAlchemy computes its cache key once. A `--search` or `--sku` page is built each
+        time (its sets of ids hold the search text).
+        """
+        column, _ = SORT_COLUMNS[sort]
+        sets = self._matching(filters)
+        few = self._few_match(filters, column, sets)
+        params: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("statuses", [status.value for status in filters.statuses] or None),
+                ("customer_email", filters.customer_email),
+                ("since", filters.since),
+                ("until", filters.until),
+                ("min_total", filters.min_total),
+                ("max_total", filters.max_total),
+                ("after_key", None if after is None else after[0]),
+                ("after_id", None if after is None else after[1]),
+            )
+            if value is not None
+        }
+
+        def build() -> Any:
+            stmt = self._documents(shape, column, orders.c.id)
+            return self._filtered(stmt, set(params), sort=sort, sets=sets, few=few).limit(
+                bindparam("limit", type_=Integer)
+            )
+
+        if sets:
+            return build(), params
+        dialect = self.session.get_bind().dialect.name
+        key = (dialect, "page", type(shape).__name__, sort, str(few), *sorted(params))
+        return _built(key, build), params
+
     def _filtered(
-        self, stmt: Any, filters: OrderFilters, *, sort: str, after: tuple[Any, int] | None
+        self, stmt: Any, given: set[str], *, sort: str, sets: list[Any], few: bool
     ) -> Any:
-        """`stmt` with the filters, the keyset bound and the order of one page applied."""
+        """`stmt` with the filters named in `given` (as bound parameters), the keyset bound
+        and the order of one page applied."""
         column, descending = SORT_COLUMNS[sort]
-        statuses = [status.value for status in filters.statuses]
-        customer_email = filters.customer_email
-        since, until = filters.since, filters.until
-        min_total, max_total = filters.min_total, filters.max_total
-        if statuses:
-            stmt = stmt.where(orders.c.status.in_(list(statuses)))
-        if customer_email is not None:
+        if "statuses" in given:
+            stmt = stmt.where(orders.c.status.in_(bindparam("statuses", expanding=True)))
+        if "customer_email" in given:
             customer_id = (
-                select(customers.c.id).where(customers.c.email == customer_email).scalar_subquery()
+                select(customers.c.id)
+                .where(customers.c.email == bindparam("customer_email"))
+                .scalar_subquery()
             )
             stmt = stmt.where(orders.c.customer_id == customer_id)
-        if since is not None:
-            stmt = stmt.where(orders.c.created_at >= since)
-        if until is not None:
-            stmt = stmt.where(orders.c.created_at < until)
-        if min_total is not None:
-            stmt = stmt.where(orders.c.total >= min_total)
-        if max_total is not None:
-            stmt = stmt.where(orders.c.total <= max_total)
-        sets = self._matching(filters)
+        if "since" in given:
+            stmt = stmt.where(orders.c.created_at >= bindparam("since"))
+        if "until" in given:
+            stmt = stmt.where(orders.c.created_at < bindparam("until"))
+        if "min_total" in given:
+            stmt = stmt.where(orders.c.total >= bindparam("min_total"))
+        if "max_total" in given:
+            stmt = stmt.where(orders.c.total <= bindparam("max_total"))
         matching = [orders.c.id.in_(ids) for ids in sets]
-        if after is not None:
+        if "after_key" in given:
             key = tuple_(column, orders.c.id)
-            bound = tuple_(literal(after[0], column.type), literal(after[1], orders.c.id.type))
+            bound = tuple_(
+                bindparam("after_key", type_=column.type),
+                bindparam("after_id", type_=orders.c.id.type),
+            )
             stmt = stmt.where(key < bound if descending else key > bound)
         order_by: Any = column
-        if matching:
-            # One set is counted as it is (an index-only scan stopping at `FEW`): through
-            # orders, each id would be looked up first (a common SKU at 1M orders on
-            # PostgreSQL: 206 ms, and 1 ms counted as it is; docs/performance.md).
-            few = self._few(sets[0] if len(sets) == 1 else select(orders.c.id).where(*matching))
-        else:
-            few = (
-                column is orders.c.created_at
-                and (min_total is not None or max_total is not None)
-                and not statuses
-                and customer_email is None
-                and self._few(self._total_range(min_total, max_total))
-            )
         if few:
             # Few matching orders: read them by their own index and sort them, rather than
             # walk the sort's index past a million others. An expression keeps the order but
@@ -150,6 +184,24 @@ class OrderDocuments:
         if descending:
             return stmt.order_by(order_by.desc(), orders.c.id.desc())
         return stmt.order_by(order_by.asc(), orders.c.id.asc())
+
+    def _few_match(self, filters: OrderFilters, column: Any, sets: list[Any]) -> bool:
+        """Whether few orders match (`_few`): probed for a search or SKU set, and for a
+        total range alone sorted by created_at."""
+        min_total, max_total = filters.min_total, filters.max_total
+        if sets:
+            matching = [orders.c.id.in_(ids) for ids in sets]
+            # One set is counted as it is (an index-only scan stopping at `FEW`): through
+            # orders, each id would be looked up first (a common SKU at 1M orders on
+            # PostgreSQL: 206 ms, and 1 ms counted as it is; docs/performance.md).
+            return self._few(sets[0] if len(sets) == 1 else select(orders.c.id).where(*matching))
+        return bool(
+            column is orders.c.created_at
+            and (min_total is not None or max_total is not None)
+            and not filters.statuses
+            and filters.customer_email is None
+            and self._few(self._total_range(min_total, max_total))
+        )
 
     def _matching(self, filters: OrderFilters) -> list[Any]:
         """The sets of order ids that `--search` and `--sku` keep (each one a query): from
@@ -214,14 +266,10 @@ class OrderDocuments:
         document; `_shapes.py`).
         """
         column, _ = SORT_COLUMNS[sort]
-        stmt = self._filtered(
-            self._documents(shape, column, orders.c.id),
-            filters,
-            sort=sort,
-            after=after,
-        ).limit(limit + 1 if peek else limit)
+        stmt, params = self._page(shape, filters, sort=sort, after=after)
+        params["limit"] = limit + 1 if peek else limit
         connection = self.session.connection()
-        rows = _driver_rows(connection, stmt)
+        rows = _driver_rows(connection, stmt, params)
         more = len(rows) > limit
         del rows[limit:]
         if not rows:
