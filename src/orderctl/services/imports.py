@@ -49,6 +49,7 @@ from orderctl.order_content import TEXT_FIELDS, same_content
 from orderctl.repositories.orders.records import CatalogEntry, NewOrder, StoredRef
 from orderctl.schemas import OrderCreate
 from orderctl.services.access import Actor, requires
+from orderctl.services.import_checks import FastChecks
 from orderctl.services.import_reader import RawOrder
 from orderctl.services.import_rules import Valid, lost_connection_message, priced, wanted_content
 from orderctl.services.uow import UnitOfWork
@@ -120,6 +121,20 @@ def _validate(order: RawOrder, is_csv: bool) -> OrderCreate | str:
     return parsed
 
 
+def as_valid(parsed: OrderCreate) -> Valid:
+    """The plain tuple of a validated order (what crosses from the reading process)."""
+    return (
+        parsed.external_ref or "",
+        parsed.customer_email,
+        parsed.customer_name or None,
+        parsed.status.value,
+        parsed.currency,
+        tuple(getattr(parsed, name) or None for name in TEXT_FIELDS),
+        parsed.created_at,
+        [(i.sku, i.quantity, i.unit_price) for i in parsed.items],
+    )
+
+
 #: One checked order: the order (its rows dropped unless kept) and its `Valid` or the reason.
 Checked = tuple[RawOrder, Valid | str]
 
@@ -132,11 +147,13 @@ def _checked_batches(
     This runs in the reading process (`OrderBulkWriter.read_ahead`), so it must stay free of
     database access.
     """
+    checks = FastChecks()
     for batch in _batches(orders, batch_size):
         lines = 0
         checked: list[Checked] = []
         first_seen: dict[str, int] = {}
-        for order in batch:
+        fast = checks.batch([o.data if o.error is None and o.data else {} for o in batch])
+        for order, quick in zip(batch, fast, strict=True):
             lines += order.line_count
             result: Valid | str
             if order.ref and order.ref in first_seen:
@@ -147,20 +164,11 @@ def _checked_batches(
             else:
                 if order.ref:
                     first_seen[order.ref] = order.lines[0]
-                parsed = _validate(order, is_csv)
-                if isinstance(parsed, str):
-                    result = parsed
-                else:
-                    result = (
-                        parsed.external_ref or "",
-                        parsed.customer_email,
-                        parsed.customer_name or None,
-                        parsed.status.value,
-                        parsed.currency,
-                        tuple(getattr(parsed, name) or None for name in TEXT_FIELDS),
-                        parsed.created_at,
-                        [(i.sku, i.quantity, i.unit_price) for i in parsed.items],
-                    )
+                if quick is not None:
+                    result = quick
+                else:  # the schema decides, and words the error
+                    parsed = _validate(order, is_csv)
+                    result = parsed if isinstance(parsed, str) else as_valid(parsed)
             order.data = None
             if not keep_rows and not isinstance(result, str):
                 order.raw = [] if isinstance(order.raw, list) else ""

@@ -1,0 +1,240 @@
+"""The import's fast path for `OrderCreate`'s rules (DESIGN.md §7): plain Python checks of a
+batch of orders as read from the file, for the reading process of `import orders`.
+
+`OrderCreate.model_validate` costs ~30 µs an order, most of the reading process's time; these
+checks cost a fraction of it. They apply the schema's rules (`schemas.py`, with the rules
+themselves from `parsing.py`: `normalize_email`, the control-character classes, the stripped
+whitespace, `to_utc`; `schemas.money_cents`) to exactly the values the schema would give, and
+say nothing about a value they are unsure of. The contract, which `tests/test_import_checks.py`
+checks on a corpus of hostile values against the schema itself:
+
+- an order these checks accept, `OrderCreate` accepts, with the same values;
+- an order `OrderCreate` refuses, these checks refuse.
+
+An order they refuse goes through `OrderCreate` as before (`imports._validate`), which gives the
+error message, or, for the few forms left to it (`+5` or `1.0` as a quantity, `1e2` as a
+price, non-ASCII digits), accepts it. The verdict of an import is therefore always the schema's.
+
+Stdlib and the leaf modules only: this runs in the forked reading process.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from orderctl.enums import OrderStatus
+from orderctl.order_content import TEXT_FIELDS
+from orderctl.parsing import (
+    CONTROL_CHARACTERS,
+    TEXT_CONTROL_CHARACTERS,
+    WHITE_SPACE,
+    normalize_email,
+    to_utc,
+)
+from orderctl.pricing import WantedLine
+from orderctl.schemas import (
+    NOTES_MAX,
+    QUANTITY_MAX,
+    SHIPPING_ADDRESS_MAX,
+    OrderCreate,
+    OrderItemCreate,
+    money_cents,
+)
+from orderctl.services.import_rules import Valid
+
+#: The lengths of `schemas.ExternalRef`, `OptionalName`, `Sku` and `OrderCreate.items`.
+_REF_MAX, _NAME_MAX, _SKU_MAX, _ITEMS_MAX = 100, 200, 64, 1000
+_TEXT_MAX = {"notes": NOTES_MAX, "shipping_address": SHIPPING_ADDRESS_MAX}
+assert tuple(_TEXT_MAX) == TEXT_FIELDS, "a text field without its limit here"
+_ORDER_KEYS = frozenset(OrderCreate.model_fields)
+_ITEM_KEYS = frozenset(OrderItemCreate.model_fields)
+_STATUSES = frozenset(status.value for status in OrderStatus)
+_DEFAULT_STATUS = OrderStatus.PENDING.value
+#: A price these checks read: plain ASCII digits with an optional fraction (the schema also
+#: takes exponents, signs, underscores and other scripts' digits: those go to it).
+_PRICE = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
+#: A timestamp these checks read: a subset of `imports._ISO_DATE` whose every match
+#: `datetime.fromisoformat` reads as pydantic does (fields in range; the day of the month is
+#: checked by both).
+_WHEN = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?"
+)
+#: Values seen per batch repeat (customers order again, SKUs recur): their verdicts are kept
+#: until this many, then forgotten, so memory stays flat.
+_CACHE_MAX = 50_000
+
+
+class FastChecks:
+    """`OrderCreate`'s rules for the orders of an import, with the verdicts of repeated values
+    (emails, names, SKUs) remembered; one instance per import."""
+
+    def __init__(self) -> None:
+        self._emails: dict[str, str | None] = {}
+        self._lines: dict[tuple[str, int, int], str | None] = {}
+
+    def batch(self, orders: Sequence[dict[str, Any]]) -> list[Valid | None]:
+        """Each order's `Valid` tuple, or None where the schema must decide."""
+        if len(self._emails) + len(self._lines) > _CACHE_MAX:
+            self._emails.clear()
+            self._lines.clear()
+        check = self.order
+        return [check(data) for data in orders]
+
+    def order(self, data: dict[str, Any]) -> Valid | None:
+        """The order as `OrderCreate` would give it (a `Valid` tuple), or None: not sure."""
+        if not _ORDER_KEYS.issuperset(data):
+            return None
+        ref = _stripped_line(data.get("external_ref"), 1, _REF_MAX)  # unique: not kept
+        email = self._email(data.get("customer_email"))
+        if ref is None or email is None:
+            return None
+        name: str | None = None
+        raw_name = data.get("customer_name")
+        if raw_name is not None:
+            name = self._line(raw_name, 0, _NAME_MAX)
+            if name is None:
+                return None
+        status = data.get("status", _DEFAULT_STATUS)
+        if type(status) is not str or status not in _STATUSES:
+            return None
+        currency = data.get("currency")
+        if currency is not None:
+            currency = _currency(currency)
+            if currency is None:
+                return None
+        texts = _texts(data)
+        if texts is None:
+            return None
+        created = data.get("created_at")
+        if created is not None:
+            created = _when(created)
+            if created is None:
+                return None
+        lines = self._items(data.get("items"))
+        if lines is None:
+            return None
+        return (ref, email, name or None, status, currency, texts, created, lines)
+
+    def _line(self, value: Any, shortest: int, longest: int) -> str | None:
+        """`_stripped_line`, its verdict kept."""
+        key = (value, shortest, longest)
+        try:
+            return self._lines[key]
+        except (KeyError, TypeError):  # TypeError: not a string (a list is not hashable)
+            pass
+        stripped = _stripped_line(value, shortest, longest)
+        if type(value) is str:
+            self._lines[key] = stripped
+        return stripped
+
+    def _email(self, value: Any) -> str | None:
+        if type(value) is not str:
+            return None
+        try:
+            return self._emails[value]
+        except KeyError:
+            pass
+        email: str | None
+        try:
+            email = normalize_email(value)
+        except ValueError:
+            email = None
+        self._emails[value] = email
+        return email
+
+    def _items(self, items: Any) -> list[WantedLine] | None:
+        if type(items) is not list or not 1 <= len(items) <= _ITEMS_MAX:
+            return None
+        lines: list[WantedLine] = []
+        skus: set[str] = set()
+        for item in items:
+            if type(item) is not dict or not _ITEM_KEYS.issuperset(item):
+                return None
+            sku = self._line(item.get("sku"), 1, _SKU_MAX)
+            quantity = _quantity(item.get("quantity"))
+            if sku is None or quantity is None or sku in skus:
+                return None
+            skus.add(sku)
+            price = item.get("unit_price")
+            if price is not None:
+                price = _price(price)
+                if price is None:
+                    return None
+            lines.append((sku, quantity, price))
+        return lines
+
+
+def _stripped_line(value: Any, shortest: int, longest: int) -> str | None:
+    """A stripped one-line string of `shortest`..`longest` characters (`schemas.Sku`, `Name`,
+    `ExternalRef`: `StringConstraints(strip_whitespace=True, …)`, then `parsing.single_line`)."""
+    if type(value) is not str:
+        return None
+    stripped = value.strip(WHITE_SPACE)
+    if not shortest <= len(stripped) <= longest or CONTROL_CHARACTERS.search(stripped):
+        return None
+    return stripped
+
+
+def _currency(value: Any) -> str | None:
+    """`schemas.Currency`: three ASCII letters once stripped, in upper case."""
+    if type(value) is not str:
+        return None
+    code = value.strip(WHITE_SPACE)
+    return code.upper() if len(code) == 3 and code.isascii() and code.isalpha() else None
+
+
+def _texts(data: dict[str, Any]) -> tuple[str | None, ...] | None:
+    """The `TEXT_FIELDS` (`schemas.Notes`, `ShippingAddress`: a length, `parsing.free_text`),
+    an empty one as None."""
+    texts: list[str | None] = []
+    for field, longest in _TEXT_MAX.items():
+        value = data.get(field)
+        if value is not None and (
+            type(value) is not str or len(value) > longest or TEXT_CONTROL_CHARACTERS.search(value)
+        ):
+            return None
+        texts.append(value or None)
+    return tuple(texts)
+
+
+def _quantity(value: Any) -> int | None:
+    """`schemas.Quantity` for a JSON integer or a string of ASCII digits."""
+    if type(value) is int:
+        number = value
+    elif type(value) is str and value.isascii() and value.isdigit() and len(value) <= 10:
+        number = int(value)
+    else:
+        return None
+    return number if 1 <= number <= QUANTITY_MAX else None
+
+
+def _price(value: Any) -> Decimal | None:
+    """`schemas.Money` for a JSON number (Decimal or int) or a plain decimal string."""
+    if type(value) is str:
+        if not _PRICE.fullmatch(value):
+            return None
+        value = Decimal(value)
+    elif type(value) is int:
+        value = Decimal(value)
+    elif type(value) is not Decimal:
+        return None
+    try:
+        return money_cents(value)
+    except ValueError:
+        return None
+
+
+def _when(value: Any) -> datetime | None:
+    """`schemas.Timestamp` for the ISO forms of `_WHEN`, in UTC."""
+    if type(value) is not str or not _WHEN.fullmatch(value):
+        return None
+    try:
+        return to_utc(datetime.fromisoformat(value))
+    except ValueError:
+        return None
