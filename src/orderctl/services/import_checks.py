@@ -21,10 +21,10 @@ Stdlib and the leaf modules only: this runs in the forked reading process.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from orderctl.enums import OrderStatus
 from orderctl.order_content import TEXT_FIELDS
@@ -71,41 +71,59 @@ _CACHE_MAX = 50_000
 
 
 class FastChecks:
-    """`OrderCreate`'s rules for the orders of an import, with the verdicts of repeated values
-    (emails, names, SKUs) remembered; one instance per import."""
+    """`OrderCreate`'s rules for the orders of an import; one instance per import.
+
+    The values a file repeats (emails, names, SKUs, quantities, prices, currencies) are checked
+    once: each accepted raw string is kept with its checked value, per rule, until there are
+    `_CACHE_MAX` of them (then forgotten, so memory stays flat). Only strings are kept: `1`,
+    `True` and `"1"` are different inputs to the schema.
+    """
 
     def __init__(self) -> None:
-        self._emails: dict[str, str | None] = {}
-        self._lines: dict[tuple[str, int, int], str | None] = {}
+        self._emails: dict[Any, str] = {}
+        self._names: dict[Any, str] = {}
+        self._currencies: dict[Any, str] = {}
+        self._skus: dict[Any, str] = {}
+        self._quantities: dict[Any, int] = {}
+        self._prices: dict[Any, Decimal] = {}
+        self._caches: tuple[dict[str, Any], ...] = (
+            self._emails, self._names, self._currencies, self._skus, self._quantities,
+            self._prices,
+        )  # fmt: skip
 
     def batch(self, orders: Sequence[dict[str, Any]]) -> list[Valid | None]:
         """Each order's `Valid` tuple, or None where the schema must decide."""
-        if len(self._emails) + len(self._lines) > _CACHE_MAX:
-            self._emails.clear()
-            self._lines.clear()
+        if sum(len(cache) for cache in self._caches) > _CACHE_MAX:
+            for cache in self._caches:
+                cache.clear()
         check = self.order
         return [check(data) for data in orders]
 
     def order(self, data: dict[str, Any]) -> Valid | None:
         """The order as `OrderCreate` would give it (a `Valid` tuple), or None: not sure."""
+        try:
+            return self._order(data)
+        except TypeError:  # a list or an object where a value belongs: not hashable
+            return None
+
+    def _order(self, data: dict[str, Any]) -> Valid | None:
         if not _ORDER_KEYS.issuperset(data):
             return None
-        ref = _stripped_line(data.get("external_ref"), 1, _REF_MAX)  # unique: not kept
-        email = self._email(data.get("customer_email"))
+        ref = _stripped_line(data.get("external_ref"), 1, _REF_MAX)
+        email = _kept(self._emails, data.get("customer_email"), _email)
         if ref is None or email is None:
             return None
-        name: str | None = None
-        raw_name = data.get("customer_name")
-        if raw_name is not None:
-            name = self._line(raw_name, 0, _NAME_MAX)
+        name = data.get("customer_name")
+        if name is not None:
+            name = _kept(self._names, name, _name)
             if name is None:
                 return None
         status = data.get("status", _DEFAULT_STATUS)
-        if type(status) is not str or status not in _STATUSES:
+        if status not in _STATUSES:
             return None
         currency = data.get("currency")
         if currency is not None:
-            currency = _currency(currency)
+            currency = _kept(self._currencies, currency, _currency)
             if currency is None:
                 return None
         texts = _texts(data)
@@ -121,53 +139,66 @@ class FastChecks:
             return None
         return (ref, email, name or None, status, currency, texts, created, lines)
 
-    def _line(self, value: Any, shortest: int, longest: int) -> str | None:
-        """`_stripped_line`, its verdict kept."""
-        key = (value, shortest, longest)
-        try:
-            return self._lines[key]
-        except (KeyError, TypeError):  # TypeError: not a string (a list is not hashable)
-            pass
-        stripped = _stripped_line(value, shortest, longest)
-        if type(value) is str:
-            self._lines[key] = stripped
-        return stripped
-
-    def _email(self, value: Any) -> str | None:
-        if type(value) is not str:
-            return None
-        try:
-            return self._emails[value]
-        except KeyError:
-            pass
-        email: str | None
-        try:
-            email = normalize_email(value)
-        except ValueError:
-            email = None
-        self._emails[value] = email
-        return email
-
     def _items(self, items: Any) -> list[WantedLine] | None:
+        """`OrderCreate.items`: 1 to 1,000 lines, each SKU once."""
         if type(items) is not list or not 1 <= len(items) <= _ITEMS_MAX:
             return None
+        skus, quantities, prices = self._skus, self._quantities, self._prices
         lines: list[WantedLine] = []
-        skus: set[str] = set()
-        for item in items:
+        for item in items:  # the hot loop: `_kept` inlined for the values seen before
             if type(item) is not dict or not _ITEM_KEYS.issuperset(item):
                 return None
-            sku = self._line(item.get("sku"), 1, _SKU_MAX)
-            quantity = _quantity(item.get("quantity"))
-            if sku is None or quantity is None or sku in skus:
+            raw = item.get("sku")
+            sku = skus.get(raw)
+            if sku is None and (sku := _kept(skus, raw, _sku)) is None:
                 return None
-            skus.add(sku)
-            price = item.get("unit_price")
-            if price is not None:
-                price = _price(price)
-                if price is None:
+            raw = item.get("quantity")
+            quantity = quantities.get(raw)
+            if quantity is None and (quantity := _kept(quantities, raw, _quantity)) is None:
+                return None
+            raw = item.get("unit_price")
+            price = None
+            if raw is not None:
+                price = prices.get(raw)
+                if price is None and (price := _kept(prices, raw, _price)) is None:
                     return None
             lines.append((sku, quantity, price))
+        if len(lines) > 1 and len({line[0] for line in lines}) < len(lines):
+            return None  # a SKU on two lines
         return lines
+
+
+T = TypeVar("T")
+
+
+def _kept(cache: dict[Any, T], raw: Any, check: Callable[[Any], T | None]) -> T | None:
+    """`check(raw)`, from `cache` when a string was accepted before (and kept when accepted)."""
+    value = cache.get(raw)
+    if value is None:
+        value = check(raw)
+        if value is not None and type(raw) is str:
+            cache[raw] = value
+    return value
+
+
+def _email(value: Any) -> str | None:
+    """`schemas.Email`: `parsing.normalize_email`."""
+    if type(value) is not str:
+        return None
+    try:
+        return normalize_email(value)
+    except ValueError:
+        return None
+
+
+def _name(value: Any) -> str | None:
+    """`schemas.OptionalName` (may be empty once stripped)."""
+    return _stripped_line(value, 0, _NAME_MAX)
+
+
+def _sku(value: Any) -> str | None:
+    """`schemas.Sku`."""
+    return _stripped_line(value, 1, _SKU_MAX)
 
 
 def _stripped_line(value: Any, shortest: int, longest: int) -> str | None:
