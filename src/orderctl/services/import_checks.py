@@ -113,27 +113,19 @@ class FastChecks:
         email = _kept(self._emails, data.get("customer_email"), _email)
         if ref is None or email is None:
             return None
-        name = data.get("customer_name")
-        if name is not None:
-            name = _kept(self._names, name, _name)
-            if name is None:
-                return None
+        name = _optional(data.get("customer_name"), self._names, _name)
         status = data.get("status", _DEFAULT_STATUS)
-        if status not in _STATUSES:
-            return None
-        currency = data.get("currency")
-        if currency is not None:
-            currency = _kept(self._currencies, currency, _currency)
-            if currency is None:
-                return None
+        currency = _optional(data.get("currency"), self._currencies, _currency)
+        created = _optional(data.get("created_at"), None, _when)
         texts = _texts(data)
-        if texts is None:
+        if (
+            name is _REFUSED
+            or status not in _STATUSES
+            or currency is _REFUSED
+            or created is _REFUSED
+            or texts is None
+        ):
             return None
-        created = data.get("created_at")
-        if created is not None:
-            created = _when(created)
-            if created is None:
-                return None
         lines = self._items(data.get("items"))
         if lines is None:
             return None
@@ -169,6 +161,7 @@ class FastChecks:
 
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 def _kept(cache: dict[Any, T], raw: Any, check: Callable[[Any], T | None]) -> T | None:
@@ -181,14 +174,21 @@ def _kept(cache: dict[Any, T], raw: Any, check: Callable[[Any], T | None]) -> T 
     return value
 
 
+#: What `_optional` says of a value given and refused.
+_REFUSED: Any = object()
+
+
+def _optional(value: Any, cache: dict[Any, T] | None, check: Callable[[Any], T | None]) -> Any:
+    """An optional field: None when missing (or null), its checked value, or `_REFUSED`."""
+    if value is None:
+        return None
+    checked = check(value) if cache is None else _kept(cache, value, check)
+    return _REFUSED if checked is None else checked
+
+
 def _email(value: Any) -> str | None:
     """`schemas.Email`: `parsing.normalize_email`."""
-    if type(value) is not str:
-        return None
-    try:
-        return normalize_email(value)
-    except ValueError:
-        return None
+    return _or_none(normalize_email, value) if type(value) is str else None
 
 
 def _name(value: Any) -> str | None:
@@ -255,17 +255,23 @@ def _price(value: Any) -> Decimal | None:
         value = Decimal(value)
     elif type(value) is not Decimal:
         return None
-    try:
-        return money_cents(value)
-    except ValueError:
-        return None
+    return _or_none(money_cents, value)
 
 
 def _when(value: Any) -> datetime | None:
     """`schemas.Timestamp` for the ISO forms of `_WHEN`, in UTC."""
     if type(value) is not str or not _WHEN.fullmatch(value):
         return None
+    return _or_none(_iso_utc, value)
+
+
+def _iso_utc(value: str) -> datetime:
+    return to_utc(datetime.fromisoformat(value))
+
+
+def _or_none(check: Callable[[V], T], value: V) -> T | None:
+    """`check(value)`, or None where it raises ValueError (the rules' way to refuse)."""
     try:
-        return to_utc(datetime.fromisoformat(value))
+        return check(value)
     except ValueError:
         return None
