@@ -195,3 +195,51 @@ def test_fast_checks_agree_on_random_text(field: str, value: str) -> None:
         assert repr(fast) == repr(schema)
     else:
         assert isinstance(schema, str) or field in ("quantity", "unit_price"), (value, schema)
+
+
+def test_a_batch_as_columns_gives_back_each_order_and_its_lines() -> None:
+    """`CheckedBatch` (what crosses the pipe) returns every order with its own rows, lines and
+    raw text, in order, after pickling."""
+    import pickle
+    from datetime import UTC, datetime
+
+    from orderctl.services.import_rules import CheckedBatch
+
+    when = datetime(2026, 11, 2, tzinfo=UTC)
+    wanted = [
+        (RawOrder(lines=[2, 3, 5], data=None, raw=[["a"], ["b"], ["c"]], ref="A"),
+         ("A", "a@b.co", "Ann", "paid", "EUR", ("n", None), when,
+          [("X", 1, Decimal("1.50")), ("Y", 2, None), ("Z", 3, Decimal("0.00"))])),
+        (RawOrder(lines=[6], data=None, raw=[["d"]], ref="B"),
+         ("B", "c@d.co", None, "pending", None, (None, None), None, [("X", 4, None)])),
+    ]  # fmt: skip
+    for keep_rows in (True, False):
+        batch = CheckedBatch()
+        for order, valid in wanted:
+            batch.add(order, valid, keep_rows=keep_rows)
+        back = pickle.loads(pickle.dumps(batch)).valid()
+        assert [v for _, v in back] == [v for _, v in wanted]
+        assert [o.lines for o, _ in back] == [[2, 3, 5], [6]]
+        assert [o.where for o, _ in back] == ["lines 2-5", "line 6"]
+        assert [o.raw for o, _ in back] == ([o.raw for o, _ in wanted] if keep_rows else [[], []])
+
+
+def test_priced_lines_kept_give_the_same_prices_and_problems() -> None:
+    """`price_lines(…, known)`: a line priced before gives what pricing it again gives; a
+    refused line is not kept, and the order total is checked every time."""
+    from orderctl.pricing import PricingProblem, price_lines
+    from orderctl.repositories.orders.records import CatalogEntry
+
+    catalog = {"X": CatalogEntry(1, "Mug", Decimal("2.50"), True)}
+    known: dict[Any, Any] = {}
+    orders = [
+        [("X", 2, None)],
+        [("X", 2, None), ("Y", 1, None)],
+        [("X", 2, None)],
+        [("X", 1, Decimal("9999999999.99")), ("X", 2, None)],
+    ]
+    for lines in orders:
+        assert price_lines(lines, catalog, known) == price_lines(lines, catalog)
+    assert ("Y", 1, None) not in known
+    too_much = price_lines([("X", 1, Decimal("9999999999.99")), ("X", 2, None)], catalog, known)
+    assert isinstance(too_much, PricingProblem) and too_much.field == "total"
