@@ -137,6 +137,15 @@ def free_text(value: str) -> str:
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
+#: What Pydantic's `strip_whitespace` removes: Unicode's White_Space characters (pydantic-core
+#: trims with Rust's `str::trim`). `str.strip()` with no argument also removes U+001C-U+001F,
+#: which a stripped field must refuse as control characters instead.
+WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
 # ---- the same rules as JSON Schema patterns, for the API's OpenAPI document ----
 # Without the lone surrogates: JSON text in UTF-8 cannot carry them (a `\ud800` escape is
 # refused like any control character), and other regex engines refuse them in a class.

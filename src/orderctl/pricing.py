@@ -53,27 +53,48 @@ class PricingProblem:
 
 
 def price_lines(
-    lines: Sequence[WantedLine], catalog: Mapping[str, CatalogItem]
+    lines: Sequence[WantedLine],
+    catalog: Mapping[str, CatalogItem],
+    known: dict[WantedLine, PricedLine] | None = None,
 ) -> tuple[list[PricedLine], Decimal] | PricingProblem:
-    """The priced lines and the order's total, or the first problem."""
+    """The priced lines and the order's total, or the first problem.
+
+    `known`: lines priced before against the same catalog entries, filled as lines are priced
+    (a batch import prices the same SKU, quantity and price thousands of times; its catalog
+    entries do not change while it runs). The caller bounds its size."""
     priced: list[PricedLine] = []
     total = Decimal("0.00")
-    for index, (sku, quantity, unit_price) in enumerate(lines):
-        product = catalog.get(sku)
-        if product is None:
-            return PricingProblem(index, "sku", f"unknown SKU {sku!r}")
-        if not product.active:
-            return PricingProblem(index, "sku", f"product {sku!r} is inactive")
-        price = product.unit_price if unit_price is None else unit_price
-        line_total = (price * quantity).quantize(_CENT)
-        if line_total > MONEY_MAX:
-            return PricingProblem(
-                index, None, f"line total {line_total:.2f} exceeds the maximum {MONEY_MAX}"
-            )
-        total += line_total
-        priced.append((product.id, sku, product.name, quantity, price, line_total))
+    for index, line in enumerate(lines):
+        done = known.get(line) if known is not None else None
+        if done is None:
+            result = _price_line(index, line, catalog)
+            if isinstance(result, PricingProblem):
+                return result
+            done = result
+            if known is not None:
+                known[line] = done
+        total += done[5]
+        priced.append(done)
     if total > MONEY_MAX:
         return PricingProblem(
             None, "total", f"{total:.2f} exceeds the maximum {MONEY_MAX} (Numeric(12, 2))"
         )
     return priced, total
+
+
+def _price_line(
+    index: int, line: WantedLine, catalog: Mapping[str, CatalogItem]
+) -> PricedLine | PricingProblem:
+    sku, quantity, unit_price = line
+    product = catalog.get(sku)
+    if product is None:
+        return PricingProblem(index, "sku", f"unknown SKU {sku!r}")
+    if not product.active:
+        return PricingProblem(index, "sku", f"product {sku!r} is inactive")
+    price = product.unit_price if unit_price is None else unit_price
+    line_total = (price * quantity).quantize(_CENT)
+    if line_total > MONEY_MAX:
+        return PricingProblem(
+            index, None, f"line total {line_total:.2f} exceeds the maximum {MONEY_MAX}"
+        )
+    return (product.id, sku, product.name, quantity, price, line_total)

@@ -48,7 +48,7 @@ _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 
 
-def _money(value: Decimal) -> Decimal:
+def money_cents(value: Decimal) -> Decimal:
     # Runs for every price of every imported line: plain comparisons only (as_tuple() was 4x
     # slower). The bound is checked before quantize(), which fails beyond 28 digits (1e308).
     if not value.is_finite():
@@ -72,7 +72,7 @@ def format_timestamp(value: datetime) -> str:
 
 
 #: Money in and out: Decimal with two places, a string with two decimals in JSON.
-#: What `_money` takes, for the OpenAPI document: a number, or a string of digits.
+#: What `money_cents` takes, for the OpenAPI document: a number, or a string of digits.
 MONEY_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "number", "minimum": 0, "maximum": float(MONEY_MAX), "multipleOf": 0.01},
@@ -82,7 +82,7 @@ MONEY_SCHEMA: dict[str, Any] = {
 Money = Annotated[
     Decimal,
     Field(allow_inf_nan=False, json_schema_extra=MONEY_SCHEMA),
-    AfterValidator(_money),
+    AfterValidator(money_cents),
     PlainSerializer(format_money, return_type=str, when_used="json"),
 ]
 Timestamp = Annotated[

@@ -46,11 +46,19 @@ from orderctl.errors import (
     without_internals,
 )
 from orderctl.order_content import TEXT_FIELDS, same_content
+from orderctl.pricing import PricedLine, WantedLine
 from orderctl.repositories.orders.records import CatalogEntry, NewOrder, StoredRef
 from orderctl.schemas import OrderCreate
 from orderctl.services.access import Actor, requires
+from orderctl.services.import_checks import FastChecks
 from orderctl.services.import_reader import RawOrder
-from orderctl.services.import_rules import Valid, lost_connection_message, priced, wanted_content
+from orderctl.services.import_rules import (
+    CheckedBatch,
+    Valid,
+    lost_connection_message,
+    priced,
+    wanted_content,
+)
 from orderctl.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -59,6 +67,8 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 50_000
 ON_ERROR = ("abort", "skip")
+#: Priced lines kept for the next orders (a line is ~500 bytes with its key).
+_KNOWN_MAX = 20_000
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 )
@@ -120,24 +130,35 @@ def _validate(order: RawOrder, is_csv: bool) -> OrderCreate | str:
     return parsed
 
 
-#: One checked order: the order (its rows dropped unless kept) and its `Valid` or the reason.
-Checked = tuple[RawOrder, Valid | str]
+def as_valid(parsed: OrderCreate) -> Valid:
+    """The plain tuple of a validated order (what crosses from the reading process)."""
+    return (
+        parsed.external_ref or "",
+        parsed.customer_email,
+        parsed.customer_name or None,
+        parsed.status.value,
+        parsed.currency,
+        tuple(getattr(parsed, name) or None for name in TEXT_FIELDS),
+        parsed.created_at,
+        [(i.sku, i.quantity, i.unit_price) for i in parsed.items],
+    )
 
 
 def _checked_batches(
     orders: Iterable[RawOrder], batch_size: int, *, is_csv: bool, keep_rows: bool
-) -> Iterator[tuple[int, list[Checked]]]:
-    """(file lines, checked orders) per batch: everything that needs no database.
+) -> Iterator[CheckedBatch]:
+    """The orders checked, batch by batch: everything that needs no database.
 
     This runs in the reading process (`OrderBulkWriter.read_ahead`), so it must stay free of
     database access.
     """
+    checks = FastChecks()
     for batch in _batches(orders, batch_size):
-        lines = 0
-        checked: list[Checked] = []
+        checked = CheckedBatch()
         first_seen: dict[str, int] = {}
-        for order in batch:
-            lines += order.line_count
+        fast = checks.batch([o.data if o.error is None and o.data else {} for o in batch])
+        for order, quick in zip(batch, fast, strict=True):
+            checked.lines += order.line_count
             result: Valid | str
             if order.ref and order.ref in first_seen:
                 result = (
@@ -147,25 +168,17 @@ def _checked_batches(
             else:
                 if order.ref:
                     first_seen[order.ref] = order.lines[0]
-                parsed = _validate(order, is_csv)
-                if isinstance(parsed, str):
-                    result = parsed
-                else:
-                    result = (
-                        parsed.external_ref or "",
-                        parsed.customer_email,
-                        parsed.customer_name or None,
-                        parsed.status.value,
-                        parsed.currency,
-                        tuple(getattr(parsed, name) or None for name in TEXT_FIELDS),
-                        parsed.created_at,
-                        [(i.sku, i.quantity, i.unit_price) for i in parsed.items],
-                    )
+                if quick is not None:
+                    result = quick
+                else:  # the schema decides, and words the error
+                    parsed = _validate(order, is_csv)
+                    result = parsed if isinstance(parsed, str) else as_valid(parsed)
             order.data = None
-            if not keep_rows and not isinstance(result, str):
-                order.raw = [] if isinstance(order.raw, list) else ""
-            checked.append((order, result))
-        yield lines, checked
+            if isinstance(result, str):
+                checked.rejected.append((order, result))
+            else:
+                checked.add(order, result, keep_rows=keep_rows)
+        yield checked
 
 
 def _new_order(
@@ -176,10 +189,11 @@ def _new_order(
     is_csv: bool,
     now: datetime,
     default_currency: str,
+    known: dict[WantedLine, PricedLine],
 ) -> NewOrder | str:
     """The order priced and ready to be written, or why the catalog refuses it."""
     ref, email, name, status, currency, texts, created, lines = wanted
-    lines_priced = priced(order, lines, catalog, is_csv=is_csv)
+    lines_priced = priced(order, lines, catalog, is_csv=is_csv, known=known)
     if isinstance(lines_priced, str):
         return lines_priced
     items, total = lines_priced
@@ -234,6 +248,8 @@ def import_orders(
     run = uuid.uuid4().hex[:12]
     marker = f"imported from {source[-150:]} (run {run})"
     catalog: dict[str, CatalogEntry] = {}
+    #: Lines priced so far (`pricing.price_lines`): the catalog entries only grow meanwhile.
+    known: dict[WantedLine, PricedLine] = {}
     counts = {"imported": 0, "il": 0, "skipped": 0, "sl": 0, "rejected": 0, "rl": 0}
     committed = {"orders": 0, "batches": 0}
     lines_done = 0
@@ -296,23 +312,23 @@ def import_orders(
                 fork=fork,
             )
             try:
-                for batch_lines, checked in checked_batches:
-                    lines_done += batch_lines
+                for checked in checked_batches:
+                    lines_done += checked.lines
                     now = clock.utcnow()
-                    valid: list[tuple[RawOrder, Valid]] = []
-                    for order, result in checked:
-                        if isinstance(result, str):
-                            reject(order, result)
-                        else:
-                            valid.append((order, result))
+                    for order, reason in checked.rejected:
+                        reject(order, reason)
+                    valid = checked.valid()
                     unknown = {sku for _, v in valid for sku, _, _ in v[7] if sku not in catalog}
                     if unknown:  # the writer's connection is busy until the previous batch is in
                         settle(writer)
                         catalog.update(writer.catalog(sorted(unknown)))
                     # Priced while the previous batch is still being written (PostgreSQL writes
                     # behind); whether a ref is already stored is known only after that write.
+                    if len(known) > _KNOWN_MAX:
+                        known.clear()
                     new_order = partial(
                         _new_order,
+                        known=known,
                         catalog=catalog,
                         is_csv=is_csv,
                         now=now,
