@@ -186,3 +186,45 @@ def test_orders_list_imports_no_orm_models_and_no_pydantic(cli: Cli, tmp_path: P
     modules, stdout = _run_probe(["orders", "list", "--json", "id", "--jq", ".[].id"], env)
     assert _loaded(modules, "jq") and "\n1\n" in stdout
     assert not _loaded(modules, "orderctl.models")
+
+
+#: What the report path must not import: the ORM itself (the unit of work makes its session on
+#: first use, and the reports and the token check run on its Core connection), our ORM models,
+#: Pydantic (the rows are dataclasses; only the API derives response models from them), and
+#: libjq. Start-up was the whole gap to the bare driver on PostgreSQL (docs/performance.md,
+#: *Reports*).
+REPORT_AVOIDS = (
+    "sqlalchemy.orm",
+    "orderctl.models",
+    "orderctl.schemas",
+    "orderctl.report_schemas",
+    "pydantic",
+    "jq",
+)
+
+
+def test_reports_import_no_orm_and_no_pydantic(cli: Cli, tmp_path: Path) -> None:
+    """Each report in a fresh interpreter, logged in (the first run also records the token's
+    use, a write), in a pipe and as json/jsonl/csv, on both backends."""
+    from helpers import seed_orders
+
+    seed_orders(cli.database, 6)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
+        "ORDERCTL_DATABASE_URL": cli.db_url,
+        "ORDERCTL_TOKEN": cli.token(Role.VIEWER),
+    }
+    for args, expected in (
+        (["report", "status", "-o", "json"], '"status": "pending"'),
+        (["report", "sales", "--since", "2020-01-01", "--by", "month", "-o", "csv"], "period,"),
+        (["report", "products", "-o", "jsonl"], '"sku": '),
+        (["report", "customers"], "@example.com"),
+        (["report", "status", "--json", "status,orders"], '"orders": '),
+    ):
+        modules, stdout = _run_probe(args, env)
+        assert expected in stdout, (args, stdout)
+        assert [m for m in REPORT_AVOIDS if _loaded(modules, m)] == [], args
+    modules, _ = _run_probe(["orders", "show", "1"], env)
+    assert _loaded(modules, "sqlalchemy.orm") and _loaded(modules, "pydantic")  # seen if loaded
