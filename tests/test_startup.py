@@ -154,6 +154,20 @@ def test_the_fast_option_path_is_installed() -> None:
     assert core.build_runtime_param is fastparams.build_runtime_param
 
 
+def _seeded_viewer_env(cli: Cli, tmp_path: Path, *, orders: int) -> dict[str, str]:
+    """The environment of a probe run as a logged-in viewer, on `orders` seeded orders."""
+    from helpers import seed_orders
+
+    seed_orders(cli.database, orders)
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
+        "ORDERCTL_DATABASE_URL": cli.db_url,
+        "ORDERCTL_TOKEN": cli.token(Role.VIEWER),
+    }
+
+
 #: What the listing path must not import: the ORM models and mapper set-up, Pydantic's model
 #: machinery and our schemas (about a fifth of `orders list`'s start-up, docs/performance.md),
 #: and libjq, which only `--jq` needs.
@@ -163,16 +177,7 @@ LISTING_AVOIDS = ("orderctl.models", "orderctl.schemas", "pydantic.main", "argon
 def test_orders_list_imports_no_orm_models_and_no_pydantic(cli: Cli, tmp_path: Path) -> None:
     """A logged-in `orders list` (a page with items, a filter, and `--all`) runs on Core
     tables and plain documents, on both backends; `orders show` may load the rest."""
-    from helpers import seed_orders
-
-    seed_orders(cli.database, 3)
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
-        "ORDERCTL_DATABASE_URL": cli.db_url,
-        "ORDERCTL_TOKEN": cli.token(Role.VIEWER),
-    }
+    env = _seeded_viewer_env(cli, tmp_path, orders=3)
     for args in (
         ["orders", "list"],
         ["orders", "list", "--customer", "KOFI@example.com", "--sort", "total", "-o", "json"],
@@ -206,16 +211,7 @@ REPORT_AVOIDS = (
 def test_reports_import_no_orm_and_no_pydantic(cli: Cli, tmp_path: Path) -> None:
     """Each report in a fresh interpreter, logged in (the first run also records the token's
     use, a write), in a pipe and as json/jsonl/csv, on both backends."""
-    from helpers import seed_orders
-
-    seed_orders(cli.database, 6)
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
-        "ORDERCTL_DATABASE_URL": cli.db_url,
-        "ORDERCTL_TOKEN": cli.token(Role.VIEWER),
-    }
+    env = _seeded_viewer_env(cli, tmp_path, orders=6)
     for args, expected in (
         (["report", "status", "-o", "json"], '"status": "pending"'),
         (["report", "sales", "--since", "2020-01-01", "--by", "month", "-o", "csv"], "period,"),
