@@ -154,6 +154,20 @@ def test_the_fast_option_path_is_installed() -> None:
     assert core.build_runtime_param is fastparams.build_runtime_param
 
 
+def _seeded_viewer_env(cli: Cli, tmp_path: Path, *, orders: int) -> dict[str, str]:
+    """The environment of a probe run as a logged-in viewer, on `orders` seeded orders."""
+    from helpers import seed_orders
+
+    seed_orders(cli.database, orders)
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
+        "ORDERCTL_DATABASE_URL": cli.db_url,
+        "ORDERCTL_TOKEN": cli.token(Role.VIEWER),
+    }
+
+
 #: What the listing path must not import: the ORM models and mapper set-up, Pydantic's model
 #: machinery and our schemas (about a fifth of `orders list`'s start-up, docs/performance.md),
 #: and libjq, which only `--jq` needs.
@@ -163,16 +177,7 @@ LISTING_AVOIDS = ("orderctl.models", "orderctl.schemas", "pydantic.main", "argon
 def test_orders_list_imports_no_orm_models_and_no_pydantic(cli: Cli, tmp_path: Path) -> None:
     """A logged-in `orders list` (a page with items, a filter, and `--all`) runs on Core
     tables and plain documents, on both backends; `orders show` may load the rest."""
-    from helpers import seed_orders
-
-    seed_orders(cli.database, 3)
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "ORDERCTL_CONFIG_DIR": str(cli.config_dir),
-        "ORDERCTL_DATABASE_URL": cli.db_url,
-        "ORDERCTL_TOKEN": cli.token(Role.VIEWER),
-    }
+    env = _seeded_viewer_env(cli, tmp_path, orders=3)
     for args in (
         ["orders", "list"],
         ["orders", "list", "--customer", "KOFI@example.com", "--sort", "total", "-o", "json"],
@@ -186,3 +191,36 @@ def test_orders_list_imports_no_orm_models_and_no_pydantic(cli: Cli, tmp_path: P
     modules, stdout = _run_probe(["orders", "list", "--json", "id", "--jq", ".[].id"], env)
     assert _loaded(modules, "jq") and "\n1\n" in stdout
     assert not _loaded(modules, "orderctl.models")
+
+
+#: What the report path must not import: the ORM itself (the unit of work makes its session on
+#: first use, and the reports and the token check run on its Core connection), our ORM models,
+#: Pydantic (the rows are dataclasses; only the API derives response models from them), and
+#: libjq. Start-up was the whole gap to the bare driver on PostgreSQL (docs/performance.md,
+#: *Reports*).
+REPORT_AVOIDS = (
+    "sqlalchemy.orm",
+    "orderctl.models",
+    "orderctl.schemas",
+    "orderctl.report_schemas",
+    "pydantic",
+    "jq",
+)
+
+
+def test_reports_import_no_orm_and_no_pydantic(cli: Cli, tmp_path: Path) -> None:
+    """Each report in a fresh interpreter, logged in (the first run also records the token's
+    use, a write), in a pipe and as json/jsonl/csv, on both backends."""
+    env = _seeded_viewer_env(cli, tmp_path, orders=6)
+    for args, expected in (
+        (["report", "status", "-o", "json"], '"status": "pending"'),
+        (["report", "sales", "--since", "2020-01-01", "--by", "month", "-o", "csv"], "period,"),
+        (["report", "products", "-o", "jsonl"], '"sku": '),
+        (["report", "customers"], "@example.com"),
+        (["report", "status", "--json", "status,orders"], '"orders": '),
+    ):
+        modules, stdout = _run_probe(args, env)
+        assert expected in stdout, (args, stdout)
+        assert [m for m in REPORT_AVOIDS if _loaded(modules, m)] == [], args
+    modules, _ = _run_probe(["orders", "show", "1"], env)
+    assert _loaded(modules, "sqlalchemy.orm") and _loaded(modules, "pydantic")  # seen if loaded

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from orderctl.config import default_database_url, mask_url
 from orderctl.errors import (
@@ -26,6 +26,9 @@ from orderctl.errors import (
     ValidationFailed,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
 #: The Alembic head this code needs; a test checks it equals the newest migration.
 SCHEMA_REVISION = "0005"
 
@@ -33,23 +36,40 @@ UPGRADE_HINT = "run `orderctl db upgrade` (or `orderctl init` on a new database)
 
 
 class Database:
-    """One engine and its session factories; built lazily by the CLI and once per API process."""
+    """One engine and its session factories; built lazily by the CLI and once per API process.
+
+    The session factories are made on first use: a command that reads through Core only
+    (the token check, the reports) never imports the ORM (start-up, docs/performance.md)."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         # On SQLite a writer takes the write lock at BEGIN, so two writers queue instead of
         # failing with "database is locked" when one upgrades a stale read snapshot.
-        self.write_sessions = sessionmaker(
-            self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False
-        )
+        self.write_engine = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         # A writer that gives up at once when the lock it needs is held (`DatabaseBusy`).
-        self.nowait_sessions = sessionmaker(
-            self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE", orderctl_nowait=True),
-            expire_on_commit=False,
+        self.nowait_engine = self.engine.execution_options(
+            sqlite_begin="BEGIN IMMEDIATE", orderctl_nowait=True
         )
+
+    def engine_for(self, *, write: bool, wait: bool = True) -> Engine:
+        """The engine of a read, a write, or a write that does not wait for locks."""
+        if not write:
+            return self.engine
+        return self.write_engine if wait else self.nowait_engine
+
+    @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        return _sessions(self.engine)
+
+    @cached_property
+    def write_sessions(self) -> sessionmaker[Session]:
+        return _sessions(self.write_engine)
+
+    @cached_property
+    def nowait_sessions(self) -> sessionmaker[Session]:
+        return _sessions(self.nowait_engine)
 
     @property
     def display_url(self) -> str:
@@ -328,6 +348,12 @@ def translate_errors(db: Database | None = None) -> Iterator[None]:
         if mapped is None:
             raise
         raise mapped from error
+
+
+def _sessions(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 def new_session(db: Database, *, write: bool, wait: bool = True) -> Session:

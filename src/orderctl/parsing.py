@@ -96,6 +96,11 @@ def parse_amount(text: str) -> Decimal:
     return amount
 
 
+def format_money(value: Decimal) -> str:
+    """An amount as JSON and CSV carry it: a string with two decimals (DESIGN.md §6)."""
+    return f"{value:.2f}"
+
+
 #: Characters that act on a terminal instead of showing as themselves: C0 controls (tab and
 #: newline included), DEL, C1 controls, the bidirectional formatting controls (which reorder
 #: what follows them), the Unicode line and paragraph separators, and lone surrogates (what

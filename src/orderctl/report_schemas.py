@@ -1,66 +1,43 @@
-"""The documents of the reports (DESIGN.md §15): one row each, the same for `-o json` and
-`GET /api/reports/...`. Money is a string with two decimals in JSON, as everywhere (§6)."""
+"""The API's response models of the reports (`GET /api/reports/...`, its OpenAPI document):
+Pydantic models made from the rows of `report_rows`, field for field, so both faces print
+the same documents from one declaration. Money is a string with two decimals in JSON, as
+everywhere (§6). `orderctl report` does not import this module (start-up)."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import fields
 from decimal import Decimal
-from typing import Annotated
+from types import GenericAlias
+from typing import Annotated, Any, get_type_hints
 
-from pydantic import PlainSerializer
+from pydantic import PlainSerializer, create_model
 
-from orderctl.enums import OrderStatus
-from orderctl.schemas import ReadModel, format_money
+from orderctl import report_rows
+from orderctl.parsing import format_money
+from orderctl.schemas import ReadModel
 
 #: A sum of money: like `schemas.Money` in JSON, but not bounded by one column's size.
 Amount = Annotated[Decimal, PlainSerializer(format_money, return_type=str, when_used="json")]
 
 
-class SalesRow(ReadModel):
-    """One period of one currency. `period` is the period's first day (UTC; a week's Monday,
-    a month's 1st); a period with no order is a row of zeros."""
-
-    period: date
-    currency: str
-    orders: int
-    units: int
-    revenue: Amount
-    average_order_value: Amount
+def _read_model(row: type[report_rows.ReportRow]) -> type[ReadModel]:
+    """A read schema with `row`'s name, docstring and fields (a Decimal is an `Amount`)."""
+    hints = get_type_hints(row, vars(report_rows))
+    declared: dict[str, Any] = {
+        field.name: (Amount if hints[field.name] is Decimal else hints[field.name], ...)
+        for field in fields(row)
+    }
+    return create_model(row.__name__, __base__=ReadModel, __doc__=row.__doc__, **declared)
 
 
-class ProductSalesRow(ReadModel):
-    """A product's sales in one currency; `rank` 1 has the highest revenue in that currency."""
+SalesRow = _read_model(report_rows.SalesRow)
+ProductSalesRow = _read_model(report_rows.ProductSalesRow)
+CustomerSpendRow = _read_model(report_rows.CustomerSpendRow)
+StatusRow = _read_model(report_rows.StatusRow)
 
-    currency: str
-    rank: int
-    sku: str
-    name: str
-    orders: int
-    units: int
-    revenue: Amount
-
-
-class CustomerSpendRow(ReadModel):
-    """A customer's counted orders and spend in one currency; `rank` 1 spent the most."""
-
-    currency: str
-    rank: int
-    email: str
-    name: str | None
-    orders: int
-    total_spent: Amount
-
-
-class StatusRow(ReadModel):
-    """Orders and their value for one status and currency. For `pending`, the orders by age
-    (from `created_at`): under 1 hour, under 24 hours, under 72 hours, older; null for the
-    other statuses."""
-
-    status: OrderStatus
-    currency: str
-    orders: int
-    value: Amount
-    pending_under_1h: int | None
-    pending_under_24h: int | None
-    pending_under_72h: int | None
-    pending_older: int | None
+#: The routes' response models, `list[SalesRow]` and so on, made as values: the models are
+#: made at run time, and mypy would read `list[SalesRow]` as a type.
+SalesRows = GenericAlias(list, (SalesRow,))
+ProductSalesRows = GenericAlias(list, (ProductSalesRow,))
+CustomerSpendRows = GenericAlias(list, (CustomerSpendRow,))
+StatusRows = GenericAlias(list, (StatusRow,))

@@ -32,6 +32,7 @@ from orderctl.parsing import (
     FREE_TEXT_PATTERN,
     NON_BLANK_PATTERN,
     SINGLE_LINE_PATTERN,
+    format_money,
     free_text,
     normalize_email,
     single_line,
@@ -61,10 +62,6 @@ def money_cents(value: Decimal) -> Decimal:
     if cents != value:
         raise ValueError("must have at most two decimals")
     return cents
-
-
-def format_money(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
 def format_timestamp(value: datetime) -> str:

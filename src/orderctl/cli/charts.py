@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from orderctl.cli.render import Columns, cell_text, render_list, stdout_console
 from orderctl.enums import OutputFormat
+from orderctl.report_rows import ReportRow, document, field_names, values
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
     from rich.console import Console, ConsoleOptions, RenderResult
 
 #: Lower eighths of a cell, from empty to full: a chart column rises in steps of 1/8 cell.
@@ -44,12 +44,12 @@ def on_terminal(output: OutputFormat) -> bool:
 
 
 def render_report(
-    rows: Sequence[BaseModel],
+    rows: Sequence[ReportRow],
     output: OutputFormat,
     columns: Columns,
     *,
     bar: str,
-    fields: type[BaseModel],
+    fields: type[ReportRow],
     empty: str,
     extra: Sequence[Any] = (),
     headers: bool = True,
@@ -58,14 +58,15 @@ def render_report(
 ) -> None:
     """Print report rows: on a terminal a table with a bar of `bar` per row (scaled within
     each currency: amounts of two currencies are never compared), then the `extra`
-    renderables (charts); elsewhere, and with `--json`/`--jq`, through `render_list`."""
+    renderables (charts); elsewhere, and with `--json`/`--jq`, through `render_list` as the
+    rows' JSON documents (`fields`: the row type, whose fields head an empty CSV)."""
     if not on_terminal(output) or json_fields is not None or jq is not None:
         render_list(
-            rows,
+            (document(row) for row in rows),
             output,
             columns,
             empty=empty,
-            fields=fields,
+            fields=field_names(fields),
             headers=headers,
             json_fields=json_fields,
             jq=jq,
@@ -77,7 +78,7 @@ def render_report(
         message(empty)
         return
     console = stdout_console()
-    console.print(bar_table([r.model_dump() for r in rows], columns, bar))
+    console.print(bar_table([values(r) for r in rows], columns, bar))
     for renderable in extra:
         console.print(renderable)
 

@@ -5,10 +5,11 @@ Pydantic `TypeAdapter`; the first one imports Pydantic's schema machinery, which
 `orders list` from 1.11x to 1.30x its library baseline in instructions (docs/performance.md,
 *Start-up*; the target is 1.2x). typer offers no public way around it: `parser=` builds an
 adapter too, and Click's types are private to typer since it vendors Click. orderctl's options
-are plain (str, bool, int without bounds, enums, lists of those) and a value converts in a line
-of Python, so this replaces typer's private `build_runtime_param` with one that does that and
-hands everything else to typer's own. A value the fast path does not accept also goes to
-typer's adapter, so every error reads exactly as typer writes it.
+are plain (str, bool, int with or without inclusive bounds, enums, lists of those) and a value
+converts in a line of Python, so this replaces typer's private `build_runtime_param` with one
+that does that and hands everything else to typer's own. A value the fast path does not
+accept (out of an option's bounds too) also goes to typer's adapter, so every error reads
+exactly as typer writes it.
 
 This is the one place that touches typer's internals, and it is built to fail soft: if a typer
 release moves them, importing this module fails, cli/main.py skips `install()`, and every
@@ -52,6 +53,16 @@ def _as_int(value: Any, ctx: Any) -> int:
     raise ValueError(value)
 
 
+def _int_between(low: float | None, high: float | None) -> Convert:
+    def convert(value: Any, ctx: Any) -> int:
+        number = _as_int(value, ctx)
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValueError(value)  # typer's adapter words the range error
+        return number
+
+    return convert
+
+
 def _choice(choices: tuple[Any, ...], case_sensitive: bool) -> Convert:
     def convert(value: Any, ctx: Any) -> Any:
         return coerce_cli_choice(value, choices=choices, case_sensitive=case_sensitive, ctx=ctx)
@@ -64,8 +75,10 @@ def _leaf(annotation: Any, info: Any) -> Convert | None:
         return _as_str
     if annotation is bool:
         return _as_bool
-    if annotation is int and info.min is None and info.max is None and not info.clamp:
-        return _as_int
+    if annotation is int and not info.clamp:
+        return (
+            _as_int if info.min is None and info.max is None else _int_between(info.min, info.max)
+        )
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return _choice(tuple(annotation), info.case_sensitive)
     return None

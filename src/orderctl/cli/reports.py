@@ -63,10 +63,10 @@ Until = Annotated[
     str | None,
     typer.Option("--until", help="Orders created before (a date: up to the end of that day)."),
 ]
-SalesJson = Annotated[str | None, json_option("orderctl.report_schemas:SalesRow")]
-ProductsJson = Annotated[str | None, json_option("orderctl.report_schemas:ProductSalesRow")]
-CustomersJson = Annotated[str | None, json_option("orderctl.report_schemas:CustomerSpendRow")]
-StatusJson = Annotated[str | None, json_option("orderctl.report_schemas:StatusRow")]
+SalesJson = Annotated[str | None, json_option("orderctl.report_rows:SalesRow")]
+ProductsJson = Annotated[str | None, json_option("orderctl.report_rows:ProductSalesRow")]
+CustomersJson = Annotated[str | None, json_option("orderctl.report_rows:CustomerSpendRow")]
+StatusJson = Annotated[str | None, json_option("orderctl.report_rows:StatusRow")]
 Top = Annotated[
     int,
     typer.Option("--top", min=1, max=1000, help="The N first of each currency (1-1000)."),
@@ -103,7 +103,7 @@ def sales(
     """
     from orderctl.cli.charts import charts, on_terminal, render_report, series_of
     from orderctl.errors import UsageError
-    from orderctl.report_schemas import SalesRow
+    from orderctl.report_rows import SalesRow, values
     from orderctl.services import reports
 
     if chart and output is not OutputFormat.TABLE:
@@ -118,7 +118,7 @@ def sales(
         )
     drawn = []
     if on_terminal(output):
-        docs = [row.model_dump() for row in rows]
+        docs = [values(row) for row in rows]
         title = f"revenue per {by.value} ({{currency}})"
         drawn = charts(list(series_of(docs, "revenue", _period_label, title)), large=chart)
     render_report(
@@ -156,7 +156,7 @@ def products(
     Example: orderctl report products --top 5 --since 2026-11-01
     """
     from orderctl.cli.charts import render_report
-    from orderctl.report_schemas import ProductSalesRow
+    from orderctl.report_rows import ProductSalesRow
     from orderctl.services import reports
 
     since_at = parse_when_option(since, end_of_day=False, flag="--since")
@@ -193,7 +193,7 @@ def customers(
     Example: orderctl report customers --top 20 -o json
     """
     from orderctl.cli.charts import render_report
-    from orderctl.report_schemas import CustomerSpendRow
+    from orderctl.report_rows import CustomerSpendRow
     from orderctl.services import reports
 
     state = get_state(ctx)
@@ -227,7 +227,7 @@ def status(
     Example: orderctl report status -o csv
     """
     from orderctl.cli.charts import bar_table, on_terminal, render_report
-    from orderctl.report_schemas import StatusRow
+    from orderctl.report_rows import StatusRow, values
     from orderctl.services import reports
 
     state = get_state(ctx)
@@ -237,7 +237,7 @@ def status(
     terminal = on_terminal(output)
     ages = []
     if terminal:
-        pending = [r.model_dump() for r in rows if r.status is OrderStatus.PENDING]
+        pending = [values(r) for r in rows if r.status is OrderStatus.PENDING]
         ages = [
             bar_table(
                 _age_rows(pending),

@@ -6,11 +6,11 @@ docs/performance.md). Tokens are created and listed by `TokenRepository`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from orderctl.db import Database, translate_errors
 from orderctl.tables import api_tokens, users
@@ -42,11 +42,13 @@ def lookup_token(db: Database, token_hash: str) -> TokenCheck | None:
 
 
 class AccessRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    """On the unit of work's Core connection: recording a token's use imports no ORM."""
+
+    def __init__(self, connection: Callable[[], Connection]) -> None:
+        self.connection = connection
 
     def touch(self, token_id: int, now: datetime) -> None:
         """Set a token's `last_used_at` (one UPDATE)."""
-        self.session.execute(
+        self.connection().execute(
             update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now)
         )

@@ -1,20 +1,23 @@
 """The report aggregates (DESIGN.md §15): one grouped query per report, run in the database.
 
-Core queries on `orderctl.tables`. The only difference between the backends lives in
-`_Dialect`: how a UTC timestamp is cut to its period (SQLite keeps timestamps as UTC text
-`YYYY-MM-DD HH:MM:SS.ffffff`, PostgreSQL as `timestamptz`) and how money is summed (SQLite
-keeps `Numeric` as REAL, so its sums go through whole cents to stay exact).
+Core queries on `orderctl.tables`, run on the unit of work's Core connection (no ORM
+session: `orderctl report` never imports `sqlalchemy.orm`, start-up). The only difference
+between the backends lives in `_Dialect`: how a UTC timestamp is cut to its period (SQLite
+keeps timestamps as UTC text `YYYY-MM-DD HH:MM:SS.ffffff`, PostgreSQL as `timestamptz`) and
+how money is summed (SQLite keeps `Numeric` as REAL, so its sums go through whole cents to
+stay exact).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from orderctl.enums import OrderStatus, ReportPeriod
 from orderctl.tables import customers, order_items, orders, products
@@ -114,9 +117,9 @@ class _Dialect:
 
 
 class ReportRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._sql = _Dialect(session.get_bind().dialect.name)
+    def __init__(self, connection: Callable[[], Connection], dialect: str) -> None:
+        self.connection = connection
+        self._sql = _Dialect(dialect)
 
     def sales(
         self, by: ReportPeriod, when: TimeRange, statuses: tuple[OrderStatus, ...]
@@ -170,7 +173,7 @@ class ReportRepository:
             ).group_by(per_order.c.period, per_order.c.currency)
         return [
             SalesRow(sql.day(p), currency, count, int(n or 0), sql.money(revenue))
-            for p, currency, count, n, revenue in self.session.execute(stmt)
+            for p, currency, count, n, revenue in self.connection().execute(stmt)
         ]
 
     def products(
@@ -236,7 +239,7 @@ class ReportRepository:
         stmt = select(ranked).where(ranked.c.rank <= top).order_by(ranked.c.currency, ranked.c.rank)
         return [
             RankedRow(cur, rank, k, name, count, int(n or 0), sql.money(revenue))
-            for cur, rank, k, name, count, n, revenue in self.session.execute(stmt)
+            for cur, rank, k, name, count, n, revenue in self.connection().execute(stmt)
         ]
 
     def status(self, cutoffs: tuple[datetime, datetime, datetime]) -> list[StatusRow]:
@@ -263,7 +266,7 @@ class ReportRepository:
             *buckets,
         ).group_by(orders.c.status, orders.c.currency)
         found = []
-        for status, currency, count, value, *ages in self.session.execute(stmt):
+        for status, currency, count, value, *ages in self.connection().execute(stmt):
             young, day, three_days, older = (int(n or 0) for n in ages)
             found.append(
                 StatusRow(

@@ -2,7 +2,8 @@
 
 Each report is one grouped query of `uow.reports`; this module only fills the gaps of the
 sales series (a period without orders is a row of zeros, per currency present in the range)
-and shapes the rows. Amounts of different currencies are never added together.
+and shapes the rows (plain `report_rows` dataclasses: no Pydantic on the report path).
+Amounts of different currencies are never added together.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from orderctl import clock
 from orderctl.enums import SPENDING_STATUSES, OrderStatus, ReportPeriod, Role
 from orderctl.errors import UsageError
-from orderctl.report_schemas import CustomerSpendRow, ProductSalesRow, SalesRow, StatusRow
+from orderctl.report_rows import CustomerSpendRow, ProductSalesRow, SalesRow, StatusRow
 from orderctl.repositories.reports import TimeRange
 from orderctl.services.access import Actor, requires
 from orderctl.services.uow import UnitOfWork

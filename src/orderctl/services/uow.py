@@ -1,4 +1,5 @@
-"""The unit of work: one transaction, with the repositories bound to its session."""
+"""The unit of work: one transaction, with the repositories bound to its session (or, for
+the Core-only repositories, to its connection)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import exc
-from sqlalchemy.orm import Session
 
 from orderctl.db import Database, new_session, translate, translate_errors
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Session
+
     from orderctl.repositories.access import AccessRepository
     from orderctl.repositories.customers import CustomerRepository
     from orderctl.repositories.events import EventRepository
@@ -45,27 +48,52 @@ class UnitOfWork:
     Each repository is made (and its module imported) on first use: the read paths of
     `access` and of the order listing (`orders.page`, `orders.stream`) use Core tables only,
     so a command that just checks its token and lists orders never imports the ORM models
-    (start-up, docs/performance.md).
+    (start-up, docs/performance.md). The ORM session itself is made on first use too:
+    `access` and `reports` run on the unit's Core `connection()`, so a report never imports
+    `sqlalchemy.orm`. Both faces are one transaction: a session made after the connection
+    joins it, a connection asked for after the session is the session's.
     """
-
-    session: Session
 
     def __init__(self, db: Database, *, write: bool = True, wait: bool = True) -> None:
         self.db = db
         self.write = write
         self.wait = wait
+        self._core: Connection | None = None  # the unit's own Core connection, if opened
 
     def __enter__(self) -> UnitOfWork:
-        self.session = new_session(self.db, write=self.write, wait=self.wait)
-        for name in _REPOSITORIES:  # made again on this session if the unit is reused
+        for name in ("session", *_REPOSITORIES):  # made again if the unit is reused
             self.__dict__.pop(name, None)
+        self._core = None
         return self
+
+    @cached_property
+    def session(self) -> Session:
+        """The unit's ORM session, made on first use (on the unit's connection if one is
+        open: the same transaction)."""
+        if self._core is None:
+            return new_session(self.db, write=self.write, wait=self.wait)
+        from sqlalchemy.orm import Session
+
+        # The default join mode leaves the connection's transaction to the unit: `commit()`
+        # and `__exit__` end it.
+        return Session(bind=self._core, expire_on_commit=False)
+
+    def connection(self) -> Connection:
+        """The unit's transaction as a Core connection, for repositories that need no ORM:
+        the session's when there is one, else a connection of the unit's own (opened on
+        first use with the unit's write and lock-wait options)."""
+        if "session" in self.__dict__:
+            return self.session.connection()
+        if self._core is None:
+            with translate_errors(self.db):
+                self._core = self.db.engine_for(write=self.write, wait=self.wait).connect()
+        return self._core
 
     @cached_property
     def access(self) -> AccessRepository:
         from orderctl.repositories.access import AccessRepository
 
-        return AccessRepository(self.session)
+        return AccessRepository(self.connection)
 
     @cached_property
     def users(self) -> UserRepository:
@@ -125,7 +153,7 @@ class UnitOfWork:
     def reports(self) -> ReportRepository:
         from orderctl.repositories.reports import ReportRepository
 
-        return ReportRepository(self.session)
+        return ReportRepository(self.connection, self.db.engine.dialect.name)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -148,11 +176,17 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self.session.rollback()
+            if "session" in self.__dict__:
+                self.session.rollback()
+            if self._core is not None:
+                self._core.rollback()
         except exc.SQLAlchemyError:
             pass  # the original error matters more than a failed rollback
         finally:
-            self.session.close()
+            if "session" in self.__dict__:
+                self.session.close()
+            if self._core is not None:
+                self._core.close()
         if isinstance(exc_value, exc.SQLAlchemyError):
             mapped = translate(exc_value, self.db)
             if mapped is not None:
@@ -161,7 +195,14 @@ class UnitOfWork:
     def commit(self) -> None:
         """Commit; a failure leaves as an orderctl error (a lost connection is exit 7)."""
         with translate_errors(self.db):
-            self.session.commit()
+            if "session" in self.__dict__:
+                self.session.commit()
+            if self._core is not None:
+                self._core.commit()
 
     def rollback(self) -> None:
-        self.session.rollback()
+        """Roll back what the unit did so far; it can go on in a new transaction."""
+        if "session" in self.__dict__:
+            self.session.rollback()
+        if self._core is not None:
+            self._core.rollback()

@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from orderctl import report_schemas as schemas
 from orderctl.api.deps import ReadUow, role_of
 from orderctl.api.jsonbody import JsonRoute
 from orderctl.api.params import time_range, when_query
 from orderctl.enums import OrderStatus, ReportPeriod
-from orderctl.report_schemas import CustomerSpendRow, ProductSalesRow, SalesRow, StatusRow
+from orderctl.report_rows import CustomerSpendRow, ProductSalesRow, SalesRow, StatusRow
 from orderctl.services import reports
 from orderctl.services.access import Actor
 
@@ -24,7 +25,7 @@ Until = Annotated[
 Top = Annotated[int, Query(ge=1, le=reports.TOP_MAX, description="The N first of each currency.")]
 
 
-@router.get("/sales", response_model=list[SalesRow])
+@router.get("/sales", response_model=schemas.SalesRows)
 def sales(
     uow: ReadUow,
     actor: Annotated[Actor, role_of(reports.sales_report)],
@@ -50,7 +51,7 @@ def sales(
     )
 
 
-@router.get("/products", response_model=list[ProductSalesRow])
+@router.get("/products", response_model=schemas.ProductSalesRows)
 def products(
     uow: ReadUow,
     actor: Annotated[Actor, role_of(reports.products_report)],
@@ -68,7 +69,7 @@ def products(
     )
 
 
-@router.get("/customers", response_model=list[CustomerSpendRow])
+@router.get("/customers", response_model=schemas.CustomerSpendRows)
 def customers(
     uow: ReadUow,
     actor: Annotated[Actor, role_of(reports.customers_report)],
@@ -78,7 +79,7 @@ def customers(
     return reports.customers_report(uow, actor, top=top)
 
 
-@router.get("/status", response_model=list[StatusRow])
+@router.get("/status", response_model=schemas.StatusRows)
 def status(
     uow: ReadUow, actor: Annotated[Actor, role_of(reports.status_report)]
 ) -> list[StatusRow]:
