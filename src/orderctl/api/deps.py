@@ -91,10 +91,11 @@ class RequestUnitOfWork(UnitOfWork):
 async def _unit_of_work(
     db: Database, *, write: bool, ends_with_route: bool
 ) -> AsyncIterator[UnitOfWork]:
-    """A unit of work for this request. Opening one makes a `Session` only (its connection is
-    taken at the first query), so it opens on the event loop; its end rolls back and returns
-    the connection: in the route's worker thread right after the route (`end_with_route`),
-    else (a streamed answer, a request refused before its route ran) in the thread pool here.
+    """A unit of work for this request. Opening one makes nothing yet (its session or Core
+    connection is made at the first query), so it opens on the event loop; its end rolls back
+    and returns the connection: in the route's worker thread right after the route
+    (`end_with_route`), else (a streamed answer, a request refused before its route ran) in
+    the thread pool here.
     An error of the route passes through `__exit__` as with `with`, which turns a database
     error into an orderctl one."""
     uow = RequestUnitOfWork(db, write=write, ends_with_route=ends_with_route)
