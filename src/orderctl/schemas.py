@@ -43,6 +43,11 @@ from orderctl.tables import MONEY_MAX
 NOTES_MAX = 2000
 SHIPPING_ADDRESS_MAX = 1000
 QUANTITY_MAX = 100_000
+#: The lengths of a SKU, a name, an external ref, and the lines of one order.
+SKU_MAX = 64
+NAME_MAX = 200
+REF_MAX = 100
+ITEMS_MAX = 1000
 
 
 _CENT = Decimal("0.01")
@@ -100,19 +105,19 @@ NON_BLANK = Field(json_schema_extra={"pattern": NON_BLANK_PATTERN})
 
 Sku = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=SKU_MAX),
     AfterValidator(single_line),
     NON_BLANK,
 ]
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
     AfterValidator(single_line),
     NON_BLANK,
 ]
 OptionalName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=200),
+    StringConstraints(strip_whitespace=True, max_length=NAME_MAX),
     AfterValidator(single_line),
     Field(json_schema_extra={"pattern": SINGLE_LINE_PATTERN}),
 ]
@@ -125,7 +130,7 @@ ShippingAddress = Annotated[
 ]
 ExternalRef = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=REF_MAX),
     AfterValidator(single_line),
     NON_BLANK,
 ]
@@ -299,7 +304,7 @@ class OrderCreate(InputModel):
 
     customer_email: Email
     customer_name: OptionalName | None = None
-    items: list[OrderItemCreate] = Field(min_length=1, max_length=1000)
+    items: list[OrderItemCreate] = Field(min_length=1, max_length=ITEMS_MAX)
     notes: Notes | None = None
     shipping_address: ShippingAddress | None = None
     currency: Currency | None = None

@@ -15,7 +15,7 @@ An order they refuse goes through `OrderCreate` as before (`imports._validate`),
 error message, or, for the few forms left to it (`+5` or `1.0` as a quantity, `1e2` as a
 price, non-ASCII digits), accepts it. The verdict of an import is therefore always the schema's.
 
-Stdlib and the leaf modules only: this runs in the forked reading process.
+No database access: this runs in the forked reading process.
 """
 
 from __future__ import annotations
@@ -37,17 +37,19 @@ from orderctl.parsing import (
 )
 from orderctl.pricing import WantedLine
 from orderctl.schemas import (
+    ITEMS_MAX,
+    NAME_MAX,
     NOTES_MAX,
     QUANTITY_MAX,
+    REF_MAX,
     SHIPPING_ADDRESS_MAX,
+    SKU_MAX,
     OrderCreate,
     OrderItemCreate,
     money_cents,
 )
 from orderctl.services.import_rules import Valid
 
-#: The lengths of `schemas.ExternalRef`, `OptionalName`, `Sku` and `OrderCreate.items`.
-_REF_MAX, _NAME_MAX, _SKU_MAX, _ITEMS_MAX = 100, 200, 64, 1000
 _TEXT_MAX = {"notes": NOTES_MAX, "shipping_address": SHIPPING_ADDRESS_MAX}
 assert tuple(_TEXT_MAX) == TEXT_FIELDS, "a text field without its limit here"
 _ORDER_KEYS = frozenset(OrderCreate.model_fields)
@@ -109,7 +111,7 @@ class FastChecks:
     def _order(self, data: dict[str, Any]) -> Valid | None:
         if not _ORDER_KEYS.issuperset(data):
             return None
-        ref = _stripped_line(data.get("external_ref"), 1, _REF_MAX)
+        ref = _stripped_line(data.get("external_ref"), 1, REF_MAX)
         email = _kept(self._emails, data.get("customer_email"), _email)
         if ref is None or email is None:
             return None
@@ -133,7 +135,7 @@ class FastChecks:
 
     def _items(self, items: Any) -> list[WantedLine] | None:
         """`OrderCreate.items`: 1 to 1,000 lines, each SKU once."""
-        if type(items) is not list or not 1 <= len(items) <= _ITEMS_MAX:
+        if type(items) is not list or not 1 <= len(items) <= ITEMS_MAX:
             return None
         skus, quantities, prices = self._skus, self._quantities, self._prices
         lines: list[WantedLine] = []
@@ -193,12 +195,12 @@ def _email(value: Any) -> str | None:
 
 def _name(value: Any) -> str | None:
     """`schemas.OptionalName` (may be empty once stripped)."""
-    return _stripped_line(value, 0, _NAME_MAX)
+    return _stripped_line(value, 0, NAME_MAX)
 
 
 def _sku(value: Any) -> str | None:
     """`schemas.Sku`."""
-    return _stripped_line(value, 1, _SKU_MAX)
+    return _stripped_line(value, 1, SKU_MAX)
 
 
 def _stripped_line(value: Any, shortest: int, longest: int) -> str | None:
