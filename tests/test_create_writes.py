@@ -113,3 +113,23 @@ def test_a_page_statement_is_built_once_per_shape_and_binds_its_values(
         "ana@example.com": ["ana@example.com"],
         "bob@example.com": ["bob@example.com", "bob@example.com"],
     }
+
+
+def test_a_create_and_a_document_read_make_no_orm_session(
+    database: Database, operator: Actor, backend: str
+) -> None:
+    """`POST /api/orders` and `GET /api/orders/{id}` run Core statements only, on the unit's
+    own connection: no ORM session is made for them (repositories/transaction.py). On
+    PostgreSQL the document of one order is one statement, its lines a subquery."""
+    _shop(database)
+    with UnitOfWork(database) as u:
+        document, order_id, _ = orders.create_order_document(
+            u, operator, _order("nosession@example.com", ("MUG", 1), ("PIN", 2))
+        )
+        assert "session" not in u.__dict__
+    with count_statements(database) as statements, UnitOfWork(database, write=False) as u:
+        assert u.orders.document(order_id=order_id) == document
+        assert "session" not in u.__dict__
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == (2 if backend == "sqlite" else 1), selects
+    assert [item["sku"] for item in json.loads(document)["items"]] == ["MUG", "PIN"]

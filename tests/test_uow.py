@@ -3,10 +3,12 @@ one transaction whichever is used first, committed or rolled back together."""
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from orderctl.db import Database
 from orderctl.errors import DatabaseBusy
@@ -65,3 +67,41 @@ def test_the_core_face_of_a_writer_takes_the_write_lock_at_begin(
             other.connection().execute(select(1))
     with UnitOfWork(database, wait=False) as after:  # released when `held` ended
         after.connection().execute(select(1))
+
+
+def test_a_writer_that_does_not_wait_gives_up_on_a_held_row_lock(
+    database: Database, backend: str
+) -> None:
+    """On PostgreSQL a unit with `wait=False` gives up on a row lock held by another
+    transaction (`DatabaseBusy`, after its 100 ms lock_timeout) instead of queueing behind it;
+    a unit that waits (its engine has no such setting) still queues. The holder lets go after
+    a few seconds whatever happens, so a broken setting fails here rather than hanging."""
+    if backend == "sqlite":
+        pytest.skip("SQLite's no-wait writer is refused at BEGIN IMMEDIATE (test above)")
+    with UnitOfWork(database) as setup:
+        setup.connection().execute(text("CREATE TABLE lock_probe (id int PRIMARY KEY)"))
+        setup.connection().execute(text("INSERT INTO lock_probe VALUES (1)"))
+        setup.commit()
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with database.engine.connect() as conn:
+            conn.execute(text("SELECT id FROM lock_probe WHERE id = 1 FOR UPDATE"))
+            held.set()
+            release.wait(5)
+            conn.rollback()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        started = time.monotonic()
+        with pytest.raises(DatabaseBusy), UnitOfWork(database, wait=False) as u:
+            u.connection().execute(text("UPDATE lock_probe SET id = 1 WHERE id = 1"))
+        assert time.monotonic() - started < 3
+        with UnitOfWork(database) as u:  # the plain writer's engine sets no lock timeout
+            timeout = u.connection().execute(text("SHOW lock_timeout")).scalar()
+        assert timeout == "0"
+    finally:
+        release.set()
+        holder.join(10)

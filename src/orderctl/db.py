@@ -52,6 +52,11 @@ class Database:
         self.nowait_engine = self.engine.execution_options(
             sqlite_begin="BEGIN IMMEDIATE", orderctl_nowait=True
         )
+        if not self.is_sqlite:
+            # On the no-wait engine only: an engine with any listener runs SQLAlchemy's event
+            # dispatch around every statement, a fifth of its time per statement in
+            # `POST /api/orders` (docs/performance.md, *HTTP API*).
+            event.listen(self.nowait_engine, "begin", _lock_timeout)
 
     def engine_for(self, *, write: bool, wait: bool = True) -> Engine:
         """The engine of a read, a write, or a write that does not wait for locks."""
@@ -168,14 +173,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         "prepare_threshold": None,
     }
     kwargs["pool_pre_ping"] = False
-    engine = create_engine(url, **kwargs)
+    return create_engine(url, **kwargs)
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("orderctl_nowait"):
-            conn.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
 
-    return engine
+def _lock_timeout(conn: Connection) -> None:
+    """PostgreSQL: a no-wait writer gives up after 100 ms on a row lock (`DatabaseBusy`)."""
+    conn.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
 
 
 def _read_only_uri(database: str | None) -> str | None:

@@ -7,13 +7,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import bindparam, case, func, select, update
-from sqlalchemy.orm import Session
 
 from orderctl import tables
 from orderctl.errors import DuplicateKey
 from orderctl.models import Customer, Order
 from orderctl.repositories.search import customer_ids
 from orderctl.repositories.skip_conflict import insert_or_skip
+from orderctl.repositories.transaction import OnTransaction
 
 _c = tables.customers
 _BY_EMAIL = select(_c.c.id, _c.c.name).where(_c.c.email == bindparam("email"))
@@ -24,10 +24,7 @@ _NAME = (
 )
 
 
-class CustomerRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class CustomerRepository(OnTransaction):
     def add(self, customer: Customer) -> Customer:
         self.session.add(customer)
         self.session.flush()
@@ -47,7 +44,7 @@ class CustomerRepository:
         (`ON CONFLICT DO NOTHING`; PostgreSQL waits for that transaction) and theirs is
         read again: no savepoint, nothing undone.
         """
-        connection = self.session.connection()
+        connection = self.tx.connection()
         found = connection.execute(_BY_EMAIL, {"email": email}).first()
         if found is None:
             insert = insert_or_skip(connection.dialect.name, _c, _c.c.email, _c.c.id)

@@ -6,20 +6,24 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, Select, String, any_, bindparam, select, update
 
 from orderctl import tables
 from orderctl.enums import StockReason
 from orderctl.errors import NotFound
 from orderctl.models import Product
 from orderctl.repositories.stock import StockRepository, movement
+from orderctl.repositories.transaction import OnTransaction
 
 #: The catalog's columns that an order reads (Core: `ProductRepository.catalog`).
 _p = tables.products
-_CATALOG = select(_p.c.id, _p.c.sku, _p.c.name, _p.c.unit_price, _p.c.stock, _p.c.active).where(
-    _p.c.sku.in_(bindparam("skus", expanding=True))
-)
+_CATALOG = select(_p.c.id, _p.c.sku, _p.c.name, _p.c.unit_price, _p.c.stock, _p.c.active)
+#: By dialect: SQLite expands `IN (…)`; PostgreSQL takes the SKUs as one array parameter, so
+#: the statement is not rendered again for each number of SKUs.
+_CATALOG_BY_DIALECT = {
+    "sqlite": _CATALOG.where(_p.c.sku.in_(bindparam("skus", expanding=True))),
+    "postgresql": _CATALOG.where(_p.c.sku == any_(bindparam("skus", type_=ARRAY(String)))),
+}
 #: Take `n` from a tracked product's stock if enough is left: atomic on both backends, and
 #: the CHECK (stock >= 0) never has to refuse it. `RETURNING` tells taken from not taken.
 _RESERVE = (
@@ -47,10 +51,7 @@ class CatalogProduct(NamedTuple):
 UNNAMED_ACTOR = "system"
 
 
-class ProductRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class ProductRepository(OnTransaction):
     def add(self, product: Product, *, note: str | None = None) -> Product:
         """Insert a product; a tracked one gets its opening `set` movement (DESIGN.md §13)."""
         self.add_many([product], note=note)
@@ -62,7 +63,7 @@ class ProductRepository:
         new = list(products)
         self.session.add_all(new)
         self.session.flush()
-        StockRepository(self.session).add_movements(
+        StockRepository(self.tx).add_movements(
             [
                 movement(p.id, p.stock, StockReason.SET, p.updated_by or UNNAMED_ACTOR, note=note)
                 for p in new
@@ -106,7 +107,9 @@ class ProductRepository:
         wanted = list(set(skus))
         if not wanted:
             return {}
-        rows = self.session.connection().execute(_CATALOG, {"skus": wanted})
+        connection = self.tx.connection()
+        stmt = _CATALOG_BY_DIALECT[connection.dialect.name]
+        rows = connection.execute(stmt, {"skus": wanted})
         return {row.sku: CatalogProduct(*row) for row in rows}
 
     def list(self, *, active: bool | None = True) -> Sequence[Product]:
@@ -125,7 +128,7 @@ class ProductRepository:
         when too little is left (nothing changed). The conditional UPDATE is atomic on both
         backends.
         """
-        connection = self.session.connection()
+        connection = self.tx.connection()
         taken = connection.execute(_RESERVE, {"pid": product_id, "n": quantity}).first()
         if taken is not None:
             return quantity
@@ -133,7 +136,7 @@ class ProductRepository:
 
     def stock_left(self, product_id: int) -> int | None:
         """A product's stock now (None: it does not track stock)."""
-        stock: int | None = self.session.connection().execute(_STOCK, {"pid": product_id}).scalar()
+        stock: int | None = self.tx.connection().execute(_STOCK, {"pid": product_id}).scalar()
         return stock
 
     def adjust_stock(self, product_id: int, delta: int, maximum: int) -> bool:

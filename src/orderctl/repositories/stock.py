@@ -11,15 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
 
 from orderctl import clock, tables
 from orderctl.enums import OrderStatus, StockReason
+from orderctl.repositories.transaction import OnTransaction
 
 m = tables.stock_movements
 items = tables.order_items
 products = tables.products
 orders = tables.orders
+_INSERT = insert(m)
 
 #: One ledger row as `StockRepository.add_movements` takes it (made by `movement`).
 Movement = dict[str, Any]
@@ -47,15 +48,12 @@ def movement(
     }
 
 
-class StockRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class StockRepository(OnTransaction):
     def add_movements(self, rows: Sequence[Movement]) -> None:
         """Append movements (`movement(...)` rows) with one executemany; zero ones are skipped."""
         rows = [row for row in rows if row["quantity"]]
         if rows:
-            self.session.execute(insert(m), rows)
+            self.tx.connection().execute(_INSERT, rows)
 
     def history(self, product_id: int, limit: int | None) -> list[dict[str, Any]]:
         """The product's movements, newest first, each with `stock_after`: the ledger's sum up

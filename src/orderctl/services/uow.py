@@ -111,25 +111,25 @@ class UnitOfWork:
     def customers(self) -> CustomerRepository:
         from orderctl.repositories.customers import CustomerRepository
 
-        return CustomerRepository(self.session)
+        return CustomerRepository(self)
 
     @cached_property
     def products(self) -> ProductRepository:
         from orderctl.repositories.products import ProductRepository
 
-        return ProductRepository(self.session)
+        return ProductRepository(self)
 
     @cached_property
     def stock(self) -> StockRepository:
         from orderctl.repositories.stock import StockRepository
 
-        return StockRepository(self.session)
+        return StockRepository(self)
 
     @cached_property
     def orders(self) -> OrderRepository:
         from orderctl.repositories.orders import OrderRepository
 
-        return OrderRepository(self.session, self.db)
+        return OrderRepository(self, self.db)
 
     @cached_property
     def maintenance(self) -> MaintenanceRepository:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from orderctl.repositories.orders._entities import OrderEntities
     from orderctl.repositories.orders._write_behind import OrderBulkWriter
     from orderctl.repositories.orders._writes import OrderWrites
+    from orderctl.repositories.transaction import Transaction
 
 __all__ = ["OrderFilters", "OrderRepository"]
 
@@ -37,12 +38,17 @@ __all__ = ["OrderFilters", "OrderRepository"]
 class OrderRepository:
     """Orders: entities, documents, streams and bulk writes. Flushes, never commits."""
 
-    def __init__(self, session: Session, db: Database) -> None:
-        self.session = session
+    def __init__(self, tx: Transaction, db: Database) -> None:
+        self.tx = tx
         self.db = db
         self._entities: OrderEntities | None = None
         self._documents: OrderDocuments | None = None
         self._writes: OrderWrites | None = None
+
+    @property
+    def session(self) -> Session:
+        """The transaction's ORM session (made on first use: the Core paths never need it)."""
+        return self.tx.session
 
     @property
     def entities(self) -> OrderEntities:
@@ -57,7 +63,7 @@ class OrderRepository:
         if self._documents is None:
             from orderctl.repositories.orders._documents import OrderDocuments
 
-            self._documents = OrderDocuments(self.session)
+            self._documents = OrderDocuments(self.tx)
         return self._documents
 
     @property
@@ -65,7 +71,7 @@ class OrderRepository:
         if self._writes is None:
             from orderctl.repositories.orders._writes import OrderWrites
 
-            self._writes = OrderWrites(self.session)
+            self._writes = OrderWrites(self.tx)
         return self._writes
 
     # ---- one new order (Core) ----

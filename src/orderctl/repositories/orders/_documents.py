@@ -28,12 +28,12 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 from orderctl.order_filters import OrderFilters
 from orderctl.repositories import search
 from orderctl.repositories.orders._shapes import LISTING, JsonSql, Shape
+from orderctl.repositories.transaction import OnTransaction
 from orderctl.tables import customers, order_items, orders, products
 
 #: Sort name -> (column, descending). Every sort ends in `id`, so a (key, id) pair is a keyset.
@@ -85,11 +85,8 @@ def _built(key: tuple[str, ...], build: Callable[[], Any]) -> Any:
     return statement
 
 
-class OrderDocuments:
+class OrderDocuments(OnTransaction):
     """The Core queries behind `OrderRepository.page`, `.with_items` and `.stream`."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     def _page(
         self,
@@ -133,7 +130,7 @@ class OrderDocuments:
 
         if sets:
             return build(), params
-        dialect = self.session.get_bind().dialect.name
+        dialect = self.dialect
         key = (dialect, "page", type(shape).__name__, sort, str(few), *sorted(params))
         return _built(key, build), params
 
@@ -174,7 +171,7 @@ class OrderDocuments:
             # walk the sort's index past a million others. An expression keeps the order but
             # stops the sort column's index from serving it.
             order_by = self._unindexed(column)
-        elif sets and self.session.get_bind().dialect.name == "sqlite":
+        elif sets and self.dialect == "sqlite":
             # Many: walk the sort's index, testing each order against the sets. SQLite would
             # rather read every match by rowid, build each one's columns and sort them all (a
             # common SKU at 1M orders: 0.3-0.8 s for a page, 15-25 ms walking; docs/
@@ -208,7 +205,7 @@ class OrderDocuments:
         the search indexes and order_items(product_id, order_id)."""
         sets: list[Any] = []
         if filters.search is not None:
-            dialect = self.session.get_bind().dialect.name
+            dialect = self.dialect
             sets.append(search.order_ids(dialect, filters.search))
         if filters.sku is not None:
             product = select(products.c.id).where(products.c.sku == filters.sku)
@@ -221,7 +218,7 @@ class OrderDocuments:
 
     def _unindexed(self, column: Any) -> Any:
         """`column` as an expression no index serves (same values, same order)."""
-        if self.session.get_bind().dialect.name == "sqlite":
+        if self.dialect == "sqlite":
             return literal_column(f"+orders.{column.name}")
         zero = "interval '0 seconds'" if column is orders.c.created_at else "0"
         return literal_column(f"orders.{column.name} + {zero}")
@@ -268,7 +265,7 @@ class OrderDocuments:
         column, _ = SORT_COLUMNS[sort]
         stmt, params = self._page(shape, filters, sort=sort, after=after)
         params["limit"] = limit + 1 if peek else limit
-        connection = self.session.connection()
+        connection = self.tx.connection()
         rows = _driver_rows(connection, stmt, params)
         more = len(rows) > limit
         del rows[limit:]
@@ -285,34 +282,64 @@ class OrderDocuments:
     def _documents(self, shape: Shape, *columns: Any) -> Select[Any]:
         """`SELECT *columns, <the order's text in shape, without items>` from orders joined to
         their customers."""
-        sql = JsonSql(self.session.get_bind().dialect.name)
+        sql = JsonSql(self.dialect)
         return select(*columns, shape.order_text(sql)).join(
             customers, customers.c.id == orders.c.customer_id
         )
 
     def document(self, *, order_id: int | None = None, ref: str | None = None) -> str | None:
         """The JSON document of the order with this id (or external_ref), items included, as
-        `order_rows` + `with_items` write it; None when there is no such order. Two indexed
-        queries, no ORM object."""
-        dialect = self.session.get_bind().dialect.name
+        `order_rows` + `with_items` write it; None when there is no such order. No ORM object.
+
+        PostgreSQL: one query, the lines' texts a scalar subquery (`string_agg` in line
+        order). SQLite: the order, then its lines (`with_items`): SQLite 3.40 has no ordered
+        aggregate, and its queries cost no round trip.
+        """
+        dialect = self.dialect
         column = orders.c.id if ref is None else orders.c.external_ref
-        stmt = _built(
-            (dialect, column.name),
-            lambda: self._documents(LISTING, orders.c.id).where(column == bindparam("key")),
-        )
         key = order_id if ref is None else ref
-        rows = _driver_rows(self.session.connection(), stmt, {"key": key})
+        connection = self.tx.connection()
+        if dialect == "sqlite":
+            stmt = _built(
+                (dialect, column.name),
+                lambda: self._documents(LISTING, orders.c.id).where(column == bindparam("key")),
+            )
+            rows = _driver_rows(connection, stmt, {"key": key})
+            if not rows:
+                return None
+            (found, doc), *_ = rows
+            return self.with_items([(int(found), doc)])[0]
+        stmt = _built((dialect, column.name, "with-items"), lambda: self._one_document(column))
+        rows = _driver_rows(connection, stmt, {"key": key})
         if not rows:
             return None
-        (found, doc), *_ = rows
-        return self.with_items([(int(found), doc)])[0]
+        (found, items, doc), *_ = rows
+        return LISTING.assemble([(found, doc)], {found: items} if items else {})[0]
+
+    def _one_document(self, column: Any) -> Select[Any]:
+        """PostgreSQL: `(id, order text, its lines' texts)` of the order whose `column` is the
+        parameter `key`."""
+        sql = JsonSql("postgresql")
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        between = literal_column(f"'{LISTING.separator}'", Text)
+        lines = (
+            select(
+                func.string_agg(
+                    LISTING.item_text(sql), aggregate_order_by(between, order_items.c.id)
+                )
+            )
+            .where(order_items.c.order_id == orders.c.id)
+            .scalar_subquery()
+        )
+        return self._documents(LISTING, orders.c.id, lines).where(column == bindparam("key"))
 
     def with_items(self, docs: list[tuple[int, str]], shape: Shape = LISTING) -> list[str]:
         """The texts of `order_rows` (in `shape`) with their lines, from one IN query."""
         if not docs:
             return []
-        dialect = self.session.get_bind().dialect.name
-        connection = self.session.connection()
+        dialect = self.dialect
+        connection = self.tx.connection()
         ids = [order_id for order_id, _ in docs]
         item_stmt = _built(
             (dialect, "items", type(shape).__name__),

@@ -22,6 +22,7 @@ from orderctl.forked import iterate_in_child
 from orderctl.order_filters import OrderFilters
 from orderctl.repositories.orders._documents import OrderDocuments, OrderRows
 from orderctl.repositories.orders._shapes import Shape
+from orderctl.repositories.transaction import OfSession
 
 
 def stream(
@@ -57,7 +58,7 @@ def _order_pages(
     session = new_session(Database(url), write=False)
     try:
         with translate_errors():
-            child = OrderDocuments(session)
+            child = OrderDocuments(OfSession(session))
             child.start_snapshot()
             yield None
             after: tuple[Any, int] | None = None

@@ -15,23 +15,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, update
-from sqlalchemy.orm import Session
 
 from orderctl.repositories.orders._documents import _built
 from orderctl.repositories.skip_conflict import insert_or_skip
+from orderctl.repositories.transaction import OnTransaction
 from orderctl.tables import order_events, order_items, orders
 
 
-class OrderWrites:
+class OrderWrites(OnTransaction):
     """The Core statements behind `OrderRepository.insert`, `.add_lines` and `.add_event`."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     def insert(self, values: dict[str, Any]) -> int | None:
         """Insert an order row (every column but `id`); its id, or None when an order with
         the same `external_ref` exists (committed by a concurrent create: nothing written)."""
-        connection = self.session.connection()
+        connection = self.tx.connection()
         dialect = connection.dialect.name
         stmt = insert_or_skip(dialect, orders, orders.c.external_ref, orders.c.id)
         found = connection.execute(stmt, values).scalar()
@@ -40,7 +37,7 @@ class OrderWrites:
     def add_lines(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert an order's lines (every column but `id`) with one executemany."""
         if rows:
-            self.session.connection().execute(_built(("insert-lines",), _lines), list(rows))
+            self.tx.connection().execute(_built(("insert-lines",), _lines), list(rows))
 
     def clear_reserved(self, order_id: int, product_ids: Sequence[int]) -> None:
         """Set the lines of these products in this order to reserve nothing."""
@@ -49,11 +46,11 @@ class OrderWrites:
             .where(order_items.c.order_id == order_id, order_items.c.product_id.in_(product_ids))
             .values(reserved=0)
         )
-        self.session.connection().execute(stmt)
+        self.tx.connection().execute(stmt)
 
     def add_event(self, values: dict[str, Any]) -> None:
         """Insert one event row (every column but `id` and `txid`)."""
-        self.session.connection().execute(_built(("insert-event",), _event), values)
+        self.tx.connection().execute(_built(("insert-event",), _event), values)
 
 
 def _lines() -> Any:
