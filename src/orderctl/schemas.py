@@ -140,6 +140,11 @@ Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.@+-]+$"),
 ]
+#: The names a user can have (`services.auth.check_username`).
+USERNAME_PATTERN = r"[A-Za-z0-9._@+-]{1,64}"
+#: An existing user named in a request body, taken as given (not stripped), so that the
+#: OpenAPI document's pattern is exactly what the API accepts.
+ExactUsername = Annotated[str, StringConstraints(pattern=f"^{USERNAME_PATTERN}$")]
 Currency = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")
 ]

@@ -18,39 +18,35 @@ from collections.abc import Iterable
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-#: Each route as `(prefix, route)`: the prefix its router is mounted under.
-MountedRoute = tuple[str, APIRoute]
 
-
-def allowed_methods(routes: Iterable[MountedRoute]) -> dict[str, set[str]]:
+def allowed_methods(routes: Iterable[APIRoute]) -> dict[str, set[str]]:
     """Every path template (with its converters) and the methods it serves, in route order."""
     table: dict[str, set[str]] = {}
-    for prefix, route in routes:
-        table.setdefault(prefix + route.path, set()).update(route.methods or ())
+    for route in routes:
+        table.setdefault(route.path, set()).update(route.methods or ())
     return table
 
 
-def _pattern(prefix: str, route: APIRoute) -> str:
+def _pattern(route: APIRoute) -> str:
     # The route's own regex (converters included), its named groups made plain so that the
     # templates can share one alternation.
     body = route.path_regex.pattern.removeprefix("^").removesuffix("$")
-    return re.escape(prefix) + re.sub(r"\(\?P<\w+>", "(?:", body)
+    return re.sub(r"\(\?P<\w+>", "(?:", body)
 
 
 class AllowedMethods:
     """Pure ASGI middleware: 405 `{"detail"}` with `Allow` for a method its path's template
     does not serve; anything else goes on to the router unchanged."""
 
-    def __init__(self, app: ASGIApp, routes: Iterable[MountedRoute]) -> None:
+    def __init__(self, app: ASGIApp, routes: Iterable[APIRoute]) -> None:
         self.app = app
         routes = list(routes)
         self.templates: list[str] = []
         patterns: dict[str, str] = {}
-        for prefix, route in routes:
-            template = prefix + route.path
-            if template not in patterns:
-                patterns[template] = _pattern(prefix, route)
-                self.templates.append(template)
+        for route in routes:
+            if route.path not in patterns:
+                patterns[route.path] = _pattern(route)
+                self.templates.append(route.path)
         self.methods = allowed_methods(routes)
         # One regex: Python tries the alternatives in order, so the first template wins.
         self.regex = re.compile(

@@ -33,7 +33,6 @@ from fastapi.routing import APIRoute
 
 from orderctl.api import deps
 from orderctl.api.errors import ERROR_REF, ERROR_SCHEMAS
-from orderctl.api.methods import MountedRoute
 
 #: What each status means, the description of its entry in the document.
 DESCRIPTIONS = {
@@ -160,9 +159,9 @@ def _headers(route: APIRoute) -> dict[int, dict[str, Any]]:
     return headers
 
 
-def document(app: FastAPI, routes: Iterable[MountedRoute]) -> dict[str, Any]:
+def document(app: FastAPI, routes: Iterable[APIRoute]) -> dict[str, Any]:
     """FastAPI's document with every operation's errors as the app sends them (cached);
-    `routes` are the app's routes with the prefix each is mounted under."""
+    `routes` are the app's API routes."""
     if app.openapi_schema is not None:
         return app.openapi_schema
     doc = get_openapi(
@@ -175,11 +174,11 @@ def document(app: FastAPI, routes: Iterable[MountedRoute]) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     schemas.update(ERROR_SCHEMAS)
-    for prefix, route in routes:
+    for route in routes:
         if not route.include_in_schema:
             continue
         for method in route.methods or ():
-            operation = doc["paths"][prefix + route.path_format][method.lower()]
+            operation = doc["paths"][route.path_format][method.lower()]
             for parameter in operation.get("parameters", ()):
                 parameter["schema"] = _without_null(parameter["schema"])
             responses = operation.setdefault("responses", {})

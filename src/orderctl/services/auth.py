@@ -17,7 +17,14 @@ from orderctl.errors import (
     ValidationFailed,
 )
 from orderctl.models import ApiToken, User
-from orderctl.schemas import TokenCreate, TokenRead, UserCreate, UserRead, parse
+from orderctl.schemas import (
+    USERNAME_PATTERN,
+    TokenCreate,
+    TokenRead,
+    UserCreate,
+    UserRead,
+    parse,
+)
 from orderctl.services.access import TOKEN_PREFIX, Actor, check_role, hash_token, requires
 from orderctl.services.uow import UnitOfWork
 
@@ -29,7 +36,7 @@ LOCKOUT = timedelta(minutes=15)
 LOGIN_FAILED = "login failed: unknown user or wrong password"
 #: What a username may be: ASCII only, so look-alike names (Cyrillic "а" for "a", bidi
 #: controls) cannot impersonate someone in the audit trail. Anything else names no user.
-USERNAME_RE = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
+USERNAME_RE = re.compile(USERNAME_PATTERN)
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher

@@ -19,13 +19,12 @@ from orderctl.api.errors import responses
 from orderctl.api.jsonbody import JsonRoute
 from orderctl.durations import parse_duration
 from orderctl.errors import NotAuthenticated, NotFound, ValidationFailed
-from orderctl.parsing import NON_BLANK_PATTERN
-from orderctl.schemas import Timestamp, TokenName, TokenRead, UserRead
+from orderctl.schemas import ExactUsername, Timestamp, TokenName, TokenRead, UserRead
 from orderctl.services import auth
 from orderctl.services.access import Actor
 from orderctl.services.auth import login, logout
 
-router = APIRouter(route_class=JsonRoute, prefix="/auth", tags=["auth"])
+router = APIRouter(route_class=JsonRoute, prefix="/api/auth", tags=["auth"])
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 #: A username (64) and a password (1024), URL-encoded, fit easily; anything bigger is hostile.
@@ -147,7 +146,7 @@ class TokenRequest(BaseModel):
         # `durations.parse_duration`, documented up to 9999 of a unit (the code: 36500d).
         json_schema_extra={"pattern": "^(?:[1-9][0-9]{0,3}[smhd]|never)$"},
     )
-    user: str | None = Field(default=None, json_schema_extra={"pattern": NON_BLANK_PATTERN})
+    user: ExactUsername | None = None
 
 
 class CreatedToken(BaseModel):

@@ -14,7 +14,7 @@ from orderctl.schemas import CustomerCreate, CustomerDetail, CustomerRead
 from orderctl.services import customers
 from orderctl.services.access import Actor
 
-router = APIRouter(route_class=JsonRoute, prefix="/customers", tags=["customers"])
+router = APIRouter(route_class=JsonRoute, prefix="/api/customers", tags=["customers"])
 
 MAX_LIMIT = 1000
 

@@ -14,7 +14,7 @@ from orderctl.schemas import EventPageRead
 from orderctl.services import events
 from orderctl.services.access import Actor
 
-router = APIRouter(route_class=JsonRoute, prefix="/events", tags=["events"])
+router = APIRouter(route_class=JsonRoute, prefix="/api/events", tags=["events"])
 
 MAX_LIMIT = 1000
 #: The largest event id a client can name (a BIGINT).

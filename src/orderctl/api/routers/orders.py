@@ -32,7 +32,7 @@ from orderctl.schemas import (
 from orderctl.services import order_export, order_listing, orders
 from orderctl.services.access import Actor
 
-router = APIRouter(route_class=JsonRoute, prefix="/orders", tags=["orders"])
+router = APIRouter(route_class=JsonRoute, prefix="/api/orders", tags=["orders"])
 
 
 def _json(text: str, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:

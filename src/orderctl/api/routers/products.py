@@ -14,7 +14,7 @@ from orderctl.schemas import MovementRead, ProductCreate, ProductRead, ProductUp
 from orderctl.services import products, stock
 from orderctl.services.access import Actor
 
-router = APIRouter(route_class=JsonRoute, prefix="/products", tags=["products"])
+router = APIRouter(route_class=JsonRoute, prefix="/api/products", tags=["products"])
 
 SkuPath = Annotated[str, Path(max_length=64, description="The product's SKU.")]
 

@@ -16,7 +16,7 @@ from orderctl.report_rows import CustomerSpendRow, ProductSalesRow, SalesRow, St
 from orderctl.services import reports
 from orderctl.services.access import Actor
 
-router = APIRouter(route_class=JsonRoute, prefix="/reports", tags=["reports"])
+router = APIRouter(route_class=JsonRoute, prefix="/api/reports", tags=["reports"])
 
 Since = Annotated[str | None, when_query("Orders created on or after (ISO date or datetime, UTC).")]
 Until = Annotated[

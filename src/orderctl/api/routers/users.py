@@ -19,7 +19,7 @@ from orderctl.schemas import UserCreate, UserRead
 from orderctl.services import users
 from orderctl.services.access import Actor
 
-router = APIRouter(route_class=JsonRoute, prefix="/users", tags=["users"])
+router = APIRouter(route_class=JsonRoute, prefix="/api/users", tags=["users"])
 
 UsernamePath = Annotated[str, Path(max_length=64)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
