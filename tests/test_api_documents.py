@@ -118,3 +118,35 @@ def test_a_revoked_token_is_refused_at_the_next_request(api: Api) -> None:
     assert r.status_code == 200, r.text
     r = api.client.get("/api/orders/1", headers=bearer)
     assert r.status_code == 401 and "revoked" in detail(r)
+
+
+@pytest.mark.parametrize("customer_name", [None, "Zoë \\ Ünal", '"quoted" </script>'])
+def test_a_new_orders_answer_is_its_stored_document_byte_for_byte(
+    api: Api, customer_name: str | None
+) -> None:
+    """`POST /api/orders` answers with the read model of the rows it wrote, not a read-back
+    (services/order_create.py): it must be the bytes `GET /api/orders/{id}` sends, on hostile
+    text, with lines in the order given, and with a customer's name as stored (a new
+    customer's, one filled in, or an older one kept)."""
+    add_product(api, "MUG-01", "12.50", 10)
+    add_product(api, "TEA-02", "3.10", None)
+    if customer_name is not None:  # an existing customer: without a name, or with another
+        body = order_body(email="zoë@example.com")
+        if customer_name.startswith('"'):
+            body["customer_name"] = "Already Named"
+        assert api.post("/api/orders", json=body).status_code == 201
+    body = order_body(
+        email="zoë@example.com",
+        notes='RTL עברית <b>"x"</b>\n😀\t\\u0000 \u00a0',
+        external_ref="ref/\u00e9",
+    )
+    body["customer_name"] = customer_name
+    body["shipping_address"] = "Hauptstr. 1\n10115 Berlin"
+    body["items"] = [{"sku": "TEA-02", "quantity": 3}, {"sku": "MUG-01", "quantity": 1}]
+    created = api.post("/api/orders", json=body)
+    assert created.status_code == 201, created.text
+    stored = api.get(created.headers["Location"], role=Role.VIEWER)
+    assert created.content == stored.content
+    assert [item["sku"] for item in created.json()["items"]] == ["TEA-02", "MUG-01"]
+    replayed = api.post("/api/orders", json=body)
+    assert replayed.status_code == 200 and replayed.content == stored.content

@@ -164,3 +164,22 @@ def test_cpu_cores_follows_the_affinity(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delattr(os, "sched_getaffinity")
     monkeypatch.setattr(os, "cpu_count", lambda: 7)
     assert serve.cpu_cores() == 7
+
+
+@pytest.mark.postgresql
+def test_a_server_keeps_the_connections_of_twenty_requests_at_once(pg_db_url: str) -> None:
+    """The app's pool keeps 20 PostgreSQL connections open: twenty requests at once each
+    return theirs to the pool instead of closing it (SQLAlchemy's default kept 5, so at eight
+    requests at once about one in ten opened a new connection: docs/performance.md)."""
+    from orderctl.api.app import POOL_SIZE, create_app
+    from orderctl.config import Settings
+
+    app = create_app(Settings(database_url=pg_db_url))
+    engine = app.state.database.engine
+    try:
+        held = [engine.connect() for _ in range(POOL_SIZE)]
+        for connection in held:
+            connection.close()
+        assert engine.pool.checkedin() == POOL_SIZE == 20
+    finally:
+        engine.dispose()

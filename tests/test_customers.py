@@ -97,7 +97,7 @@ def _order(
     database: Database, email: str, status: OrderStatus, total: str, currency: str = "EUR"
 ) -> None:
     with UnitOfWork(database) as u:
-        customer_id = u.customers.id_for(email, None, created_by="test", at=clock.utcnow())
+        customer_id = u.customers.ensure(email, None, created_by="test", at=clock.utcnow()).id
         u.orders.add(
             Order(
                 customer_id=customer_id,

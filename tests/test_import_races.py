@@ -116,7 +116,7 @@ def _held_create(cli: Cli, database: Database, ref: str, quantity: int) -> Itera
     the held transaction holds the ref only (and MUG-01's stock, which imports never touch)."""
     n = int(ref.split("-")[1])
     with UnitOfWork(database) as u:
-        u.customers.id_for(f"c{n % 7}@example.com", None, created_by="test", at=clock.utcnow())
+        u.customers.ensure(f"c{n % 7}@example.com", None, created_by="test", at=clock.utcnow())
         u.commit()
     data = OrderCreate.model_validate(
         {

@@ -41,9 +41,9 @@ class Database:
     The session factories are made on first use: a command that reads through Core only
     (the token check, the reports) never imports the ORM (start-up, docs/performance.md)."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, pool_size=pool_size)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # On SQLite a writer takes the write lock at BEGIN, so two writers queue instead of
         # failing with "database is locked" when one upgrades a stale read snapshot.
@@ -148,8 +148,12 @@ def current_revision(conn: Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine with orderctl's connection settings for the URL's backend."""
+def make_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> Engine:
+    """Create an engine with orderctl's connection settings for the URL's backend.
+
+    `pool_size`: the connections kept open (PostgreSQL; SQLAlchemy's default is 5, enough
+    for a command), as many again may be opened for a burst. A server passes its own.
+    """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
@@ -173,6 +177,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         "prepare_threshold": None,
     }
     kwargs["pool_pre_ping"] = False
+    if pool_size is not None:
+        kwargs["pool_size"] = pool_size
+        kwargs["max_overflow"] = pool_size
     return create_engine(url, **kwargs)
 
 

@@ -21,13 +21,19 @@ from orderctl.api.routers import auth, customers, events, health, orders, produc
 from orderctl.config import Settings, load_settings
 from orderctl.db import Database
 
+#: PostgreSQL connections a server process keeps open (and as many again for a burst). A
+#: request holds one at a time; with SQLAlchemy's default of 5, eight requests at once
+#: opened and closed a connection for about one request in ten, and opening one costs
+#: more than a request (docs/performance.md, *HTTP API*).
+POOL_SIZE = 20
+
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """An app on `settings.database_url` (or on `database`, which the caller then owns)."""
     owned = database is None
     if database is None:
         settings = settings or load_settings()
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, pool_size=POOL_SIZE)
     currency = settings.currency if settings is not None else "EUR"
     db = database
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, func, select, update
 
@@ -24,6 +25,13 @@ _NAME = (
 )
 
 
+class StoredCustomer(NamedTuple):
+    """A customer's id and name (None: none given yet), as `CustomerRepository.ensure` left them."""
+
+    id: int
+    name: str | None
+
+
 class CustomerRepository(OnTransaction):
     def add(self, customer: Customer) -> Customer:
         self.session.add(customer)
@@ -34,9 +42,11 @@ class CustomerRepository(OnTransaction):
         stmt = select(Customer).where(Customer.email == email.strip().lower())
         return self.session.scalars(stmt).one_or_none()
 
-    def id_for(self, email: str, name: str | None, *, created_by: str, at: datetime) -> int:
-        """The id of the customer with this (normalised) email, created when new (Core: one
-        read, and an insert for a new customer).
+    def ensure(
+        self, email: str, name: str | None, *, created_by: str, at: datetime
+    ) -> StoredCustomer:
+        """The id and name of the customer with this (normalised) email, created when new
+        (Core: one read, and an insert for a new customer).
 
         Callers pass a validated, lower-cased email. A name given for an existing customer
         that has none fills it in; an existing name is never overwritten by an order. When
@@ -51,14 +61,15 @@ class CustomerRepository(OnTransaction):
             new = {"email": email, "name": name or None, "created_at": at, "created_by": created_by}
             new_id = connection.execute(insert, new).scalar()
             if new_id is not None:
-                return int(new_id)
+                return StoredCustomer(int(new_id), name or None)
             found = connection.execute(_BY_EMAIL, {"email": email}).first()
             if found is None:  # the row that conflicted is gone again: a real error to show
                 raise DuplicateKey(f"customer {email!r} was created and deleted meanwhile; retry")
         customer_id, stored_name = found
         if name and not stored_name:
             connection.execute(_NAME, {"cid": customer_id, "new_name": name})
-        return int(customer_id)
+            stored_name = name
+        return StoredCustomer(int(customer_id), stored_name)
 
     def page(
         self, *, after: str | None = None, limit: int = 30, search: str | None = None

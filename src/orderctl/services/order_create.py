@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from orderctl import clock
 from orderctl.enums import EventAction, OrderStatus, Role, StockReason
@@ -42,18 +43,33 @@ def create_order(
 ) -> tuple[OrderRead, bool]:
     """Create a pending order; returns it and whether it was created (as
     `create_order_document`, whose rules it follows)."""
-    document, _, created = create_order_document(
-        uow, actor, data, default_currency=default_currency
-    )
-    return OrderRead.model_validate_json(document), created
+    answer, _, created = _create(uow, actor, data, default_currency)
+    if isinstance(answer, str):
+        return OrderRead.model_validate_json(answer), created
+    return answer, created
 
 
 @requires(Role.OPERATOR)
 def create_order_document(
     uow: UnitOfWork, actor: Actor, data: OrderCreate, *, default_currency: str = "EUR"
 ) -> tuple[str, int, bool]:
-    """Create a pending order; returns its JSON document (written by the database, as
+    """Create a pending order; returns its JSON document (the document of
     `get_order_document`), its id and whether it was created (`POST /api/orders`).
+
+    A new order's document is its read model, made from the rows just written (no read
+    back: a statement cost more than the model); a replay's is the stored one.
+    """
+    answer, order_id, created = _create(uow, actor, data, default_currency)
+    if isinstance(answer, str):
+        return answer, order_id, created
+    return answer.model_dump_json(), order_id, created
+
+
+def _create(
+    uow: UnitOfWork, actor: Actor, data: OrderCreate, default_currency: str
+) -> tuple[OrderRead | str, int, bool]:
+    """Create a pending order: the new order's read model (or a replay's stored document),
+    its id and whether it was created.
 
     Prices come from the catalog (a line's `unit_price` overrides). A customer that does not
     exist is created. Tracked stock is reserved atomically, in ascending product id order.
@@ -84,20 +100,21 @@ def create_order_document(
         where = "" if priced.index is None else f"items.{priced.index}"
         raise ValidationFailed(priced.at(where))
     lines, total = priced
-    order_id = _insert(uow, actor, data, currency, total)
-    if order_id is None:
+    written = _insert(uow, actor, data, currency, total)
+    if written is None:
         # A concurrent create committed the same external_ref first (PostgreSQL: our INSERT
         # waited for it, then skipped the row; nothing else was written yet). Look again,
         # now seeing the winner: the same content is a replay, other content a conflict.
         replay = _replay(uow, data, currency)
         if replay is not None:
             return *replay, False
-        order_id = _insert(uow, actor, data, currency, total)  # the winner is gone again
-        if order_id is None:
+        written = _insert(uow, actor, data, currency, total)  # the winner is gone again
+        if written is None:
             raise Conflict(f"external_ref {data.external_ref!r} is being used; retry")
-    document = _add_lines(uow, actor, order_id, lines, products)
+    order = _read_model(written, lines)
+    _add_lines(uow, actor, order.id, lines, products)
     uow.commit()
-    return document, order_id, True
+    return order, order.id, True
 
 
 def _replay(uow: UnitOfWork, data: OrderCreate, currency: str) -> tuple[str, int] | None:
@@ -123,42 +140,54 @@ def _replay(uow: UnitOfWork, data: OrderCreate, currency: str) -> tuple[str, int
 
 def _insert(
     uow: UnitOfWork, actor: Actor, data: OrderCreate, currency: str, total: Decimal
-) -> int | None:
+) -> dict[str, Any] | None:
     """Write the order row (and its customer when new) and its `created` event; the order's
-    id, or None when a concurrent create holds its external_ref (no order written).
+    values as written (with its `id` and its customer's `id`, `email`, `name`), or None when
+    a concurrent create holds its external_ref (no order written).
 
     First in the transaction, before any stock row is locked: a create that waits here (for
     a concurrent create of the same ref or new customer) holds no product another waits for.
     """
     now = clock.utcnow()
     created_at = data.created_at or now
-    customer_id = uow.customers.id_for(
+    customer = uow.customers.ensure(
         data.customer_email, data.customer_name, created_by=actor.username, at=now
     )
-    order_id = uow.orders.insert(
+    values = {
+        "external_ref": data.external_ref,
+        "customer_id": customer.id,
+        "status": OrderStatus.PENDING.value,
+        "currency": currency,
+        "total": total,
+        **{name: getattr(data, name) or None for name in TEXT_FIELDS},
+        "created_at": created_at,
+        "updated_at": created_at,
+        "created_by": actor.username,
+    }
+    order_id = uow.orders.insert(values)
+    if order_id is None:
+        return None
+    uow.orders.add_event_row(
         {
-            "external_ref": data.external_ref,
-            "customer_id": customer_id,
-            "status": OrderStatus.PENDING.value,
-            "currency": currency,
-            "total": total,
-            **{name: getattr(data, name) or None for name in TEXT_FIELDS},
-            "created_at": created_at,
-            "updated_at": created_at,
-            "created_by": actor.username,
+            "order_id": order_id,
+            "at": created_at,
+            "actor": actor.username,
+            "action": EventAction.CREATED.value,
+            "to_status": OrderStatus.PENDING.value,
         }
     )
-    if order_id is not None:
-        uow.orders.add_event_row(
-            {
-                "order_id": order_id,
-                "at": created_at,
-                "actor": actor.username,
-                "action": EventAction.CREATED.value,
-                "to_status": OrderStatus.PENDING.value,
-            }
-        )
-    return order_id
+    customer_ref = {"id": customer.id, "email": data.customer_email, "name": customer.name}
+    return {**values, "id": order_id, "customer": customer_ref}
+
+
+def _read_model(written: dict[str, Any], lines: list[PricedLine]) -> OrderRead:
+    """The read model of an order just written (`_insert`'s values and its priced lines):
+    what `get_order_document` would read back, without the statement."""
+    items = [
+        {"sku": sku, "name": name, "quantity": quantity, "unit_price": price, "line_total": total}
+        for _, sku, name, quantity, price, total in lines
+    ]
+    return OrderRead.model_validate({**written, "items": items})
 
 
 def _add_lines(
@@ -167,17 +196,16 @@ def _add_lines(
     order_id: int,
     priced: list[PricedLine],
     products: Mapping[str, CatalogProduct],
-) -> str:
+) -> None:
     """Write the order's lines, reserve stock and write a `reserve` movement per line that
-    took stock; each line remembers what it reserved. Returns the order's document. Raises
-    `InsufficientStock` (the caller's transaction is then rolled back whole, the order row
-    with it).
+    took stock; each line remembers what it reserved. Raises `InsufficientStock` (the
+    caller's transaction is then rolled back whole, the order row with it).
 
-    The lines and the document come before the reservations: a reservation locks its
-    product's row until the commit, and every other create of that product waits for it,
-    so only the reservations, the ledger rows and the commit run while it is held. A line
-    of a tracked product is written as reserving its quantity, and put right in the rare
-    case that the product stopped tracking stock meanwhile.
+    The lines come before the reservations: a reservation locks its product's row until the
+    commit, and every other create of that product waits for it, so only the reservations,
+    the ledger rows and the commit run while it is held. A line of a tracked product is
+    written as reserving its quantity, and put right in the rare case that the product
+    stopped tracking stock meanwhile.
     """
     tracked = {sku for sku, product in products.items() if product.stock is not None}
     uow.orders.add_lines(
@@ -195,8 +223,6 @@ def _add_lines(
             for product_id, sku, name, quantity, price, line_total in priced
         ]
     )
-    document = uow.orders.document(order_id=order_id)
-    assert document is not None  # written above, in this transaction
     reserved: list[tuple[int, int]] = []
     untracked: list[int] = []
     # Ascending product id: two orders sharing products lock them in the same order.
@@ -225,4 +251,3 @@ def _add_lines(
             for product_id, taken in reserved
         ]
     )
-    return document
