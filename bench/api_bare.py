@@ -11,8 +11,9 @@ migrated tables, doing what orderctl's three measured operations do and nothing 
   movements inserted, one commit.
 
 No validation beyond what the statements need, no error documents: it is the floor that
-orderctl is measured against, run by uvicorn as `api_bare:create_app` (`--factory`) with
-BARE_DATABASE_URL naming the database. Not part of orderctl (bench/README.md).
+orderctl is measured against, run as `api_bare:create_app` (a factory) by the launcher of
+`orderctl serve` (`cli.serve.run_server`), with BARE_DATABASE_URL naming the database. Not
+part of orderctl (bench/README.md).
 """
 
 import base64
@@ -113,9 +114,13 @@ def _items(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
 
 def create_app() -> FastAPI:
     """The bare app on BARE_DATABASE_URL (a postgresql+psycopg URL)."""
-    # orderctl's driver settings (db.make_engine): no server-side prepared statements.
+    # orderctl's driver settings (db.make_engine): no server-side prepared statements; and
+    # its server's pool (api.app.POOL_SIZE): with SQLAlchemy's default of 5, eight requests
+    # at once kept opening and closing connections, which slowed this app more than orderctl.
     connect_args = {"connect_timeout": 5, "prepare_threshold": None}
-    engine: Engine = create_engine(os.environ["BARE_DATABASE_URL"], connect_args=connect_args)
+    engine: Engine = create_engine(
+        os.environ["BARE_DATABASE_URL"], connect_args=connect_args, pool_size=20, max_overflow=20
+    )
     app = FastAPI()
 
     def actor(minimum: str) -> Any:

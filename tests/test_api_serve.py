@@ -109,10 +109,12 @@ def test_serve_busy_port_and_bad_values(tmp_path: Path) -> None:
 def test_serve_passes_settings_to_uvicorn_and_warns_on_unmigrated_db(
     empty_db_url: str, config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uvicorn
+    from orderctl.cli import serve
 
     calls: list[dict[str, object]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append({"target": target, **kw}))
+    monkeypatch.setattr(
+        serve, "run_server", lambda target, **kw: calls.append({"target": target, **kw})
+    )
     # set (not deleted) so that monkeypatch restores it: `serve` writes the resolved URL here
     monkeypatch.setenv("ORDERCTL_DATABASE_URL", "sqlite:///overridden-by-the-flag.db")
     port = _free_port()
@@ -134,12 +136,10 @@ def test_serve_passes_settings_to_uvicorn_and_warns_on_unmigrated_db(
 def test_serve_runs_a_worker_per_core_by_default_one_on_sqlite(
     db_url: str, backend: str, config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uvicorn
-
     from orderctl.cli import serve
 
     calls: list[dict[str, object]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append(kw))
+    monkeypatch.setattr(serve, "run_server", lambda target, **kw: calls.append(kw))
     monkeypatch.setattr(serve, "cpu_cores", lambda: 3)
     monkeypatch.setenv("ORDERCTL_DATABASE_URL", db_url)  # restored afterwards; serve sets it
     port = _free_port()
@@ -183,3 +183,51 @@ def test_a_server_keeps_the_connections_of_twenty_requests_at_once(pg_db_url: st
         assert engine.pool.checkedin() == POOL_SIZE == 20
     finally:
         engine.dispose()
+
+
+def test_several_workers_answer_keep_alive_requests_without_nagles_delay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With `--workers N` the listener is uvicorn's, made with proto 0, and asyncio then left
+    Nagle's algorithm on for every connection: each keep-alive request after the first
+    waited ~40 ms for the client's delayed ACK (uvicorn issue #3149). `run_server` hands the
+    workers a listener whose accepted connections get TCP_NODELAY."""
+    import asyncio
+
+    import uvicorn.supervisors
+
+    from orderctl.cli import serve
+
+    handed: list[socket.socket] = []
+
+    class Supervisor:
+        def __init__(self, config: object, sockets: list[socket.socket]) -> None:
+            handed.extend(sockets)
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
+    serve.run_server("orderctl.api.app:app_from_environment", factory=True, host="127.0.0.1",
+                     port=_free_port(), workers=2)  # fmt: skip
+    (listener,) = handed
+
+    async def accepted_nodelay() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+        async with server:
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            value = await asyncio.wait_for(seen, 10)
+            writer.close()
+            return value
+
+    try:
+        assert asyncio.run(accepted_nodelay()) != 0
+    finally:
+        listener.close()

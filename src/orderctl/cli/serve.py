@@ -44,7 +44,7 @@ def serve(
 
     try:
         import fastapi  # noqa: F401
-        import uvicorn
+        import uvicorn  # noqa: F401
     except ImportError as exc:
         raise UsageError(
             f"the HTTP API needs the 'api' extra ({exc.name} is not installed): "
@@ -85,7 +85,7 @@ def serve(
     message(
         f"serving the orderctl API for {where} on http://{host}:{port} ({workers} worker{plural})"
     )
-    uvicorn.run(
+    run_server(
         "orderctl.api.app:app_from_environment",
         factory=True,
         host=host,
@@ -95,6 +95,40 @@ def serve(
         log_level="info",
         log_config=stderr_log_config(),
     )
+
+
+def run_server(target: str, **options: Any) -> None:
+    """`uvicorn.run(target, **options)`, except that with several workers each connection
+    gets TCP_NODELAY.
+
+    With `workers > 1` uvicorn binds the listening socket itself with `proto` 0; accepted
+    sockets inherit it, and asyncio turns Nagle's algorithm off only for a socket that says
+    IPPROTO_TCP. So every keep-alive request after the first waited ~40 ms for the client's
+    delayed ACK (20 requests/s per connection; uvicorn issue #3149, open). One worker is
+    unaffected: asyncio builds that listener itself.
+    """
+    import uvicorn
+
+    if options.get("workers", 1) <= 1:
+        uvicorn.run(target, **options)
+        return
+    from contextlib import suppress
+
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(target, **options)
+    with suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C stops the workers quietly
+        Multiprocess(config, sockets=[nodelay_listener(config.bind_socket())]).run()
+
+
+def nodelay_listener(sock: Any) -> Any:
+    """The listening TCP socket `sock` as one whose `proto` is IPPROTO_TCP (read back from
+    its descriptor), so that asyncio sets TCP_NODELAY on each connection it accepts."""
+    import socket
+
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+        return socket.socket(fileno=sock.detach())
+    return sock
 
 
 def default_workers(*, sqlite: bool) -> int:
