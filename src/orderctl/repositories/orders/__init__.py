@@ -20,10 +20,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from orderctl.order_filters import OrderFilters
+from orderctl.repositories.transaction import OnTransaction
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from orderctl.db import Database
     from orderctl.models import Order, OrderEvent
     from orderctl.repositories.orders._documents import OrderDocuments, OrderRows
@@ -35,20 +34,15 @@ if TYPE_CHECKING:
 __all__ = ["OrderFilters", "OrderRepository"]
 
 
-class OrderRepository:
+class OrderRepository(OnTransaction):
     """Orders: entities, documents, streams and bulk writes. Flushes, never commits."""
 
     def __init__(self, tx: Transaction, db: Database) -> None:
-        self.tx = tx
+        super().__init__(tx)
         self.db = db
         self._entities: OrderEntities | None = None
         self._documents: OrderDocuments | None = None
         self._writes: OrderWrites | None = None
-
-    @property
-    def session(self) -> Session:
-        """The transaction's ORM session (made on first use: the Core paths never need it)."""
-        return self.tx.session
 
     @property
     def entities(self) -> OrderEntities:
